@@ -1,0 +1,34 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the snapkit.cloud project
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This doc fragment is PRIVATE to snapkit.cloud: it may change at any time. Do not use it elsewhere.
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # Standard attributes; each module states its support.
+    DOCUMENTATION = r"""
+options: {}
+attributes:
+  check_mode:
+    description: Can run in C(check_mode) and return changed status prediction without modifying target.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in C(check_mode)), when in diff mode.
+  idempotent:
+    description:
+      - When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
+      - This assumes that the system controlled/queried by the module has not changed in a relevant way.
+"""
+
+    ACTIONGROUP_AWS = r"""
+options: {}
+attributes:
+  action_group:
+    description: Use C(group/snapkit.cloud.aws) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - snapkit.cloud.aws
+"""

@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the snapkit.cloud project
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Shared pieces of the snapkit.cloud AWS modules: the module class, retry policy, tags and input rules."""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+COLLECTION_NAME = "snapkit.cloud"
+COLLECTION_VERSION = "0.1.0"
+
+# Every tag key the collection writes starts with this prefix; users may not set such keys.
+TAG_PREFIX = "snapkit:"
+# EC2 allows 50 user tags per resource (keys starting with aws: are reserved and do not count).
+MAX_TAGS_PER_RESOURCE = 50
+MAX_TAG_KEY_LENGTH = 128
+MAX_TAG_VALUE_LENGTH = 256
+
+
+def throttling_retry():
+    """The jittered backoff applied to each of our AWS call wrappers (throttling, 5xx and their kin).
+
+    The same policy amazon.aws applies to its own wrappers, which we reuse where they exist, so every
+    call a module makes retries alike. Retries live on the wrapper, never on the client as well,
+    so a throttled call is not retried twice over.
+    """
+    return AWSRetry.jittered_backoff(retries=10, delay=3, backoff=2.0, max_delay=60)
+
+
+class SnapkitAWSModule(AnsibleAWSModule):
+    """AnsibleAWSModule that names this collection in the User-Agent, like community.aws does."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        set_collection_info(collection_name=COLLECTION_NAME, collection_version=COLLECTION_VERSION)
+
+
+class InputError(ValueError):
+    """Bad input, found before any call that changes anything; the message names the field."""
+
+
+def check_pattern(field, value, pattern, rule):
+    """Raise InputError naming ``field`` unless ``value`` matches ``pattern`` entirely."""
+    if value is not None and not re.fullmatch(pattern, value):
+        raise InputError(f"{field}: {value!r} is not valid: {rule}")
+
+
+INSTANCE_ID_PATTERN = r"i-(?:[0-9a-f]{8}|[0-9a-f]{17})"
+VOLUME_ID_PATTERN = r"vol-(?:[0-9a-f]{8}|[0-9a-f]{17})"
+SNAPSHOT_ID_PATTERN = r"snap-(?:[0-9a-f]{8}|[0-9a-f]{17})"
+
+
+def check_user_tags(field, tags, reserved_count):
+    """Check user tags against EC2's rules, leaving room for ``reserved_count`` tags of our own."""
+    tags = tags or {}
+    for key, value in tags.items():
+        if not key:
+            raise InputError(f"{field}: tag keys may not be empty")
+        if len(key) > MAX_TAG_KEY_LENGTH:
+            raise InputError(f"{field}: tag key {key[:40]!r}... is longer than {MAX_TAG_KEY_LENGTH} characters")
+        if key.lower().startswith("aws:"):
+            raise InputError(f"{field}: tag key {key!r} uses the prefix 'aws:', which AWS reserves")
+        if key.startswith(TAG_PREFIX):
+            raise InputError(f"{field}: tag key {key!r} uses the prefix {TAG_PREFIX!r}, which this collection reserves")
+        if value is None or len(str(value)) > MAX_TAG_VALUE_LENGTH:
+            raise InputError(f"{field}: the value of tag {key!r} must be a string of at most {MAX_TAG_VALUE_LENGTH} characters")
+    allowed = MAX_TAGS_PER_RESOURCE - reserved_count
+    if len(tags) > allowed:
+        raise InputError(
+            f"{field}: {len(tags)} tags given, at most {allowed} are allowed "
+            f"(EC2 allows {MAX_TAGS_PER_RESOURCE} per resource and this module adds {reserved_count})"
+        )

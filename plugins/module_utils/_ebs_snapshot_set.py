@@ -1,0 +1,166 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the snapkit.cloud project
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""EBS snapshot sets: how a set is tagged, found, selected, reported and waited on.
+
+A set is the group of snapshots one CreateSnapshots call made for one instance. Every snapshot of
+a set carries two tags, written atomically by that call, which is what makes re-runs idempotent
+and lets later modules (info, restore, retention) treat the set as one thing.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import TAG_PREFIX
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_filters
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_ids
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
+
+SET_NAME_TAG = TAG_PREFIX + "set-name"
+INSTANCE_TAG = TAG_PREFIX + "instance-id"
+SET_TAG_COUNT = 2
+# The EC2 console and API: multi-volume snapshot sets cover at most 40 volumes.
+MAX_VOLUMES_PER_SET = 40
+# Snapshot states (botocore's SnapshotState enum).
+COMPLETED = "completed"
+FAILED_STATES = ("error",)
+
+
+def default_set_name(instance_id, now=None):
+    """A name for a set when the user gives none: the instance and the UTC time, to the second."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    return f"{instance_id}-{now.strftime('%Y%m%dT%H%M%SZ')}"
+
+
+def set_tags(set_name, instance_id, user_tags):
+    """The tags every snapshot of the set gets: the user's, plus our two set tags."""
+    tags = dict(user_tags or {})
+    tags[SET_NAME_TAG] = set_name
+    tags[INSTANCE_TAG] = instance_id
+    return tags
+
+
+def find_set(client, instance_id, set_name):
+    """Every snapshot of the set ``set_name`` of ``instance_id`` (empty when there is none)."""
+    filters = [
+        {"Name": "tag:" + SET_NAME_TAG, "Values": [set_name]},
+        {"Name": "tag:" + INSTANCE_TAG, "Values": [instance_id]},
+    ]
+    return describe_snapshots_by_filters(client, filters)
+
+
+def attached_ebs_volumes(instance):
+    """The instance's EBS volumes as [{volume_id, device_name, root}], in device order."""
+    root_device = instance.get("RootDeviceName")
+    volumes = []
+    for mapping in instance.get("BlockDeviceMappings", []):
+        ebs = mapping.get("Ebs")
+        if not ebs or not ebs.get("VolumeId"):
+            continue
+        volumes.append({
+            "volume_id": ebs["VolumeId"],
+            "device_name": mapping.get("DeviceName"),
+            "root": mapping.get("DeviceName") == root_device,
+        })
+    return volumes
+
+
+def select_volumes(instance, exclude_boot_volume, exclude_data_volume_ids):
+    """The volumes CreateSnapshots will snapshot, after checking the exclusions against the instance."""
+    volumes = attached_ebs_volumes(instance)
+    by_id = {volume["volume_id"]: volume for volume in volumes}
+    instance_id = instance["InstanceId"]
+    for volume_id in exclude_data_volume_ids:
+        if volume_id not in by_id:
+            raise InputError(
+                f"exclude_data_volume_ids: volume {volume_id} is not attached to instance {instance_id} "
+                f"(attached: {', '.join(sorted(by_id)) or 'none'})"
+            )
+        if by_id[volume_id]["root"]:
+            raise InputError(
+                f"exclude_data_volume_ids: volume {volume_id} is the root volume of instance {instance_id}; "
+                "use exclude_boot_volume=true to leave the root volume out"
+            )
+    selected = [
+        volume for volume in volumes
+        if volume["volume_id"] not in exclude_data_volume_ids and not (exclude_boot_volume and volume["root"])
+    ]
+    if not selected:
+        raise InputError(f"instance {instance_id}: no EBS volume is left to snapshot after the exclusions")
+    if len(selected) > MAX_VOLUMES_PER_SET:
+        raise InputError(
+            f"instance {instance_id}: {len(selected)} volumes selected, a multi-volume snapshot set holds at most "
+            f"{MAX_VOLUMES_PER_SET}; leave some out with exclude_data_volume_ids"
+        )
+    return selected
+
+
+def progress_percent(snapshot):
+    """Progress as a number (EC2 returns '' at first, then '42%')."""
+    text = (snapshot.get("Progress") or "").rstrip("%")
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _isoformat(value):
+    return value.isoformat() if isinstance(value, (datetime.datetime, datetime.date)) else value
+
+
+def format_snapshot(snapshot, devices):
+    """A snapshot as this collection returns it: snake_case keys, tags as a dict, device name added."""
+    result = camel_dict_to_snake_dict(snapshot, ignore_list=["Tags"])
+    result["tags"] = boto3_tag_list_to_ansible_dict(snapshot.get("Tags", []))
+    result["start_time"] = _isoformat(snapshot.get("StartTime"))
+    result["device_name"] = devices.get(snapshot.get("VolumeId"))
+    result.setdefault("progress", snapshot.get("Progress") or "")
+    result.setdefault("kms_key_id", None)
+    result.setdefault("state_message", None)
+    return result
+
+
+def describe(snapshots, devices):
+    """One line naming every snapshot, its volume, device, state and progress (for messages)."""
+    parts = []
+    for snapshot in sorted(snapshots, key=lambda s: s.get("VolumeId", "")):
+        part = (
+            f"{snapshot.get('SnapshotId')} ({snapshot.get('VolumeId')} {devices.get(snapshot.get('VolumeId'), '?')}): "
+            f"{snapshot.get('State')} {snapshot.get('Progress') or '0%'}"
+        )
+        if snapshot.get("StateMessage"):
+            part += f" - {snapshot['StateMessage']}"
+        parts.append(part)
+    return "; ".join(parts)
+
+
+def wait_for_set(client, snapshot_ids, devices, timeout, **engine_options):
+    """Wait until every snapshot of the set is completed; one DescribeSnapshots call per poll.
+
+    A snapshot that disappears while we wait (deleted by someone) is reported as failed, since the
+    set can no longer be restored whole.
+    """
+    expected = list(snapshot_ids)
+
+    def poll():
+        found = {s["SnapshotId"]: s for s in describe_snapshots_by_ids(client, expected)}
+        return [found.get(sid) or {"SnapshotId": sid, "State": "deleted", "StateMessage": "snapshot no longer exists"}
+                for sid in expected]
+
+    return wait_until(
+        poll,
+        done=lambda s: s.get("State") == COMPLETED,
+        failed=lambda s: s.get("State") in FAILED_STATES + ("deleted",),
+        timeout=timeout,
+        describe=lambda items: describe(items, devices),
+        key=lambda s: s["SnapshotId"],
+        progress=progress_percent,
+        **engine_options,
+    )

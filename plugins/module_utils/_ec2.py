@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the snapkit.cloud project
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""EC2 API wrappers: one function per API call, each with retries and an error handler.
+
+amazon.aws already wraps DescribeInstances, DescribeVolumes, StopInstances, StartInstances and
+DeleteSnapshot the same way; we re-export those instead of writing them again, and add the calls
+it lacks (CreateSnapshots, a paginated DescribeSnapshots by filters, CreateTags for snapshots).
+"""
+
+from __future__ import annotations
+
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import EC2InstanceErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import EC2SnapshotErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import delete_snapshot  # pylint: disable=unused-import
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import describe_instances
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import describe_volumes  # pylint: disable=unused-import
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import start_instances  # pylint: disable=unused-import
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import stop_instances  # pylint: disable=unused-import
+
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import throttling_retry
+
+# DescribeSnapshots accepts at most 1000 results per page; filter values are limited to 200 per filter.
+SNAPSHOT_PAGE_SIZE = 1000
+FILTER_VALUES_PER_CALL = 200
+
+
+def describe_instance(client, instance_id):
+    """The instance with this id, or None when EC2 does not know it."""
+    for reservation in describe_instances(client, InstanceIds=[instance_id]):
+        for instance in reservation.get("Instances", []):
+            if instance.get("InstanceId") == instance_id:
+                return instance
+    return None
+
+
+@EC2InstanceErrorHandler.common_error_handler("create the snapshot set of instance {instance_id}")
+def create_snapshots(client, instance_id, **params):
+    """CreateSnapshots: one crash-consistent snapshot per selected volume, all started at one instant.
+
+    Deliberately without a retry decorator: CreateSnapshots has no client token, so resending it
+    after an answer that got lost could create a second set. The caller retries, and looks for
+    the set by its tags before it resends after any error that may have been processed.
+    """
+    specification = {"InstanceId": instance_id}
+    for name in ("ExcludeBootVolume", "ExcludeDataVolumeIds"):
+        if name in params:
+            specification[name] = params.pop(name)
+    return client.create_snapshots(InstanceSpecification=specification, **params)["Snapshots"]
+
+
+@EC2SnapshotErrorHandler.common_error_handler("describe snapshots")
+@throttling_retry()
+def _describe_snapshot_pages(client, filters):
+    """Every page of DescribeSnapshots for these filters (our own snapshots only)."""
+    snapshots = []
+    params = {"Filters": filters, "OwnerIds": ["self"], "MaxResults": SNAPSHOT_PAGE_SIZE}
+    while True:
+        page = client.describe_snapshots(**params)
+        snapshots.extend(page.get("Snapshots", []))
+        token = page.get("NextToken")
+        if not token:
+            return snapshots
+        params["NextToken"] = token
+
+
+def describe_snapshots_by_filters(client, filters):
+    """Our snapshots matching EC2 filters, all pages."""
+    return _describe_snapshot_pages(client, filters)
+
+
+def describe_snapshots_by_ids(client, snapshot_ids):
+    """The snapshots with these ids, one call per 200 ids.
+
+    A snapshot-id filter instead of SnapshotIds: a deleted snapshot simply drops out of the
+    answer instead of failing the whole call with InvalidSnapshot.NotFound, so a wait can name it.
+    """
+    snapshots = []
+    ids = list(snapshot_ids)
+    for start in range(0, len(ids), FILTER_VALUES_PER_CALL):
+        chunk = ids[start:start + FILTER_VALUES_PER_CALL]
+        snapshots.extend(_describe_snapshot_pages(client, [{"Name": "snapshot-id", "Values": chunk}]))
+    return snapshots

@@ -1,0 +1,660 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the snapkit.cloud project
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ebs_multi_snapshot
+short_description: Crash-consistent snapshot set of an EC2 instance's EBS volumes
+version_added: 0.1.0
+description:
+  - Creates one crash-consistent snapshot set of the EBS volumes attached to an EC2 instance with a single
+    C(CreateSnapshots) call, so that every snapshot of the set captures the same point in time.
+  - Every snapshot of the set is tagged C(snapkit:set-name) and C(snapkit:instance-id) in the same call that creates
+    it. A re-run with the same O(set_name) finds the set and reports no change, even after an interrupted run.
+  - Waits until every snapshot is C(completed), polling all of them with one C(DescribeSnapshots) call per round.
+    If one snapshot of the set fails, EC2 fails them all, and so does this module, reporting the state of each.
+  - Optionally stops the instance first, as AWS recommends when the root volume is included, and starts it again
+    as soon as the set is created (the snapshots are point-in-time from then on), not when they complete.
+  - O(state=absent) deletes every snapshot of a set.
+  - Runs on the controller. Use C(delegate_to=localhost) when the inventory host is the instance.
+author:
+  - snapkit.cloud maintainers
+options:
+  state:
+    description:
+      - V(present) creates the set if it does not exist yet (and waits for it when O(wait=true)).
+      - V(absent) deletes every snapshot of the set, found by O(set_name) and O(instance_id), or by O(snapshot_ids).
+    type: str
+    choices: [present, absent]
+    default: present
+  instance_id:
+    description:
+      - The EC2 instance whose volumes are snapshotted, for example V(i-0123456789abcdef0).
+      - Required with O(state=present), and with O(state=absent) unless O(snapshot_ids) is given.
+    type: str
+  set_name:
+    description:
+      - A name for the set, stored in the C(snapkit:set-name) tag of every snapshot of the set.
+      - With O(state=present), a set of O(instance_id) with this name that already exists is returned
+        unchanged; nothing new is created. This is what makes the task safe to re-run.
+      - When omitted, the name is the instance id and the UTC time, for example V(i-0123456789abcdef0-20261122T101500Z),
+        and every run creates a new set.
+      - 1 to 200 characters; letters, digits, spaces and C(. _ - : / = + @).
+    type: str
+  snapshot_ids:
+    description:
+      - With O(state=absent), the snapshots to delete, instead of finding them by O(set_name).
+    type: list
+    elements: str
+  exclude_boot_volume:
+    description:
+      - Leave the root volume out of the set.
+    type: bool
+    default: false
+  exclude_data_volume_ids:
+    description:
+      - Data volumes of the instance to leave out of the set. Each must be attached to the instance and must not be
+        its root volume (use O(exclude_boot_volume) for that).
+    type: list
+    elements: str
+    default: []
+  copy_tags_from_source:
+    description:
+      - Copy each volume's tags to its snapshot. O(tags) and the set tags are added on top.
+    type: bool
+    default: false
+  description:
+    description:
+      - Description of every snapshot of the set (at most 255 characters).
+    type: str
+  tags:
+    description:
+      - Tags for every snapshot of the set. EC2 allows 50 tags per snapshot; this module uses two of them.
+      - Keys starting with C(aws:) or C(snapkit:) are reserved.
+    type: dict
+    aliases: [resource_tags]
+  stop_instance:
+    description:
+      - Stop the instance before creating the set and start it again as soon as the set is created.
+      - AWS recommends stopping an instance before snapshotting its root volume. An instance that was already
+        stopped stays stopped. If anything fails after the instance was stopped, it is started again.
+    type: bool
+    default: false
+  wait:
+    description:
+      - Wait until every snapshot of the set is C(completed).
+      - Large or first snapshots can take hours; see O(wait_timeout).
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How long to wait, in seconds, for the set to complete. Also bounds the waits for the instance to stop and
+        start, and the retries while EC2 refuses new snapshots because a volume has too many pending ones.
+    type: int
+    default: 3600
+  delete_on_failure:
+    description:
+      - When the set fails (its snapshots are in C(error)), delete all of its snapshots before failing.
+    type: bool
+    default: false
+notes:
+  - EC2 refuses snapshots of instances that have hibernation configured; this module refuses them before any
+    snapshot call.
+  - A volume may have at most five pending snapshots (one for C(st1) and C(sc1) volumes). While EC2 answers
+    C(ConcurrentSnapshotLimitExceeded), the module retries with backoff until O(wait_timeout) has passed.
+  - Throttling and server errors are retried with jittered backoff.
+  - "IAM permissions: C(ec2:DescribeInstances), C(ec2:DescribeVolumes), C(ec2:DescribeSnapshots),
+    C(ec2:CreateSnapshots), C(ec2:CreateTags) (for the tags written on creation), C(ec2:DeleteSnapshot), and
+    C(ec2:StopInstances)/C(ec2:StartInstances) with O(stop_instance)."
+seealso:
+  - module: amazon.aws.ec2_snapshot
+    description: One snapshot of one volume.
+  - module: amazon.aws.ec2_snapshot_info
+    description: Gather information about EC2 snapshots.
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+  - snapkit.cloud._attributes
+  - snapkit.cloud._attributes.ACTIONGROUP_AWS
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Makes no change; returns the volumes that would be snapshotted in RV(volumes).
+  diff_mode:
+    support: full
+  idempotent:
+    support: partial
+    details:
+      - Idempotent when O(set_name) is given. Without it, every run creates a new set.
+"""
+
+EXAMPLES = r"""
+- name: Snapshot every volume of an instance, as one crash-consistent set
+  snapkit.cloud.ebs_multi_snapshot:
+    instance_id: i-0123456789abcdef0
+    set_name: nightly-2026-11-22
+    description: Nightly set
+    tags:
+      Team: storage
+  register: snapshot_set
+
+- name: Data volumes only, copying each volume's tags, without waiting for completion
+  snapkit.cloud.ebs_multi_snapshot:
+    instance_id: i-0123456789abcdef0
+    set_name: before-upgrade
+    exclude_boot_volume: true
+    exclude_data_volume_ids:
+      - vol-0fedcba9876543210
+    copy_tags_from_source: true
+    wait: false
+
+- name: Stop the instance for a consistent root volume, restart it as soon as the set is created
+  snapkit.cloud.ebs_multi_snapshot:
+    instance_id: i-0123456789abcdef0
+    set_name: cold-backup
+    stop_instance: true
+    wait_timeout: 14400
+    delete_on_failure: true
+
+- name: Set the region once for every snapkit.cloud AWS module
+  module_defaults:
+    group/snapkit.cloud.aws:
+      region: eu-north-1
+  block:
+    - name: One set per host of the inventory (the host is the instance)
+      snapkit.cloud.ebs_multi_snapshot:
+        instance_id: "{{ instance_id }}"
+        set_name: "weekly-{{ now(utc=true, fmt='%G-W%V') }}"
+      delegate_to: localhost
+
+- name: Delete a set
+  snapkit.cloud.ebs_multi_snapshot:
+    state: absent
+    instance_id: i-0123456789abcdef0
+    set_name: before-upgrade
+"""
+
+RETURN = r"""
+instance_id:
+  description: The instance the set belongs to.
+  returned: always
+  type: str
+  sample: i-0123456789abcdef0
+set_name:
+  description: The name of the set (the value of its C(snapkit:set-name) tag). Empty when deleting by O(snapshot_ids).
+  returned: always
+  type: str
+  sample: nightly-2026-11-22
+volumes:
+  description:
+    - The volumes of the set, in device order. With O(state=present), the volumes that are (or, in check mode,
+      would be) snapshotted; empty when an existing set was found or with O(state=absent).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    volume_id:
+      description: The volume.
+      type: str
+      sample: vol-0123456789abcdef0
+    device_name:
+      description: The device name the volume is attached at.
+      type: str
+      sample: /dev/xvda
+    root:
+      description: Whether it is the instance's root volume.
+      type: bool
+      sample: true
+    size:
+      description: Size in GiB.
+      type: int
+      sample: 8
+    volume_type:
+      description: The EBS volume type.
+      type: str
+      sample: gp3
+    encrypted:
+      description: Whether the volume is encrypted.
+      type: bool
+      sample: false
+snapshots:
+  description:
+    - The snapshots of the set, sorted by device name, as they are after the wait (or, with O(state=absent), as they
+      were before deletion). Empty in check mode when the set does not exist yet.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    snapshot_id:
+      description: The snapshot.
+      type: str
+      sample: snap-0123456789abcdef0
+    volume_id:
+      description: The volume it is a snapshot of.
+      type: str
+      sample: vol-0123456789abcdef0
+    device_name:
+      description: The device name of that volume on the instance, when it is (still) attached.
+      type: str
+      sample: /dev/xvda
+    state:
+      description: C(pending), C(completed) or C(error).
+      type: str
+      sample: completed
+    state_message:
+      description: Why the snapshot failed, when it did.
+      type: str
+      sample: null
+    progress:
+      description: Progress, as EC2 reports it (empty at first, then a percentage).
+      type: str
+      sample: 100%
+    start_time:
+      description: When the snapshot was taken (ISO 8601). Identical for every snapshot of a set.
+      type: str
+      sample: "2026-11-22T10:15:00+00:00"
+    volume_size:
+      description: Size of the volume in GiB.
+      type: int
+      sample: 8
+    encrypted:
+      description: Whether the snapshot is encrypted (it is when the volume is).
+      type: bool
+      sample: false
+    kms_key_id:
+      description: The KMS key of an encrypted snapshot.
+      type: str
+      sample: null
+    description:
+      description: The description of the snapshot.
+      type: str
+      sample: Nightly set
+    owner_id:
+      description: The AWS account that owns the snapshot.
+      type: str
+      sample: "123456789012"
+    tags:
+      description: The tags of the snapshot, as a dictionary.
+      type: dict
+      sample: {"snapkit:set-name": "nightly-2026-11-22", "snapkit:instance-id": "i-0123456789abcdef0", "Team": "storage"}
+instance_stopped:
+  description: Whether the module stopped the instance.
+  returned: always
+  type: bool
+  sample: false
+instance_restarted:
+  description: Whether the module started the instance again after stopping it.
+  returned: always
+  type: bool
+  sample: false
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
+
+from ansible_collections.snapkit.cloud.plugins.module_utils import _ebs_snapshot_set as sets
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import INSTANCE_ID_PATTERN
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SNAPSHOT_ID_PATTERN
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import VOLUME_ID_PATTERN
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_user_tags
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_snapshots
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import delete_snapshot
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_instance
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_filters
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_ids
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_volumes
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2_power import instance_state
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2_power import start_and_wait
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2_power import stop_and_wait
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2_power import wait_for_state
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitFailed
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import deadline_retry
+
+SET_NAME_PATTERN = r"[A-Za-z0-9 ._:/=+@-]{1,200}"
+MAX_DESCRIPTION_LENGTH = 255
+LIMIT_ERROR = "ConcurrentSnapshotLimitExceeded"
+# EC2 did nothing when it answers these: the request may simply be sent again.
+SAFE_TO_RESEND = frozenset({LIMIT_ERROR, "RequestLimitExceeded", "Throttling", "ThrottlingException",
+                            "SnapshotCreationPerVolumeRateExceeded"})
+# Retried until wait_timeout; the server errors only after looking for the set (see create_set).
+RETRIED_CREATE_ERRORS = SAFE_TO_RESEND | {"InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable"}
+
+
+class SetFailure(Exception):
+    """The procedure cannot go on; ``details`` go into the module's result next to the message."""
+
+    def __init__(self, message, **details):
+        super().__init__(message)
+        self.details = details
+
+
+def argument_spec():
+    return dict(
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        instance_id=dict(type="str"),
+        set_name=dict(type="str"),
+        snapshot_ids=dict(type="list", elements="str"),
+        exclude_boot_volume=dict(type="bool", default=False),
+        exclude_data_volume_ids=dict(type="list", elements="str", default=[]),
+        copy_tags_from_source=dict(type="bool", default=False),
+        description=dict(type="str"),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        stop_instance=dict(type="bool", default=False),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=3600),
+        delete_on_failure=dict(type="bool", default=False),
+    )
+
+
+def validate(params):
+    """Reject bad input before any API call; every message names the option and the rule."""
+    present = params["state"] == "present"
+    if present and not params["instance_id"]:
+        raise InputError("instance_id: required with state=present")
+    if not present and not params["snapshot_ids"] and not (params["instance_id"] and params["set_name"]):
+        raise InputError("state=absent needs snapshot_ids, or both instance_id and set_name, to find the set")
+    if params["snapshot_ids"] and present:
+        raise InputError("snapshot_ids: only used with state=absent")
+    check_pattern("instance_id", params["instance_id"], INSTANCE_ID_PATTERN, "an EC2 instance id looks like i-0123456789abcdef0")
+    check_pattern("set_name", params["set_name"], SET_NAME_PATTERN,
+                  "1 to 200 characters: letters, digits, spaces and . _ : / = + @ -")
+    for volume_id in params["exclude_data_volume_ids"]:
+        check_pattern("exclude_data_volume_ids", volume_id, VOLUME_ID_PATTERN, "an EBS volume id looks like vol-0123456789abcdef0")
+    for snapshot_id in params["snapshot_ids"] or []:
+        check_pattern("snapshot_ids", snapshot_id, SNAPSHOT_ID_PATTERN, "an EBS snapshot id looks like snap-0123456789abcdef0")
+    if params["description"] is not None and len(params["description"]) > MAX_DESCRIPTION_LENGTH:
+        raise InputError(f"description: {len(params['description'])} characters, at most {MAX_DESCRIPTION_LENGTH} are allowed")
+    if params["wait_timeout"] <= 0:
+        raise InputError(f"wait_timeout: must be a positive number of seconds, got {params['wait_timeout']}")
+    check_user_tags("tags", params["tags"], sets.SET_TAG_COUNT)
+
+
+def device_map(instance):
+    return {volume["volume_id"]: volume["device_name"] for volume in sets.attached_ebs_volumes(instance or {})}
+
+
+def formatted(snapshots, devices):
+    ordered = sorted(snapshots, key=lambda s: (devices.get(s.get("VolumeId")) or "~", s.get("VolumeId", "")))
+    return [sets.format_snapshot(snapshot, devices) for snapshot in ordered]
+
+
+def describe_selected_volumes(client, selected):
+    """Size, type, encryption and tags of each selected volume (one DescribeVolumes call)."""
+    details = {v["VolumeId"]: v for v in describe_volumes(client, VolumeIds=[s["volume_id"] for s in selected])}
+    volumes = []
+    for volume in selected:
+        detail = details.get(volume["volume_id"], {})
+        volumes.append(dict(volume, size=detail.get("Size"), volume_type=detail.get("VolumeType"),
+                            encrypted=detail.get("Encrypted"), tags=detail.get("Tags", [])))
+    return volumes
+
+
+def check_copied_tag_count(volumes, tags):
+    """With copied tags, each snapshot gets its volume's tags plus ours: EC2 refuses more than 50."""
+    for volume in volumes:
+        merged = {t["Key"] for t in volume["tags"] if not t["Key"].startswith("aws:")} | set(tags)
+        if len(merged) > 50:
+            raise InputError(
+                f"copy_tags_from_source: volume {volume['volume_id']} has {len(volume['tags'])} tags; with the set's "
+                f"tags its snapshot would carry {len(merged)}, EC2 allows 50"
+            )
+
+
+def load_instance(module, client, instance_id):
+    instance = describe_instance(client, instance_id)
+    if instance is None:
+        raise SetFailure(f"Instance {instance_id} was not found in region {module.region}; check instance_id and region")
+    state = instance_state(instance)
+    if state in ("shutting-down", "terminated"):
+        raise SetFailure(f"Instance {instance_id} is {state}; there is nothing left to snapshot")
+    if instance.get("HibernationOptions", {}).get("Configured"):
+        raise SetFailure(
+            f"Instance {instance_id} has hibernation configured: EC2 does not snapshot instances for which hibernation "
+            "is enabled. Snapshot its volumes one by one, or use an instance without hibernation"
+        )
+    return instance
+
+
+def pending_snapshots_by_volume(client, volume_ids):
+    pending = describe_snapshots_by_filters(client, [
+        {"Name": "volume-id", "Values": list(volume_ids)},
+        {"Name": "status", "Values": ["pending"]},
+    ])
+    counts = {}
+    for snapshot in pending:
+        counts[snapshot["VolumeId"]] = counts.get(snapshot["VolumeId"], 0) + 1
+    return counts
+
+
+def error_code(error):
+    """The AWS error code behind an AnsibleAWSError, or None for a connection-level failure."""
+    response = getattr(getattr(error, "exception", None), "response", None) or {}
+    return response.get("Error", {}).get("Code")
+
+
+def create_request(params, tags):
+    request = {
+        "ExcludeBootVolume": params["exclude_boot_volume"],
+        "TagSpecifications": boto3_tag_specifications(tags, types=["snapshot"]),
+    }
+    if params["exclude_data_volume_ids"]:
+        request["ExcludeDataVolumeIds"] = params["exclude_data_volume_ids"]
+    if params["copy_tags_from_source"]:
+        request["CopyTagsFromSource"] = "volume"
+    if params["description"] is not None:
+        request["Description"] = params["description"]
+    return request
+
+
+def create_set(module, client, set_name, volumes, tags):
+    """One CreateSnapshots call, retried until wait_timeout without ever making a second set.
+
+    Throttling and the per-volume limit on pending snapshots mean EC2 did nothing: resend. A
+    server error or a lost connection may hide a set that was made: look for it by its tags first.
+    """
+    instance_id = module.params["instance_id"]
+    request = create_request(module.params, tags)
+    # botocore's own retries would resend blindly; this client sends each request exactly once.
+    once = module.client("ec2", config={"retries": {"total_max_attempts": 1}})
+    maybe_created = []
+
+    def attempt():
+        if maybe_created:
+            found = sets.find_set(client, instance_id, set_name)
+            if found:
+                return found
+        try:
+            return create_snapshots(once, instance_id, **request)
+        except AnsibleAWSError as error:
+            if error_code(error) not in SAFE_TO_RESEND:
+                maybe_created.append(error)
+            raise
+
+    def should_retry(error):
+        return isinstance(error, AnsibleAWSError) and error_code(error) in RETRIED_CREATE_ERRORS | {None}
+
+    try:
+        return deadline_retry(attempt, should_retry, timeout=module.params["wait_timeout"])
+    except is_ansible_aws_error_code(LIMIT_ERROR):
+        counts = pending_snapshots_by_volume(client, [v["volume_id"] for v in volumes])
+        busy = ", ".join(f"{volume_id} ({count} pending)" for volume_id, count in sorted(counts.items())) or "none any more"
+        raise SetFailure(
+            f"EC2 kept refusing the snapshot set of instance {instance_id} for {module.params['wait_timeout']} seconds "
+            f"because volumes have too many pending snapshots (5 per volume, 1 for st1/sc1). Volumes with pending "
+            f"snapshots: {busy}. Wait for them to complete, or raise wait_timeout"
+        ) from None
+
+
+def delete_all(client, snapshots):
+    deleted = []
+    for snapshot in snapshots:
+        if delete_snapshot(client, snapshot["SnapshotId"]):
+            deleted.append(snapshot["SnapshotId"])
+    return deleted
+
+
+def wait_for_set(module, client, snapshots, devices):
+    """Wait for the set; on failure delete it when asked, and always report every snapshot's state."""
+    params = module.params
+    instance_id = params["instance_id"]
+    try:
+        return sets.wait_for_set(client, [s["SnapshotId"] for s in snapshots], devices, params["wait_timeout"])
+    except WaitFailed as failure:
+        deleted = delete_all(client, failure.items) if params["delete_on_failure"] else []
+        outcome = f"all {len(deleted)} snapshots of the set were deleted" if deleted else "its snapshots were kept"
+        raise SetFailure(
+            f"Snapshot set {params['set_name'] or ''} of instance {instance_id} failed ({outcome}): {failure}",
+            snapshots=formatted(failure.items, devices), deleted_snapshot_ids=deleted,
+        ) from None
+    except WaitError as timeout:
+        raise SetFailure(
+            f"Snapshot set of instance {instance_id} did not complete within wait_timeout={params['wait_timeout']} "
+            f"seconds; the snapshots go on in EC2 and a re-run with the same set_name waits for them again: {timeout}",
+            snapshots=formatted(timeout.items, devices),
+        ) from None
+
+
+class PowerGuard:
+    """Stops the instance when asked and guarantees it is started again if we stopped it."""
+
+    def __init__(self, client, instance, timeout):
+        self.client = client
+        self.instance_id = instance["InstanceId"]
+        self.initial_state = instance_state(instance)
+        self.timeout = timeout
+        self.stopped = False
+        self.restarted = False
+
+    def stop(self):
+        if self.initial_state in ("stopped", "stopping"):
+            # Already (going) down: snapshot it stopped and leave it stopped, as we found it.
+            wait_for_state(self.client, self.instance_id, "stopped", self.timeout)
+            return
+        if self.initial_state == "pending":
+            wait_for_state(self.client, self.instance_id, "running", self.timeout)
+        self.stopped = True
+        stop_and_wait(self.client, self.instance_id, self.timeout)
+
+    def restore(self):
+        if self.stopped and not self.restarted:
+            start_and_wait(self.client, self.instance_id, self.timeout)
+            self.restarted = True
+
+
+def ensure_present(module, client, result):
+    params = module.params
+    instance_id = params["instance_id"]
+    instance = load_instance(module, client, instance_id)
+    devices = device_map(instance)
+    set_name = params["set_name"] or sets.default_set_name(instance_id)
+    result["set_name"] = set_name
+
+    existing = sets.find_set(client, instance_id, set_name) if params["set_name"] else []
+    if existing:
+        return use_existing_set(module, client, existing, devices, result)
+
+    volumes = describe_selected_volumes(
+        client, sets.select_volumes(instance, params["exclude_boot_volume"], params["exclude_data_volume_ids"]))
+    tags = sets.set_tags(set_name, instance_id, params["tags"])
+    if params["copy_tags_from_source"]:
+        check_copied_tag_count(volumes, tags)
+    result["volumes"] = [{k: v for k, v in volume.items() if k != "tags"} for volume in volumes]
+    result["changed"] = True
+    if module._diff:
+        result["diff"] = {"before": {}, "after": {"set_name": set_name, "instance_id": instance_id,
+                                                   "volume_ids": [v["volume_id"] for v in volumes]}}
+    if module.check_mode:
+        return result
+
+    guard = PowerGuard(client, instance, params["wait_timeout"])
+    try:
+        if params["stop_instance"]:
+            guard.stop()
+        created = create_set(module, client, set_name, volumes, tags)
+    finally:
+        # Set made or not, the instance goes back to the state we found it in, at once: the
+        # snapshots are point-in-time from the moment CreateSnapshots answered.
+        result["instance_stopped"] = guard.stopped
+        guard.restore()
+        result["instance_restarted"] = guard.restarted
+    result["snapshots"] = formatted(created, devices)
+    if params["wait"]:
+        result["snapshots"] = formatted(wait_for_set(module, client, created, devices), devices)
+    return result
+
+
+def use_existing_set(module, client, existing, devices, result):
+    """The set exists: report it, wait for it if asked, fail if it failed."""
+    params = module.params
+    failed = [s for s in existing if s.get("State") in sets.FAILED_STATES]
+    if failed:
+        raise SetFailure(
+            f"Snapshot set {result['set_name']} of instance {params['instance_id']} exists and has failed: "
+            f"{sets.describe(existing, devices)}. Delete it with state=absent, or choose another set_name",
+            snapshots=formatted(existing, devices),
+        )
+    if params["wait"] and not module.check_mode:
+        existing = wait_for_set(module, client, existing, devices)
+    result["snapshots"] = formatted(existing, devices)
+    return result
+
+
+def ensure_absent(module, client, result):
+    params = module.params
+    if params["snapshot_ids"]:
+        snapshots = describe_snapshots_by_ids(client, params["snapshot_ids"])
+    else:
+        result["set_name"] = params["set_name"]
+        snapshots = sets.find_set(client, params["instance_id"], params["set_name"])
+    result["snapshots"] = formatted(snapshots, {})
+    if not snapshots:
+        return result
+    result["changed"] = True
+    if module._diff:
+        result["diff"] = {"before": {"snapshot_ids": sorted(s["SnapshotId"] for s in snapshots)}, "after": {}}
+    if not module.check_mode:
+        delete_all(client, snapshots)
+    return result
+
+
+def run(module):
+    params = module.params
+    result = dict(changed=False, instance_id=params["instance_id"] or "", set_name=params["set_name"] or "",
+                  volumes=[], snapshots=[], instance_stopped=False, instance_restarted=False)
+    try:
+        validate(params)
+        client = module.client("ec2")
+        if params["state"] == "present":
+            ensure_present(module, client, result)
+        else:
+            ensure_absent(module, client, result)
+    except InputError as error:
+        module.fail_json(msg=str(error), **result)
+    except SetFailure as failure:
+        result.update(failure.details)
+        module.fail_json(msg=str(failure), **result)
+    except WaitError as error:
+        module.fail_json(msg=f"Gave up waiting: {error}", **result)
+    except AnsibleAWSError as error:
+        module.fail_json_aws(error.exception or error, msg=error.message, **result)
+    module.exit_json(**result)
+
+
+def main():
+    module = SnapkitAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
+    run(module)
+
+
+if __name__ == "__main__":
+    main()

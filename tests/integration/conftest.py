@@ -1,0 +1,158 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the snapkit.cloud project
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Module-level integration tests: real ``ansible-playbook`` runs against the local test clouds.
+
+Each test writes a small playbook, runs it in a subprocess exactly as a user would (credentials in
+the environment as AWX injects them, the endpoint set once through ``module_defaults`` on the
+collection's action group), and reads back the registered results and the cloud's journal.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from cloudsim.client import CloudSim
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+# Credentials the tests plant: none of them may ever show up in any output.
+PLANTED_ACCESS_KEY = "AKIAPLANTEDKEY000001"
+PLANTED_SECRET_KEY = "planted-secret-key-wJalrXUtnFEMI-K7MDENG"
+# Fast enough that a 2-hour snapshot takes about 12 seconds of real time.
+DEFAULT_SPEED = 600
+
+
+def collections_path():
+    configured = os.environ.get("ANSIBLE_COLLECTIONS_PATH")
+    if configured:
+        return configured
+    return str(REPO_ROOT / ".build" / "collections")
+
+
+@pytest.fixture(scope="session")
+def cloud():
+    """One local cloud per pytest worker, for the whole session."""
+    with CloudSim.start(speed=DEFAULT_SPEED) as sim:
+        yield sim
+
+
+@pytest.fixture
+def sim(cloud):
+    """The local cloud, reset: no resources, no faults, an empty journal, the default speed."""
+    cloud.reset()
+    cloud.set_speed(DEFAULT_SPEED)
+    return cloud
+
+
+class PlaybookRun:
+    """The outcome of one ansible-playbook run: return code, output and the registered results."""
+
+    def __init__(self, process, results):
+        self.rc = process.returncode
+        self.output = process.stdout + process.stderr
+        self.results = results
+
+    def __getitem__(self, name):
+        return self.results[name]
+
+
+class Runner:
+    def __init__(self, sim, workdir):
+        self.sim = sim
+        self.workdir = workdir
+        self.count = 0
+
+    def environment(self):
+        env = dict(os.environ)
+        env.update({
+            "ANSIBLE_COLLECTIONS_PATH": collections_path(),
+            "ANSIBLE_LOCALHOST_WARNING": "false",
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_RETRY_FILES_ENABLED": "false",
+            "AWS_ACCESS_KEY_ID": PLANTED_ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": PLANTED_SECRET_KEY,
+            "AWS_REGION": self.sim.endpoints["region"],
+        })
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_PROFILE"):
+            env.pop(name, None)
+        return env
+
+    def run(self, tasks, check=False, diff=False, verbosity=0, extra_args=()):
+        """Run ``tasks`` (each registering its result) on localhost; return a PlaybookRun."""
+        self.count += 1
+        results_file = self.workdir / f"results-{self.count}.json"
+        registered = [task["register"] for task in tasks if "register" in task]
+        for task in tasks:
+            task.setdefault("ignore_errors", True)
+        play = {
+            "name": "snapkit.cloud integration test",
+            "hosts": "localhost",
+            "connection": "local",
+            "gather_facts": False,
+            "vars": {"ansible_python_interpreter": sys.executable},
+            "module_defaults": {"group/snapkit.cloud.aws": {"endpoint_url": self.sim.endpoints["ec2"]}},
+            "tasks": tasks + [{
+                "name": "Save the registered results",
+                "ansible.builtin.copy": {
+                    "dest": str(results_file),
+                    "content": "{{ {" + ", ".join(f"'{name}': {name}" for name in registered) + "} | to_json }}",
+                    "mode": "0600",
+                },
+                "check_mode": False,
+                "diff": False,
+            }],
+        }
+        playbook = self.workdir / f"playbook-{self.count}.yml"
+        playbook.write_text(yaml.safe_dump([play], sort_keys=False))
+        command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", str(playbook)]
+        if check:
+            command.append("--check")
+        if diff:
+            command.append("--diff")
+        if verbosity:
+            command.append("-" + "v" * verbosity)
+        command.extend(extra_args)
+        process = subprocess.run(command, env=self.environment(), capture_output=True, text=True, timeout=600, check=False)
+        results = json.loads(results_file.read_text()) if results_file.exists() else {}
+        if not results:
+            raise AssertionError(f"ansible-playbook produced no results (rc={process.returncode}):\n{process.stdout}\n{process.stderr}")
+        return PlaybookRun(process, results)
+
+    def module(self, name, check=False, diff=False, verbosity=0, **params):
+        """Run one module once; return its registered result (with the run on ``result['_run']``)."""
+        run = self.run([{"name": f"Run {name}", f"snapkit.cloud.{name}": params, "register": "result"}],
+                       check=check, diff=diff, verbosity=verbosity)
+        result = run["result"]
+        result["_run"] = run
+        return result
+
+
+@pytest.fixture
+def ansible(sim, tmp_path):
+    return Runner(sim, tmp_path)
+
+
+def mutating_calls(journal):
+    """The journal entries of calls that change something in EC2."""
+    readonly = ("Describe", "Get", "List")
+    return [entry for entry in journal if not entry["action"].startswith(readonly)]
+
+
+def documented_return(module_name):
+    """The RETURN block of one of our modules, parsed."""
+    tree = ast.parse((REPO_ROOT / "plugins" / "modules" / f"{module_name}.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "RETURN" for t in node.targets):
+            return yaml.safe_load(ast.literal_eval(node.value))
+    raise AssertionError(f"{module_name} has no RETURN")

@@ -1,0 +1,99 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the snapkit.cloud project
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""How a snapshot set selects volumes, names itself and reports snapshots."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from ansible_collections.snapkit.cloud.plugins.module_utils import _ebs_snapshot_set as sets
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+
+INSTANCE = {
+    "InstanceId": "i-0123456789abcdef0",
+    "RootDeviceName": "/dev/xvda",
+    "BlockDeviceMappings": [
+        {"DeviceName": "/dev/xvda", "Ebs": {"VolumeId": "vol-00000000000000001"}},
+        {"DeviceName": "/dev/sdf", "Ebs": {"VolumeId": "vol-00000000000000002"}},
+        {"DeviceName": "/dev/sdg", "Ebs": {"VolumeId": "vol-00000000000000003"}},
+        {"DeviceName": "/dev/sdb", "VirtualName": "ephemeral0"},
+    ],
+}
+
+
+def ids(volumes):
+    return [v["volume_id"] for v in volumes]
+
+
+def test_every_ebs_volume_by_default_and_instance_store_is_ignored():
+    selected = sets.select_volumes(INSTANCE, False, [])
+    assert ids(selected) == ["vol-00000000000000001", "vol-00000000000000002", "vol-00000000000000003"]
+    assert [v["root"] for v in selected] == [True, False, False]
+
+
+def test_boot_and_data_exclusions():
+    selected = sets.select_volumes(INSTANCE, True, ["vol-00000000000000003"])
+    assert ids(selected) == ["vol-00000000000000002"]
+
+
+def test_excluding_a_volume_that_is_not_attached_names_it():
+    with pytest.raises(InputError, match="vol-0000000000000000f is not attached to instance i-0123456789abcdef0"):
+        sets.select_volumes(INSTANCE, False, ["vol-0000000000000000f"])
+
+
+def test_excluding_the_root_volume_as_data_points_to_exclude_boot_volume():
+    with pytest.raises(InputError, match="exclude_boot_volume"):
+        sets.select_volumes(INSTANCE, False, ["vol-00000000000000001"])
+
+
+def test_nothing_left_is_an_error():
+    with pytest.raises(InputError, match="no EBS volume is left"):
+        sets.select_volumes(INSTANCE, True, ["vol-00000000000000002", "vol-00000000000000003"])
+
+
+def test_more_than_forty_volumes_is_an_error():
+    big = dict(INSTANCE, BlockDeviceMappings=[
+        {"DeviceName": f"/dev/sd{n}", "Ebs": {"VolumeId": f"vol-{n:017x}"}} for n in range(41)])
+    with pytest.raises(InputError, match="41 volumes selected.*at most 40"):
+        sets.select_volumes(big, False, [])
+
+
+def test_default_set_name_is_instance_and_utc_time():
+    when = datetime.datetime(2026, 11, 22, 10, 15, 0, tzinfo=datetime.timezone.utc)
+    assert sets.default_set_name("i-0123456789abcdef0", when) == "i-0123456789abcdef0-20261122T101500Z"
+
+
+def test_set_tags_add_ours_to_the_users():
+    assert sets.set_tags("nightly", "i-1", {"Team": "x"}) == {"Team": "x", "snapkit:set-name": "nightly", "snapkit:instance-id": "i-1"}
+
+
+@pytest.mark.parametrize("text, expected", [("", None), ("0%", 0.0), ("42%", 42.0), ("100%", 100.0), (None, None)])
+def test_progress_percent(text, expected):
+    assert sets.progress_percent({"Progress": text}) == expected
+
+
+def test_format_snapshot_snake_cases_keys_and_keeps_tag_keys():
+    snapshot = {
+        "SnapshotId": "snap-1", "VolumeId": "vol-00000000000000002", "State": "pending", "Progress": "",
+        "StartTime": datetime.datetime(2026, 11, 22, 10, 15, tzinfo=datetime.timezone.utc), "VolumeSize": 8,
+        "Encrypted": False, "Tags": [{"Key": "CamelKey", "Value": "v"}],
+    }
+    formatted = sets.format_snapshot(snapshot, {"vol-00000000000000002": "/dev/sdf"})
+    assert formatted["snapshot_id"] == "snap-1" and formatted["volume_size"] == 8
+    assert formatted["tags"] == {"CamelKey": "v"}
+    assert formatted["start_time"] == "2026-11-22T10:15:00+00:00"
+    assert formatted["device_name"] == "/dev/sdf"
+    assert formatted["kms_key_id"] is None and formatted["state_message"] is None
+
+
+def test_describe_names_every_snapshot_with_its_state_and_message():
+    text = sets.describe([
+        {"SnapshotId": "snap-2", "VolumeId": "vol-2", "State": "error", "Progress": "30%", "StateMessage": "boom"},
+        {"SnapshotId": "snap-1", "VolumeId": "vol-1", "State": "pending", "Progress": ""},
+    ], {"vol-1": "/dev/xvda"})
+    assert text == "snap-1 (vol-1 /dev/xvda): pending 0%; snap-2 (vol-2 ?): error 30% - boom"

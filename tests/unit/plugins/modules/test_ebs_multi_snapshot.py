@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the snapkit.cloud project
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""ebs_multi_snapshot's input rules and its argument spec against its documentation."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.modules import ebs_multi_snapshot as module
+
+
+def params(**overrides):
+    values = {name: spec.get("default") for name, spec in module.argument_spec().items()}
+    values.update(instance_id="i-0123456789abcdef0")
+    values.update(overrides)
+    return values
+
+
+def test_valid_input_passes():
+    module.validate(params(set_name="nightly 2026-11-22", tags={"Team": "x"}, exclude_data_volume_ids=["vol-0123456789abcdef0"]))
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"instance_id": None}, "instance_id"),
+    ({"instance_id": "i-123"}, "instance_id"),
+    ({"instance_id": "I-0123456789ABCDEF0"}, "instance_id"),
+    ({"set_name": ""}, "set_name"),
+    ({"set_name": "semi;colon"}, "set_name"),
+    ({"exclude_data_volume_ids": ["vol-xyz"]}, "exclude_data_volume_ids"),
+    ({"snapshot_ids": ["snap-0123456789abcdef0"]}, "snapshot_ids"),
+    ({"state": "absent", "instance_id": None}, "state=absent"),
+    ({"state": "absent", "snapshot_ids": ["snap-1"]}, "snapshot_ids"),
+    ({"description": "x" * 256}, "description"),
+    ({"wait_timeout": -5}, "wait_timeout"),
+    ({"tags": {"": "empty"}}, "tags"),
+    ({"tags": {"k" * 129: "v"}}, "tags"),
+    ({"tags": {"key": "v" * 257}}, "tags"),
+    ({"tags": {"AWS:thing": "v"}}, "tags"),
+    ({"tags": {f"k{n}": "v" for n in range(49)}}, "tags"),
+])
+def test_bad_input_names_the_field(overrides, field):
+    with pytest.raises(InputError) as caught:
+        module.validate(params(**overrides))
+    assert field in str(caught.value)
+
+
+def test_forty_eight_user_tags_fit_beside_ours():
+    module.validate(params(tags={f"k{n}": "v" for n in range(48)}))
+
+
+def test_argument_spec_matches_the_documentation():
+    documented = yaml.safe_load(module.DOCUMENTATION)["options"]
+    spec = module.argument_spec()
+    assert set(documented) == set(spec)
+    for name, option in documented.items():
+        assert option.get("type") == spec[name].get("type"), name
+        assert option.get("default") == spec[name].get("default"), name
+        assert option.get("choices") == spec[name].get("choices"), name
+        assert option.get("elements") == spec[name].get("elements"), name
+        assert option.get("version_added") is None or option["version_added"] == "0.1.0"
+    assert yaml.safe_load(module.DOCUMENTATION)["version_added"] == "0.1.0"
+
+
+def test_copied_tags_over_fifty_are_refused_naming_the_volume():
+    volume = {"volume_id": "vol-1", "tags": [{"Key": f"v{n}", "Value": "x"} for n in range(49)]}
+    with pytest.raises(InputError, match="vol-1"):
+        module.check_copied_tag_count([volume], {"snapkit:set-name": "a", "snapkit:instance-id": "b"})
+    module.check_copied_tag_count([dict(volume, tags=volume["tags"][:48])], {"snapkit:set-name": "a", "snapkit:instance-id": "b"})
