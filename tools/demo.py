@@ -46,7 +46,7 @@ def collections_path():
 
 def run_playbook(sim, instance_id, result_file):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", AWS_ACCESS_KEY_ID="AKIASNAPKITDEMO00001", AWS_SECRET_ACCESS_KEY="snapkit-demo-secret-not-a-real-key",
                AWS_REGION=sim.endpoints["region"])
     command = [
         str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,",
