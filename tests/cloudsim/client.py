@@ -1,0 +1,233 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Python client for cloudsim, used by pytest fixtures and benchmarks (standard library only).
+
+::
+
+    with CloudSim.start(speed=600) as cloud:
+        seeded = cloud.seed_instance(volumes=[{"size": 8}, {"size": 100, "type": "st1"}])
+        ec2 = boto3.client("ec2", **cloud.aws_client_kwargs())
+        ...
+        cloud.journal(service="ec2", action="CreateSnapshots")
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+# The directory that contains the cloudsim package: PYTHONPATH for the subprocess.
+TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DUMMY_ACCESS_KEY = "AKIACLOUDSIMTESTING1"
+DUMMY_SECRET_KEY = "cloudsim-dummy-secret-key-not-a-secret"
+
+
+class CloudSimError(RuntimeError):
+    """cloudsim could not be started, or a control call failed."""
+
+
+class CloudSim:
+    """A running cloudsim: either started here (and owned) or attached to through its endpoints file."""
+
+    def __init__(self, endpoints: dict, process: subprocess.Popen | None = None, endpoints_file: str | None = None,
+                 temp_dir: str | None = None, stderr_path: str | None = None) -> None:
+        self.endpoints = endpoints
+        self.process = process
+        self.endpoints_file = endpoints_file
+        self._temp_dir = temp_dir
+        self._stderr_path = stderr_path
+
+    # Life cycle --------------------------------------------------------------------------------
+
+    @classmethod
+    def start(cls, speed: float = 1.0, endpoints_file: str | None = None, env: dict | None = None,
+              services: tuple = ("ec2",), timeout: float = 60.0) -> CloudSim:
+        """Launch ``python -m cloudsim`` with this interpreter and wait for its endpoints file."""
+        temp_dir = tempfile.mkdtemp(prefix="cloudsim-")
+        endpoints_file = endpoints_file or os.path.join(temp_dir, "endpoints.json")
+        stderr_path = os.path.join(temp_dir, "stderr.log")
+        command = [sys.executable, "-m", "cloudsim", "--endpoints", endpoints_file, "--speed", str(speed), "--services", ",".join(services)]
+        child_env = dict(os.environ if env is None else env)
+        child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [TESTS_DIR, child_env.get("PYTHONPATH")]))
+        with open(stderr_path, "wb") as stderr:
+            process = subprocess.Popen(command, env=child_env, stdout=subprocess.DEVNULL, stderr=stderr)  # pylint: disable=consider-using-with
+        cloud = cls({}, process=process, endpoints_file=endpoints_file, temp_dir=temp_dir, stderr_path=stderr_path)
+        cloud.endpoints = cloud._wait_for_endpoints(timeout)
+        return cloud
+
+    @classmethod
+    def attach(cls, endpoints_file: str) -> CloudSim:
+        """Talk to a cloudsim that is already running (for example ``make cloudsim``)."""
+        with open(endpoints_file, encoding="utf-8") as handle:
+            return cls(json.load(handle), endpoints_file=endpoints_file)
+
+    def _stderr_tail(self, limit: int = 4000) -> str:
+        if not self._stderr_path or not os.path.exists(self._stderr_path):
+            return ""
+        with open(self._stderr_path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()[-limit:]
+
+    def _wait_for_endpoints(self, timeout: float) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise CloudSimError(f"cloudsim exited with status {self.process.returncode} before it was ready:\n{self._stderr_tail()}")
+            endpoints = self._read_endpoints_file()
+            if endpoints and endpoints.get("pid") == self.process.pid:
+                return endpoints
+            time.sleep(0.05)
+        self.stop()
+        raise CloudSimError(f"cloudsim did not write {self.endpoints_file} within {timeout:.0f}s:\n{self._stderr_tail()}")
+
+    def _read_endpoints_file(self) -> dict | None:
+        try:
+            with open(self.endpoints_file, encoding="utf-8") as handle:
+                return json.load(handle)
+        except (OSError, ValueError):
+            return None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Terminate a cloudsim started by :meth:`start` (kill if it does not exit in time)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout)
+        if self._temp_dir:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+            self._temp_dir = None
+
+    def __enter__(self) -> CloudSim:
+        return self
+
+    def __exit__(self, *_exc_info) -> None:
+        self.stop()
+
+    # Addresses ---------------------------------------------------------------------------------
+
+    @property
+    def control_url(self) -> str:
+        return self.endpoints["control"]
+
+    @property
+    def ec2_url(self) -> str:
+        return self.endpoints["ec2"]
+
+    @property
+    def region(self) -> str:
+        return self.endpoints["region"]
+
+    @property
+    def account_id(self) -> str:
+        return self.endpoints["account_id"]
+
+    def aws_client_kwargs(self, service: str = "ec2") -> dict:
+        """Keyword arguments for ``boto3.client(service, **kwargs)`` (dummy credentials)."""
+        return {
+            "endpoint_url": self.endpoints[service], "region_name": self.region,
+            "aws_access_key_id": DUMMY_ACCESS_KEY, "aws_secret_access_key": DUMMY_SECRET_KEY,
+        }
+
+    def aws_env(self) -> dict:
+        """Environment variables that point AWS CLI / botocore based tools at cloudsim."""
+        env = {
+            "AWS_ACCESS_KEY_ID": DUMMY_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_KEY,
+            "AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region,
+        }
+        if "ec2" in self.endpoints:
+            env["AWS_ENDPOINT_URL_EC2"] = self.endpoints["ec2"]
+        return env
+
+    # Control API -------------------------------------------------------------------------------
+
+    def _call(self, method: str, path: str, body: dict | None = None, query: dict | None = None) -> dict:
+        url = self.control_url + path
+        if query:
+            url += "?" + urllib.parse.urlencode({key: value for key, value in query.items() if value is not None})
+        data = json.dumps(body).encode("utf-8") if body is not None else None
+        request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.loads(response.read().decode("utf-8"))
+        except urllib.error.HTTPError as error:
+            detail = error.read().decode("utf-8", errors="replace")
+            raise CloudSimError(f"{method} {path} failed with HTTP {error.code}: {detail}") from error
+
+    def health(self) -> dict:
+        return self._call("GET", "/health")
+
+    def reset(self, speed: float | None = None) -> dict:
+        """Wipe all simulator state, the journal and the faults (clock speed kept unless given)."""
+        return self._call("POST", "/reset", {} if speed is None else {"speed": speed})
+
+    def clock(self) -> dict:
+        return self._call("GET", "/clock")
+
+    def set_speed(self, speed: float) -> dict:
+        return self._call("POST", "/clock", {"speed": speed})
+
+    def advance(self, seconds: float) -> dict:
+        return self._call("POST", "/clock", {"advance": seconds})
+
+    def inject_fault(self, service: str, action: str, code: str, status: int = 400, count: int = 1, message: str | None = None) -> dict:
+        body = {"service": service, "action": action, "code": code, "status": status, "count": count}
+        if message is not None:
+            body["message"] = message
+        return self._call("POST", "/faults", body)
+
+    def faults(self) -> list[dict]:
+        return self._call("GET", "/faults")["faults"]
+
+    def clear_faults(self) -> dict:
+        return self._call("DELETE", "/faults")
+
+    def journal(self, service: str | None = None, action: str | None = None, since: int = 0) -> list[dict]:
+        return self._call("GET", "/journal", query={"service": service, "action": action, "since": since})["entries"]
+
+    def clear_journal(self) -> dict:
+        return self._call("DELETE", "/journal")
+
+    # EC2 ---------------------------------------------------------------------------------------
+
+    def ec2_config(self, **settings) -> dict:
+        """Read, or change, snapshot_seconds_base / snapshot_seconds_per_gib / instance_transition_seconds."""
+        if settings:
+            return self._call("POST", "/ec2/config", settings)
+        return self._call("GET", "/ec2/config")
+
+    def seed_instance(self, volumes: list[dict] | None = None, hibernation: bool = False, state: str = "running",
+                      tags: dict | None = None, root_device: str | None = None, **extra) -> dict:
+        """Create an instance with exactly these EBS volumes (first = root); not journaled.
+
+        ``volumes`` items: ``size`` (GiB), ``type``, ``device``, ``tags``, ``encrypted``, ``iops``.
+        ``extra``: ``instance_type``, ``image_id``, ``platform``, ``region``.
+        """
+        body = {"volumes": volumes or [{"size": 8}], "hibernation": hibernation, "state": state, "tags": tags or {}}
+        if root_device:
+            body["root_device"] = root_device
+        body.update(extra)
+        return self._call("POST", "/ec2/instances", body)
+
+    def fail_snapshots(self, volume_id: str | None = None, instance_id: str | None = None, at_progress: float = 50) -> dict:
+        """The next snapshot of the volume (or of any volume of the instance) goes to error at ``at_progress``%."""
+        body = {"at_progress": at_progress}
+        if volume_id:
+            body["volume_id"] = volume_id
+        if instance_id:
+            body["instance_id"] = instance_id
+        return self._call("POST", "/ec2/snapshot-failures", body)
+
+    def clear_snapshot_failures(self) -> dict:
+        return self._call("DELETE", "/ec2/snapshot-failures")
+
+    def ec2_state(self, region: str | None = None) -> dict:
+        return self._call("GET", "/ec2/state", query={"region": region})

@@ -1,0 +1,95 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Registry of injected API faults.
+
+A fault says: the next ``count`` calls of service S and action A (``*`` for any) fail with HTTP
+status H, error code C and message M. Simulators ask :meth:`FaultRegistry.take` before handling a
+call and render the fault in their own wire format. Faults are consumed in the order they were
+injected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import threading
+
+ANY = "*"
+
+
+@dataclasses.dataclass
+class Fault:
+    """One injected fault; ``remaining`` counts down as calls consume it."""
+
+    fault_id: int
+    service: str
+    action: str
+    status: int
+    code: str
+    message: str
+    remaining: int
+
+    def matches(self, service: str, action: str) -> bool:
+        return self.service in (ANY, service) and self.action in (ANY, action)
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.fault_id, "service": self.service, "action": self.action, "status": self.status,
+            "code": self.code, "message": self.message, "remaining": self.remaining,
+        }
+
+
+def default_message(code: str) -> str:
+    """A message in the style of the real services for a few well-known codes."""
+    known = {
+        "RequestLimitExceeded": "Request limit exceeded.",
+        "InternalError": "An internal error has occurred",
+        "ServiceUnavailable": "The service is unavailable. Please try again shortly.",
+        "Unavailable": "The server is overloaded and can't handle the request.",
+        "ConcurrentSnapshotLimitExceeded": "Maximum allowed in-progress snapshots for a single volume exceeded.",
+        "SnapshotCreationPerVolumeRateExceeded": "The maximum per volume CreateSnapshot request rate has been exceeded. "
+                                                 "Use an increasing or variable sleep interval between requests.",
+    }
+    return known.get(code, f"Injected fault {code}")
+
+
+class FaultRegistry:
+    """Thread-safe FIFO of faults to inject."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+        self._ids = itertools.count(1)
+
+    def inject(self, service: str, action: str, code: str, status: int = 400, count: int = 1, message: str | None = None) -> Fault:
+        if int(count) < 1:
+            raise ValueError("count must be >= 1")
+        if not 400 <= int(status) <= 599:
+            raise ValueError("status must be an HTTP error status (400-599)")
+        if not code:
+            raise ValueError("code is required")
+        fault = Fault(
+            fault_id=next(self._ids), service=service or ANY, action=action or ANY, status=int(status),
+            code=code, message=message if message is not None else default_message(code), remaining=int(count),
+        )
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def take(self, service: str, action: str) -> Fault | None:
+        """Consume one use of the first fault matching this call, if any."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.matches(service, action):
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._faults.remove(fault)
+                    return dataclasses.replace(fault)
+        return None
+
+    def pending(self) -> list[dict]:
+        with self._lock:
+            return [fault.as_dict() for fault in self._faults]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults = []
