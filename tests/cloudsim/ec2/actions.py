@@ -164,9 +164,9 @@ def new_snapshot_fields(snapshot) -> dict:
         "Description": snapshot.description or "",
         "Encrypted": bool(snapshot.encrypted),
     }
-    tags = tag_list(snapshot)
-    if tags:
-        fields["Tags"] = tags
+    # EC2 answers a create with a tagSet even when it is empty: the AWS CLI's create-snapshot example
+    # output shows "Tags": [], and amazon.aws.ec2_snapshot reads snapshot["Tags"] unconditionally.
+    fields["Tags"] = tag_list(snapshot)
     return fields
 
 
