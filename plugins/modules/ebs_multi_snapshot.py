@@ -22,7 +22,7 @@ description:
   - O(state=absent) deletes every snapshot of a set.
   - Runs on the controller. Use C(delegate_to=localhost) when the inventory host is the instance.
 author:
-  - snapkit.cloud maintainers
+  - snapkit.cloud maintainers (@snapkit)
 options:
   state:
     description:
@@ -43,7 +43,7 @@ options:
         unchanged; nothing new is created. This is what makes the task safe to re-run.
       - When omitted, the name is the instance id and the UTC time, for example V(i-0123456789abcdef0-20261122T101500Z),
         and every run creates a new set.
-      - 1 to 200 characters; letters, digits, spaces and C(. _ - : / = + @).
+      - "1 to 200 characters: letters, digits, spaces and C(. _ - : / = + @)."
     type: str
   snapshot_ids:
     description:
@@ -572,8 +572,8 @@ def ensure_present(module, client, result):
     result["volumes"] = [{k: v for k, v in volume.items() if k != "tags"} for volume in volumes]
     result["changed"] = True
     if module._diff:
-        result["diff"] = {"before": {}, "after": {"set_name": set_name, "instance_id": instance_id,
-                                                   "volume_ids": [v["volume_id"] for v in volumes]}}
+        after = {"set_name": set_name, "instance_id": instance_id, "volume_ids": [v["volume_id"] for v in volumes]}
+        result["diff"] = {"before": {}, "after": after}
     if module.check_mode:
         return result
 

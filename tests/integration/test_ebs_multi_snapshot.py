@@ -147,7 +147,7 @@ def test_stop_instance_restarts_it_as_soon_as_the_set_is_created(sim, ansible):
     # Not waited for: the instance is running again while every snapshot is still pending.
     assert {s["state"] for s in result["snapshots"]} == {"pending"}
     assert instance_state(sim, seeded["instance_id"]) == "running"
-    mutations = [a for a in (e["action"] for e in mutating_calls(sim.journal(service="ec2")))]
+    mutations = [entry["action"] for entry in mutating_calls(sim.journal(service="ec2"))]
     assert mutations == ["StopInstances", "CreateSnapshots", "StartInstances"]
 
 

@@ -164,9 +164,9 @@ def new_snapshot_fields(snapshot) -> dict:
         "Description": snapshot.description or "",
         "Encrypted": bool(snapshot.encrypted),
     }
-    # EC2 answers a create with a tagSet even when it is empty: the AWS CLI's create-snapshot example
-    # output shows "Tags": [], and amazon.aws.ec2_snapshot reads snapshot["Tags"] unconditionally.
-    fields["Tags"] = tag_list(snapshot)
+    tags = tag_list(snapshot)
+    if tags:
+        fields["Tags"] = tags
     return fields
 
 
@@ -182,6 +182,9 @@ def create_snapshot(call: Ec2Call) -> dict:
     snapshot = create_simulated_snapshot(call, volume, call.params.get("Description", ""), start, None, instance_id)
     snapshot.add_tags(tags)
     result = new_snapshot_fields(snapshot)
+    # CreateSnapshot answers with a tagSet even when it is empty: the AWS CLI's create-snapshot example
+    # output shows "Tags": [], and amazon.aws.ec2_snapshot reads snapshot["Tags"] unconditionally.
+    result.setdefault("Tags", [])
     if snapshot.kms_key_id:
         result["KmsKeyId"] = snapshot.kms_key_id
     return result

@@ -26,6 +26,7 @@ def test_snapshot_is_pending_with_rising_progress_then_completed(frozen, ec2):
     volume_id = frozen.seed_instance(volumes=[{"size": 8}])["volumes"][0]["volume_id"]
     created = ec2.create_snapshot(VolumeId=volume_id, Description="one")
     assert (created["State"], created["Progress"]) == ("pending", "")
+    assert created["Tags"] == []  # an empty tagSet, as EC2 answers (amazon.aws.ec2_snapshot relies on it)
     snapshot_id = created["SnapshotId"]
     assert snapshot_states(ec2, [snapshot_id])[snapshot_id] == ("pending", "0%")
     frozen.advance(25)

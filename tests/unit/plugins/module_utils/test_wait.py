@@ -162,7 +162,7 @@ def test_deadline_retry_does_not_retry_other_errors():
 
 def test_jittered_delays_stay_between_floor_and_the_backoff():
     backoff = Backoff(initial=2, factor=2, cap=8, floor=0.5, jitter=True)
-    delays = [backoff.next_delay() for _ in range(6)]
+    delays = [backoff.next_delay() for _round in range(6)]
     bounds = [2, 4, 8, 8, 8, 8]
     assert all(0.5 <= d <= b for d, b in zip(delays, bounds))
 
