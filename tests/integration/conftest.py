@@ -22,14 +22,13 @@ import sys
 import pytest
 import yaml
 
-from cloudsim.client import CloudSim
+from cloudsim.testing import cloud  # noqa: F401  pylint: disable=unused-import
+from cloudsim.testing import fresh  # noqa: F401  pylint: disable=unused-import
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 # Credentials the tests plant: none of them may ever show up in any output.
 PLANTED_ACCESS_KEY = "AKIAPLANTEDKEY000001"
 PLANTED_SECRET_KEY = "planted-secret-key-wJalrXUtnFEMI-K7MDENG"
-# Fast enough that a 2-hour snapshot takes about 12 seconds of real time.
-DEFAULT_SPEED = 600
 
 
 def collections_path():
@@ -39,19 +38,10 @@ def collections_path():
     return str(REPO_ROOT / ".build" / "collections")
 
 
-@pytest.fixture(scope="session")
-def cloud():
-    """One local cloud per pytest worker, for the whole session."""
-    with CloudSim.start(speed=DEFAULT_SPEED) as sim:
-        yield sim
-
-
 @pytest.fixture
-def sim(cloud):
+def sim(fresh):  # pylint: disable=redefined-outer-name
     """The local cloud, reset: no resources, no faults, an empty journal, the default speed."""
-    cloud.reset()
-    cloud.set_speed(DEFAULT_SPEED)
-    return cloud
+    return fresh
 
 
 class PlaybookRun:

@@ -8,21 +8,8 @@ import pytest
 from botocore.config import Config
 
 from cloudsim.client import CloudSim
-
-FAST_SPEED = 600
-
-
-@pytest.fixture(scope="session")
-def cloud():
-    with CloudSim.start(speed=FAST_SPEED) as running:
-        yield running
-
-
-@pytest.fixture
-def fresh(cloud):
-    """cloudsim wiped, running fast; tests that need exact timings freeze the clock (speed 0)."""
-    cloud.reset(speed=FAST_SPEED)
-    return cloud
+from cloudsim.testing import cloud  # noqa: F401  pylint: disable=unused-import
+from cloudsim.testing import fresh  # noqa: F401  pylint: disable=unused-import
 
 
 @pytest.fixture
