@@ -164,3 +164,46 @@ def wait_for_set(client, snapshot_ids, devices, timeout, **engine_options):
         progress=progress_percent,
         **engine_options,
     )
+
+
+def set_state(snapshots):
+    """A set fails as a whole: error if any snapshot failed, pending while any is pending."""
+    states = {snapshot.get("State") for snapshot in snapshots}
+    if states & set(FAILED_STATES):
+        return "error"
+    if "pending" in states:
+        return "pending"
+    return COMPLETED
+
+
+def group_sets(snapshots):
+    """Snapshots grouped into sets by their two set tags; newest set first."""
+    groups = {}
+    for snapshot in snapshots:
+        tags = {tag["Key"]: tag["Value"] for tag in snapshot.get("Tags", [])}
+        key = (tags.get(INSTANCE_TAG, ""), tags.get(SET_NAME_TAG, ""))
+        groups.setdefault(key, []).append(snapshot)
+    found = []
+    for (instance_id, set_name), members in groups.items():
+        members.sort(key=lambda s: s.get("VolumeId", ""))
+        progress = [progress_percent(s) or 0.0 for s in members]
+        found.append({
+            "set_name": set_name,
+            "instance_id": instance_id,
+            "state": set_state(members),
+            "progress": min(progress) if progress else 0.0,
+            "start_time": _isoformat(min(s.get("StartTime") for s in members)),
+            "snapshot_count": len(members),
+            "volume_ids": sorted(s.get("VolumeId") for s in members),
+            "snapshots": [format_snapshot(s, {}) for s in members],
+        })
+    found.sort(key=lambda s: (s["start_time"] or "", s["instance_id"], s["set_name"]), reverse=True)
+    return found
+
+
+def describe_sets(found):
+    """One line naming every set with its state and progress (for messages)."""
+    return "; ".join(
+        f"{s['set_name']} of {s['instance_id']}: {s['state']} {s['progress']:.0f}% ({s['snapshot_count']} snapshots)"
+        for s in found
+    )

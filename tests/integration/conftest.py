@@ -19,6 +19,7 @@ import pathlib
 import subprocess
 import sys
 
+import boto3
 import pytest
 import yaml
 
@@ -131,6 +132,11 @@ class Runner:
 @pytest.fixture
 def ansible(sim, tmp_path):
     return Runner(sim, tmp_path)
+
+
+def ec2_client(sim):
+    """A plain boto3 EC2 client on the local cloud, for arranging and checking what the modules did."""
+    return boto3.client("ec2", **sim.aws_client_kwargs())
 
 
 def mutating_calls(journal):

@@ -7,12 +7,12 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
 
 from conftest import PLANTED_ACCESS_KEY
 from conftest import PLANTED_SECRET_KEY
 from conftest import documented_return
+from conftest import ec2_client
 from conftest import mutating_calls
 
 EIGHT_VOLUMES = [{"size": 8, "type": "gp3", "device": "/dev/xvda"}] + [
@@ -26,18 +26,13 @@ def actions(sim, action=None):
     return [entry["action"] for entry in sim.journal(service="ec2", action=action)]
 
 
-def ec2(sim):
-    return boto3.client("ec2", endpoint_url=sim.endpoints["ec2"], region_name=sim.endpoints["region"],
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
-
-
 def instance_state(sim, instance_id):
-    reservations = ec2(sim).describe_instances(InstanceIds=[instance_id])["Reservations"]
+    reservations = ec2_client(sim).describe_instances(InstanceIds=[instance_id])["Reservations"]
     return reservations[0]["Instances"][0]["State"]["Name"]
 
 
 def set_snapshots(sim, set_name):
-    return ec2(sim).describe_snapshots(OwnerIds=["self"], Filters=[{"Name": "tag:snapkit:set-name", "Values": [set_name]}])["Snapshots"]
+    return ec2_client(sim).describe_snapshots(OwnerIds=["self"], Filters=[{"Name": "tag:snapkit:set-name", "Values": [set_name]}])["Snapshots"]
 
 
 def assert_documented_keys(result, module_name="ebs_multi_snapshot"):
@@ -273,7 +268,7 @@ def test_pending_snapshot_limit_fails_at_the_deadline_naming_the_busy_volume(sim
     seeded = sim.seed_instance(volumes=[{"size": 500, "type": "st1", "device": "/dev/xvda"}])
     sim.set_speed(1)
     busy = seeded["volumes"][0]["volume_id"]
-    ec2(sim).create_snapshot(VolumeId=busy)
+    ec2_client(sim).create_snapshot(VolumeId=busy)
     sim.clear_journal()
     result = ansible.module("ebs_multi_snapshot", instance_id=seeded["instance_id"], set_name="blocked", wait_timeout=5)
 

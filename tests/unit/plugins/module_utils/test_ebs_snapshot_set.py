@@ -97,3 +97,29 @@ def test_describe_names_every_snapshot_with_its_state_and_message():
         {"SnapshotId": "snap-1", "VolumeId": "vol-1", "State": "pending", "Progress": ""},
     ], {"vol-1": "/dev/xvda"})
     assert text == "snap-1 (vol-1 /dev/xvda): pending 0%; snap-2 (vol-2 ?): error 30% - boom"
+
+
+def tagged(snapshot_id, volume_id, state, instance_id, set_name, progress="", start=None):
+    return {
+        "SnapshotId": snapshot_id, "VolumeId": volume_id, "State": state, "Progress": progress,
+        "StartTime": start or datetime.datetime(2026, 11, 22, 10, 0, tzinfo=datetime.timezone.utc),
+        "Tags": [{"Key": sets.INSTANCE_TAG, "Value": instance_id}, {"Key": sets.SET_NAME_TAG, "Value": set_name}],
+    }
+
+
+def test_group_sets_by_instance_and_name_newest_first_with_set_state():
+    later = datetime.datetime(2026, 11, 23, 10, 0, tzinfo=datetime.timezone.utc)
+    found = sets.group_sets([
+        tagged("snap-1", "vol-1", "completed", "i-1", "a", "100%"),
+        tagged("snap-2", "vol-2", "pending", "i-1", "a", "40%"),
+        tagged("snap-3", "vol-1", "completed", "i-1", "b", "100%", later),
+        tagged("snap-4", "vol-9", "error", "i-2", "a", "10%"),
+        tagged("snap-5", "vol-8", "completed", "i-2", "a", "100%"),
+    ])
+    assert [(s["instance_id"], s["set_name"]) for s in found] == [("i-1", "b"), ("i-2", "a"), ("i-1", "a")]
+    by_key = {(s["instance_id"], s["set_name"]): s for s in found}
+    assert by_key[("i-1", "a")]["state"] == "pending" and by_key[("i-1", "a")]["progress"] == 40.0
+    assert by_key[("i-2", "a")]["state"] == "error"
+    assert by_key[("i-1", "b")]["state"] == "completed" and by_key[("i-1", "b")]["snapshot_count"] == 1
+    assert by_key[("i-2", "a")]["volume_ids"] == ["vol-8", "vol-9"]
+    assert "a of i-2: error 10% (2 snapshots)" in sets.describe_sets(found)

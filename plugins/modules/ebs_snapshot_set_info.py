@@ -1,0 +1,227 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the snapkit.cloud project
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ebs_snapshot_set_info
+short_description: Find EBS snapshot sets made by snapkit.cloud, and optionally wait for all of them at once
+version_added: 0.1.0
+description:
+  - Finds the snapshot sets that M(snapkit.cloud.ebs_multi_snapshot) made, by instance, set name or tags, and returns
+    each set with its snapshots, states, progress, start time and volumes.
+  - With O(wait=true), waits until every snapshot of every matched set has finished (C(completed) or C(error)), in one
+    shared wait. Each poll is the same query as the search, so a fleet of any size costs one C(DescribeSnapshots)
+    call per poll for every 1000 snapshots, instead of one wait per instance.
+  - Only snapshots owned by the account and carrying the C(snapkit:set-name) tag are considered.
+author:
+  - snapkit.cloud maintainers (@snapkit)
+options:
+  instance_ids:
+    description:
+      - Only sets of these instances.
+    type: list
+    elements: str
+    default: []
+  set_name:
+    description:
+      - Only sets with this name.
+    type: str
+  tags:
+    description:
+      - Only sets whose snapshots carry all of these tags.
+    type: dict
+    default: {}
+  wait:
+    description:
+      - Wait until no snapshot of a matched set is C(pending) any more.
+      - A set that fails is not an error of this module; it is returned with RV(sets[].state=error).
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - How long to wait, in seconds, with O(wait=true).
+    type: int
+    default: 3600
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+  - snapkit.cloud._attributes
+  - snapkit.cloud._attributes.ACTIONGROUP_AWS
+  - snapkit.cloud._attributes.INFO_MODULE
+notes:
+  - "IAM permissions: C(ec2:DescribeSnapshots)."
+seealso:
+  - module: snapkit.cloud.ebs_multi_snapshot
+"""
+
+EXAMPLES = r"""
+- name: Every set of two instances
+  snapkit.cloud.ebs_snapshot_set_info:
+    instance_ids:
+      - i-0123456789abcdef0
+      - i-0fedcba9876543210
+  register: found
+
+- name: Start one set per host without waiting, then wait for the whole fleet in one task
+  hosts: fleet
+  gather_facts: false
+  tasks:
+    - name: Create this host's set
+      snapkit.cloud.ebs_multi_snapshot:
+        instance_id: "{{ instance_id }}"
+        set_name: nightly-2026-11-22
+        wait: false
+      delegate_to: localhost
+
+    - name: Wait for every set of the fleet with one poll loop
+      snapkit.cloud.ebs_snapshot_set_info:
+        set_name: nightly-2026-11-22
+        instance_ids: "{{ ansible_play_hosts | map('extract', hostvars, 'instance_id') | list }}"
+        wait: true
+        wait_timeout: 14400
+      delegate_to: localhost
+      run_once: true
+      register: fleet
+
+    - name: Fail the hosts whose set failed
+      ansible.builtin.assert:
+        that: fleet.sets | selectattr('instance_id', 'equalto', instance_id) | map(attribute='state') | first == 'completed'
+"""
+
+RETURN = r"""
+sets:
+  description: The matched sets, newest first.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    set_name:
+      description: The name of the set.
+      type: str
+      sample: nightly-2026-11-22
+    instance_id:
+      description: The instance the set was made of.
+      type: str
+      sample: i-0123456789abcdef0
+    state:
+      description: C(error) if any snapshot failed, else C(pending) if any is pending, else C(completed).
+      type: str
+      sample: completed
+    progress:
+      description: The lowest progress of the set's snapshots, in percent.
+      type: float
+      sample: 100.0
+    start_time:
+      description: When the set was taken (ISO 8601); the earliest start time of its snapshots.
+      type: str
+      sample: "2026-11-22T10:15:00+00:00"
+    snapshot_count:
+      description: How many snapshots the set has.
+      type: int
+      sample: 4
+    volume_ids:
+      description: The volumes of the set, sorted.
+      type: list
+      elements: str
+      sample: [vol-0123456789abcdef0]
+    snapshots:
+      description: The snapshots, with the same keys as RV(snapkit.cloud.ebs_multi_snapshot#module:snapshots).
+      type: list
+      elements: dict
+      sample: []
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+
+from ansible_collections.snapkit.cloud.plugins.module_utils import _ebs_snapshot_set as sets
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import INSTANCE_ID_PATTERN
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import FILTER_VALUES_PER_CALL
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_filters
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
+
+
+def argument_spec():
+    return dict(
+        instance_ids=dict(type="list", elements="str", default=[]),
+        set_name=dict(type="str"),
+        tags=dict(type="dict", default={}),
+        wait=dict(type="bool", default=False),
+        wait_timeout=dict(type="int", default=3600),
+    )
+
+
+def validate(params):
+    for instance_id in params["instance_ids"]:
+        check_pattern("instance_ids", instance_id, INSTANCE_ID_PATTERN, "an EC2 instance id looks like i-0123456789abcdef0")
+    if params["wait_timeout"] <= 0:
+        raise InputError(f"wait_timeout: must be a positive number of seconds, got {params['wait_timeout']}")
+
+
+def queries(params):
+    """The DescribeSnapshots filter lists that together find the matching snapshots.
+
+    EC2 takes at most 200 values per filter, so more than 200 instances mean several queries.
+    """
+    base = [{"Name": "tag-key", "Values": [sets.SET_NAME_TAG]}]
+    if params["set_name"]:
+        base.append({"Name": "tag:" + sets.SET_NAME_TAG, "Values": [params["set_name"]]})
+    for key, value in params["tags"].items():
+        base.append({"Name": "tag:" + key, "Values": [str(value)]})
+    instance_ids = sorted(set(params["instance_ids"]))
+    if not instance_ids:
+        return [base]
+    return [
+        base + [{"Name": "tag:" + sets.INSTANCE_TAG, "Values": instance_ids[start:start + FILTER_VALUES_PER_CALL]}]
+        for start in range(0, len(instance_ids), FILTER_VALUES_PER_CALL)
+    ]
+
+
+def find_snapshots(client, params):
+    snapshots = []
+    for filters in queries(params):
+        snapshots.extend(describe_snapshots_by_filters(client, filters))
+    return snapshots
+
+
+def run(module):
+    params = module.params
+    try:
+        validate(params)
+        client = module.client("ec2")
+        snapshots = find_snapshots(client, params)
+        if params["wait"] and snapshots:
+            snapshots = wait_until(
+                lambda: find_snapshots(client, params),
+                done=lambda s: s.get("State") != "pending",
+                failed=lambda s: False,
+                timeout=params["wait_timeout"],
+                describe=lambda items: sets.describe_sets(sets.group_sets(items)),
+                key=lambda s: s["SnapshotId"],
+                progress=sets.progress_percent,
+            )
+    except InputError as error:
+        module.fail_json(msg=str(error), sets=[])
+    except WaitError as error:
+        module.fail_json(msg=f"Sets still pending after wait_timeout={params['wait_timeout']} seconds: {error}",
+                         sets=sets.group_sets(error.items))
+    except AnsibleAWSError as error:
+        module.fail_json_aws(error.exception or error, msg=error.message, sets=[])
+    module.exit_json(changed=False, sets=sets.group_sets(snapshots))
+
+
+def main():
+    module = SnapkitAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
+    run(module)
+
+
+if __name__ == "__main__":
+    main()
