@@ -145,6 +145,8 @@ class CloudSim:
         }
         if "ec2" in self.endpoints:
             env["AWS_ENDPOINT_URL_EC2"] = self.endpoints["ec2"]
+        if "lightsail" in self.endpoints:
+            env["AWS_ENDPOINT_URL_LIGHTSAIL"] = self.endpoints["lightsail"]
         return env
 
     # Control API -------------------------------------------------------------------------------
@@ -231,3 +233,37 @@ class CloudSim:
 
     def ec2_state(self, region: str | None = None) -> dict:
         return self._call("GET", "/ec2/state", query={"region": region})
+
+    # Lightsail ---------------------------------------------------------------------------------
+
+    @property
+    def lightsail_url(self) -> str:
+        return self.endpoints["lightsail"]
+
+    def lightsail_config(self, **settings) -> dict:
+        """Read, or change, the Lightsail simulator's durations (``instance_transition_seconds``, ...) and ``page_size``."""
+        if settings:
+            return self._call("POST", "/lightsail/config", settings)
+        return self._call("GET", "/lightsail/config")
+
+    def seed_lightsail_instance(self, name: str, blueprint: str = "linux", state: str = "running", **extra) -> dict:
+        """Create a Lightsail instance directly (not journaled).
+
+        ``blueprint``: ``linux``, ``windows`` or a blueprint id. ``extra``: ``bundle``, ``disk_size`` (GB),
+        ``key_pair``, ``tags`` (dict), ``static_ip`` (true or a name), ``password`` (Windows), ``region``.
+        """
+        return self._call("POST", "/lightsail/instances", dict(extra, name=name, blueprint=blueprint, state=state))
+
+    def fail_lightsail_snapshot(self, instance_name: str, region: str | None = None) -> dict:
+        """The next snapshot of this instance ends in ``error`` instead of ``available``."""
+        return self._call("POST", "/lightsail/snapshot-failures", {"instance_name": instance_name, "region": region})
+
+    def start_lightsail_auto_snapshot(self, instance_name: str, seconds: float | None = None, region: str | None = None) -> dict:
+        """An automatic snapshot of this (Linux) instance runs for ``seconds`` of simulated time."""
+        body = {"instance_name": instance_name, "region": region}
+        if seconds is not None:
+            body["seconds"] = seconds
+        return self._call("POST", "/lightsail/auto-snapshot", body)
+
+    def lightsail_state(self, region: str | None = None) -> dict:
+        return self._call("GET", "/lightsail/state", query={"region": region})

@@ -21,8 +21,14 @@ def _ec2_simulator(context: SimContext) -> Simulator:
     return Ec2Simulator(context)
 
 
+def _lightsail_simulator(context: SimContext) -> Simulator:
+    from cloudsim.lightsail.simulator import LightsailSimulator  # pylint: disable=import-outside-toplevel
+    return LightsailSimulator(context)
+
+
 SIMULATOR_FACTORIES = {
     "ec2": _ec2_simulator,
+    "lightsail": _lightsail_simulator,
 }
 
 

@@ -8,6 +8,7 @@ import pytest
 from botocore.config import Config
 
 from cloudsim.client import CloudSim
+from cloudsim.lightsail.testing import lightsail, lightsail_cloud, lightsail_frozen  # noqa: F401  pylint: disable=unused-import
 from cloudsim.testing import cloud  # noqa: F401  pylint: disable=unused-import
 from cloudsim.testing import fresh  # noqa: F401  pylint: disable=unused-import
 

@@ -1,0 +1,401 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Lightsail actions the simulator answers.
+
+Each handler takes a :class:`LightsailCall` (parameters already validated against the input shape)
+and returns a result in the operation's output shape. Mutating actions log :class:`Operation`s that
+``GetOperation`` can follow until they are terminal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import uuid
+from collections.abc import Callable
+
+from cloudsim.clock import SimClock
+from cloudsim.lightsail import views
+from cloudsim.lightsail.resources import (
+    BUNDLES, Instance, InstanceSnapshot, LightsailBook, LightsailSettings, Operation, PortRule, StaticIp, default_ports,
+)
+from cloudsim.lightsail.wire import invalid_input, not_found, operation_failure
+
+# The service's naming rule for new resources (stricter than the model's unanchored pattern).
+NEW_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,253}[A-Za-z0-9]$")
+AUTO_SNAPSHOT_MESSAGE = "You cannot create a manual snapshot while an automatic snapshot is being created. Try again later."
+
+
+@dataclasses.dataclass
+class LightsailCall:
+    action: str
+    params: dict
+    book: LightsailBook
+    clock: SimClock
+    settings: LightsailSettings
+
+    @property
+    def now(self) -> float:
+        return self.clock.time()
+
+    @property
+    def zone(self) -> str:
+        return f"{self.book.region}a"
+
+
+# Helpers -----------------------------------------------------------------------------------------
+
+def find_instance(call: LightsailCall, name: str) -> Instance:
+    instance = call.book.instances.get(name)
+    if instance is None:
+        raise not_found("Instance", name)
+    return instance
+
+
+def find_snapshot(call: LightsailCall, name: str) -> InstanceSnapshot:
+    snapshot = call.book.snapshots.get(name)
+    if snapshot is None:
+        raise not_found("InstanceSnapshot", name)
+    return snapshot
+
+
+def find_static_ip(call: LightsailCall, name: str) -> StaticIp:
+    static_ip = call.book.static_ips.get(name)
+    if static_ip is None:
+        raise not_found("StaticIp", name)
+    return static_ip
+
+
+def check_new_name(call: LightsailCall, name: str, kind: str) -> None:
+    if not NEW_NAME.match(name):
+        raise invalid_input(f"The {kind} name '{name}' is invalid. Names must be 2 to 255 characters, start and end with a letter or "
+                            "number, and contain only letters, numbers, periods, hyphens and underscores.")
+    if name in call.book.names_in_use():
+        raise invalid_input(f"Some names are already in use: {name}")
+
+
+def log_operation(call: LightsailCall, resource_name: str, resource_type: str, duration: float = 0.0, details: str = "",
+                  error_code: str | None = None) -> Operation:
+    now = call.now
+    operation = Operation(op_id=str(uuid.uuid4()), resource_name=resource_name, resource_type=resource_type,
+                          operation_type=call.action, created_at=now, zone=call.zone, ends_at=now + duration, details=details,
+                          error_code=error_code)
+    call.book.operations.append(operation)
+    return operation
+
+
+def operations_result(call: LightsailCall, *operations: Operation) -> dict:
+    return {"operations": [views.operation_view(operation, call.now) for operation in operations]}
+
+
+def page(call: LightsailCall, items: list, key: str) -> dict:
+    """One page of ``items``; the token is the index of the next item (opaque to clients)."""
+    token = call.params.get("pageToken")
+    start = 0
+    if token:
+        if not token.isdigit() or int(token) > len(items):
+            raise invalid_input(f"The page token is invalid: {token}")
+        start = int(token)
+    end = start + call.settings.page_size
+    result = {key: items[start:end]}
+    if end < len(items):
+        result["nextPageToken"] = str(end)
+    return result
+
+
+def tags_of(call: LightsailCall) -> dict:
+    tags = {}
+    for tag in call.params.get("tags") or []:
+        check_tag(tag.get("key", ""), tag.get("value", ""))
+        tags[tag["key"]] = tag.get("value", "")
+    return tags
+
+
+_TAG_TEXT = re.compile(r"^[\w\s+\-=.:/@]*$")
+
+
+def check_tag(key: str, value: str) -> None:
+    if not key or len(key) > 128 or not _TAG_TEXT.match(key):
+        raise invalid_input(f"Tag key '{key}' is invalid: 1 to 128 letters, numbers, spaces or + - = . _ : / @")
+    if len(value) > 256 or not _TAG_TEXT.match(value):
+        raise invalid_input(f"Tag value '{value}' is invalid: up to 256 letters, numbers, spaces or + - = . _ : / @")
+
+
+# Instances ---------------------------------------------------------------------------------------
+
+def get_instance(call: LightsailCall) -> dict:
+    return {"instance": views.instance_view(find_instance(call, call.params["instanceName"]))}
+
+
+def get_instances(call: LightsailCall) -> dict:
+    instances = [views.instance_view(instance) for _name, instance in sorted(call.book.instances.items())]
+    return page(call, instances, "instances")
+
+
+def get_instance_state(call: LightsailCall) -> dict:
+    return {"state": views.state_view(find_instance(call, call.params["instanceName"]))}
+
+
+def stop_instance(call: LightsailCall) -> dict:
+    instance = find_instance(call, call.params["instanceName"])
+    force = bool(call.params.get("force"))
+    # force exists for instances stuck in "stopping"; it ends the stop at once.
+    if instance.state == "stopping" and force:
+        instance.transition_ends = call.now
+        call.book.settle(call.now)
+        return operations_result(call, log_operation(call, instance.name, "Instance", 0.0, "force"))
+    if instance.state != "running":
+        raise operation_failure(f"The instance {instance.name} cannot be stopped while it is {instance.state}.")
+    duration = call.settings.instance_transition_seconds
+    instance.begin("stopping", "stopped", call.now + duration)
+    return operations_result(call, log_operation(call, instance.name, "Instance", duration))
+
+
+def start_instance(call: LightsailCall) -> dict:
+    instance = find_instance(call, call.params["instanceName"])
+    if instance.state != "stopped":
+        raise operation_failure(f"The instance {instance.name} cannot be started while it is {instance.state}.")
+    duration = call.settings.instance_transition_seconds
+    instance.begin("pending", "running", call.now + duration)
+    if instance.public_ip is None:
+        instance.public_ip = call.book.new_public_ip()
+    return operations_result(call, log_operation(call, instance.name, "Instance", duration))
+
+
+def reboot_instance(call: LightsailCall) -> dict:
+    instance = find_instance(call, call.params["instanceName"])
+    if instance.state != "running":
+        raise operation_failure(f"The instance {instance.name} cannot be rebooted while it is {instance.state}.")
+    # A reboot keeps the instance "running" and its public IP; only the operation takes time.
+    return operations_result(call, log_operation(call, instance.name, "Instance", call.settings.reboot_seconds))
+
+
+def delete_instance(call: LightsailCall) -> dict:
+    instance = find_instance(call, call.params["instanceName"])
+    if instance.static_ip_name in call.book.static_ips:
+        call.book.static_ips[instance.static_ip_name].attached_to = None
+    del call.book.instances[instance.name]
+    # Snapshots outlive their instance; they keep pointing at its name and ARN.
+    return operations_result(call, log_operation(call, instance.name, "Instance"))
+
+
+def get_instance_access_details(call: LightsailCall) -> dict:
+    instance = find_instance(call, call.params["instanceName"])
+    if instance.state != "running":
+        raise operation_failure(f"The instance {instance.name} must be running to get access details; it is {instance.state}.")
+    return {"accessDetails": views.access_details_view(instance, call.params.get("protocol"), call.now)}
+
+
+# Ports -------------------------------------------------------------------------------------------
+
+def port_rule(port_info: dict) -> PortRule:
+    if "fromPort" not in port_info or "toPort" not in port_info or "protocol" not in port_info:
+        raise invalid_input("portInfo needs fromPort, toPort and protocol.")
+    if port_info["protocol"] in ("tcp", "udp", "all") and port_info["fromPort"] > port_info["toPort"]:
+        raise invalid_input(f"fromPort {port_info['fromPort']} is greater than toPort {port_info['toPort']}.")
+    cidrs = port_info.get("cidrs")
+    ipv6_cidrs = port_info.get("ipv6Cidrs")
+    if cidrs is None and ipv6_cidrs is None and not port_info.get("cidrListAliases"):
+        cidrs = ["0.0.0.0/0"]  # the API's documented default: all IPv4 addresses
+    return PortRule(port_info["fromPort"], port_info["toPort"], port_info["protocol"], cidrs or [], ipv6_cidrs or [],
+                    port_info.get("cidrListAliases") or [])
+
+
+def open_instance_public_ports(call: LightsailCall) -> dict:
+    instance = find_instance(call, call.params["instanceName"])
+    rule = port_rule(call.params["portInfo"])
+    instance.ports = [existing for existing in instance.ports if existing.key != rule.key] + [rule]
+    return {"operation": views.operation_view(log_operation(call, instance.name, "Instance"), call.now)}
+
+
+def close_instance_public_ports(call: LightsailCall) -> dict:
+    instance = find_instance(call, call.params["instanceName"])
+    rule = port_rule(call.params["portInfo"])
+    instance.ports = [existing for existing in instance.ports if existing.key != rule.key]
+    return {"operation": views.operation_view(log_operation(call, instance.name, "Instance"), call.now)}
+
+
+def put_instance_public_ports(call: LightsailCall) -> dict:
+    instance = find_instance(call, call.params["instanceName"])
+    # Put replaces the whole firewall: every port not listed is closed.
+    instance.ports = [port_rule(port_info) for port_info in call.params["portInfos"]]
+    return {"operation": views.operation_view(log_operation(call, instance.name, "Instance"), call.now)}
+
+
+def get_instance_port_states(call: LightsailCall) -> dict:
+    instance = find_instance(call, call.params["instanceName"])
+    return {"portStates": [views.port_state_view(rule) for rule in instance.ports]}
+
+
+# Snapshots ---------------------------------------------------------------------------------------
+
+def create_instance_snapshot(call: LightsailCall) -> dict:
+    name = call.params["instanceSnapshotName"]
+    instance = find_instance(call, call.params["instanceName"])
+    check_new_name(call, name, "instance snapshot")
+    tags = tags_of(call)
+    if call.now < instance.auto_snapshot_until:
+        raise operation_failure(AUTO_SNAPSHOT_MESSAGE)
+    if instance.state not in ("running", "stopped"):
+        raise operation_failure(f"The instance {instance.name} cannot be snapshotted while it is {instance.state}.")
+    duration = call.settings.snapshot_duration(instance.disk_size_gb)
+    fails = call.book.take_failure(instance.name)
+    snapshot = InstanceSnapshot(name=name, arn=call.book.arn("InstanceSnapshot"), created_at=call.now, zone=call.zone,
+                                instance=instance, tags=tags, ready_at=call.now + duration, fails=fails)
+    call.book.snapshots[name] = snapshot
+    error_code = "SnapshotCreationFailed" if fails else None
+    # Lightsail answers with two operations: one on the snapshot and one on the source instance.
+    return operations_result(
+        call,
+        log_operation(call, name, "InstanceSnapshot", duration, instance.name, error_code),
+        log_operation(call, instance.name, "Instance", duration, name, error_code),
+    )
+
+
+def get_instance_snapshot(call: LightsailCall) -> dict:
+    return {"instanceSnapshot": views.snapshot_view(find_snapshot(call, call.params["instanceSnapshotName"]), call.now)}
+
+
+def get_instance_snapshots(call: LightsailCall) -> dict:
+    snapshots = [views.snapshot_view(snapshot, call.now) for _name, snapshot in sorted(call.book.snapshots.items())]
+    return page(call, snapshots, "instanceSnapshots")
+
+
+def delete_instance_snapshot(call: LightsailCall) -> dict:
+    snapshot = find_snapshot(call, call.params["instanceSnapshotName"])
+    if snapshot.state(call.now) == "pending":
+        raise operation_failure(f"The instance snapshot {snapshot.name} cannot be deleted while it is pending.")
+    del call.book.snapshots[snapshot.name]
+    return operations_result(call, log_operation(call, snapshot.name, "InstanceSnapshot"))
+
+
+def create_instances_from_snapshot(call: LightsailCall) -> dict:
+    params = call.params
+    if "instanceSnapshotName" not in params:
+        raise invalid_input("cloudsim supports CreateInstancesFromSnapshot from an instanceSnapshotName only.")
+    snapshot = find_snapshot(call, params["instanceSnapshotName"])
+    if snapshot.state(call.now) != "available":
+        raise operation_failure(f"The instance snapshot {snapshot.name} is not available; it is {snapshot.state(call.now)}.")
+    if not params["availabilityZone"].startswith(call.book.region) or len(params["availabilityZone"]) != len(call.book.region) + 1:
+        raise invalid_input(f"The availability zone {params['availabilityZone']} is not in the region {call.book.region}.")
+    if params["bundleId"] not in BUNDLES:
+        raise invalid_input(f"The bundle {params['bundleId']} does not exist.")
+    names = params["instanceNames"]
+    if not names or len(set(names)) != len(names):
+        raise invalid_input("instanceNames must list unique names.")
+    for name in names:
+        check_new_name(call, name, "instance")
+    tags = tags_of(call)
+    duration = call.settings.instance_transition_seconds
+    operations = []
+    for name in names:
+        source = snapshot.instance
+        instance = Instance(
+            name=name, arn=call.book.arn("Instance"), created_at=call.now, zone=params["availabilityZone"], blueprint_id=source.blueprint_id,
+            bundle_id=params["bundleId"], key_pair_name=params.get("keyPairName", source.key_pair_name),
+            disk_size_gb=max(source.disk_size_gb, BUNDLES[params["bundleId"]][2]), private_ip=call.book.new_private_ip(),
+            public_ip=call.book.new_public_ip(), ports=default_ports(source.is_windows), tags=dict(tags),
+            # An image of the disk keeps the Administrator password it had (no Sysprep here).
+            password=source.password, password_ready_at=call.now + duration + call.settings.windows_password_seconds,
+        )
+        instance.begin("pending", "running", call.now + duration)
+        call.book.instances[name] = instance
+        operations.append(log_operation(call, name, "Instance", duration, snapshot.name))
+    return operations_result(call, *operations)
+
+
+# Static IPs --------------------------------------------------------------------------------------
+
+def allocate_static_ip(call: LightsailCall) -> dict:
+    name = call.params["staticIpName"]
+    check_new_name(call, name, "static IP")
+    call.book.static_ips[name] = StaticIp(name=name, arn=call.book.arn("StaticIp"), created_at=call.now, zone=call.zone,
+                                          ip_address=call.book.new_public_ip())
+    return operations_result(call, log_operation(call, name, "StaticIp"))
+
+
+def attach_static_ip(call: LightsailCall) -> dict:
+    static_ip = find_static_ip(call, call.params["staticIpName"])
+    instance = find_instance(call, call.params["instanceName"])
+    if static_ip.attached_to and static_ip.attached_to != instance.name:
+        raise invalid_input(f"The static IP {static_ip.name} is already attached to {static_ip.attached_to}.")
+    static_ip.attached_to = instance.name
+    instance.static_ip_name = static_ip.name
+    instance.public_ip = static_ip.ip_address
+    return operations_result(call, log_operation(call, static_ip.name, "StaticIp", details=instance.name),
+                             log_operation(call, instance.name, "Instance", details=static_ip.name))
+
+
+def get_static_ip(call: LightsailCall) -> dict:
+    return {"staticIp": views.static_ip_view(find_static_ip(call, call.params["staticIpName"]))}
+
+
+# Operations and tags -----------------------------------------------------------------------------
+
+def get_operation(call: LightsailCall) -> dict:
+    for operation in call.book.operations:
+        if operation.op_id == call.params["operationId"]:
+            return {"operation": views.operation_view(operation, call.now)}
+    raise not_found("Operation", call.params["operationId"])
+
+
+def get_operations(call: LightsailCall) -> dict:
+    newest_first = [views.operation_view(operation, call.now) for operation in reversed(call.book.operations)]
+    return page(call, newest_first, "operations")
+
+
+def get_operations_for_resource(call: LightsailCall) -> dict:
+    name = call.params["resourceName"]
+    if name not in call.book.names_in_use():
+        raise not_found("Resource", name)
+    mine = [views.operation_view(operation, call.now) for operation in reversed(call.book.operations) if operation.resource_name == name]
+    return page(call, mine, "operations")
+
+
+def taggable(call: LightsailCall) -> tuple[dict, str]:
+    name = call.params["resourceName"]
+    for resources, resource_type in ((call.book.instances, "Instance"), (call.book.snapshots, "InstanceSnapshot")):
+        if name in resources:
+            return resources[name].tags, resource_type
+    raise not_found("Resource", name)
+
+
+def tag_resource(call: LightsailCall) -> dict:
+    tags, resource_type = taggable(call)
+    tags.update(tags_of(call))
+    return operations_result(call, log_operation(call, call.params["resourceName"], resource_type))
+
+
+def untag_resource(call: LightsailCall) -> dict:
+    tags, resource_type = taggable(call)
+    for key in call.params["tagKeys"]:
+        tags.pop(key, None)
+    return operations_result(call, log_operation(call, call.params["resourceName"], resource_type))
+
+
+HANDLERS: dict[str, Callable[[LightsailCall], dict]] = {
+    "GetInstance": get_instance,
+    "GetInstances": get_instances,
+    "GetInstanceState": get_instance_state,
+    "StopInstance": stop_instance,
+    "StartInstance": start_instance,
+    "RebootInstance": reboot_instance,
+    "DeleteInstance": delete_instance,
+    "GetInstanceAccessDetails": get_instance_access_details,
+    "OpenInstancePublicPorts": open_instance_public_ports,
+    "CloseInstancePublicPorts": close_instance_public_ports,
+    "PutInstancePublicPorts": put_instance_public_ports,
+    "GetInstancePortStates": get_instance_port_states,
+    "CreateInstanceSnapshot": create_instance_snapshot,
+    "GetInstanceSnapshot": get_instance_snapshot,
+    "GetInstanceSnapshots": get_instance_snapshots,
+    "DeleteInstanceSnapshot": delete_instance_snapshot,
+    "CreateInstancesFromSnapshot": create_instances_from_snapshot,
+    "AllocateStaticIp": allocate_static_ip,
+    "AttachStaticIp": attach_static_ip,
+    "GetStaticIp": get_static_ip,
+    "GetOperation": get_operation,
+    "GetOperations": get_operations,
+    "GetOperationsForResource": get_operations_for_resource,
+    "TagResource": tag_resource,
+    "UntagResource": untag_resource,
+}

@@ -1,0 +1,212 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Lightsail resources of the simulator: instances, instance snapshots, static IPs, operations.
+
+Nothing runs in the background: each resource stores when its current transition ends, and
+:meth:`LightsailBook.settle` applies every transition whose time has come before a request reads or
+changes anything. With the clock frozen (speed 0) tests can therefore step through states exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import itertools
+import secrets
+import string
+import uuid
+
+STATE_CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "stopping": 64, "stopped": 80}
+DEFAULT_KEY_PAIR = "LightsailDefaultKeyPair"
+WINDOWS_BLUEPRINTS = {"windows_server_2022": "Windows Server 2022", "windows_server_2019": "Windows Server 2019",
+                      "windows_server_2016": "Windows Server 2016"}
+LINUX_BLUEPRINTS = {"amazon_linux_2023": "Amazon Linux 2023", "ubuntu_22_04": "Ubuntu", "debian_12": "Debian"}
+# bundle id -> (cpus, ram GiB, disk GiB, monthly transfer GB); Windows bundles end in _win_3_0.
+BUNDLES = {"nano_3_0": (2, 0.5, 20, 1024), "micro_3_0": (2, 1.0, 40, 2048), "small_3_0": (2, 2.0, 60, 3072),
+           "medium_3_0": (2, 4.0, 80, 4096), "large_3_0": (2, 8.0, 160, 5120)}
+BUNDLES.update({f"{name[:-4]}_win_3_0": spec for name, spec in BUNDLES.items()})
+
+
+@dataclasses.dataclass
+class LightsailSettings:
+    """Simulated durations in simulated seconds; changed through ``POST /lightsail/config``."""
+
+    instance_transition_seconds: float = 30.0
+    snapshot_seconds_base: float = 60.0
+    snapshot_seconds_per_gib: float = 5.0
+    reboot_seconds: float = 20.0
+    windows_password_seconds: float = 240.0
+    auto_snapshot_seconds: float = 900.0
+    page_size: int = 25
+
+    def update(self, values: dict) -> None:
+        known = {field.name for field in dataclasses.fields(self)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown settings {sorted(unknown)}; known: {sorted(known)}")
+        for key, value in values.items():
+            if float(value) < 0 or (key == "page_size" and int(value) < 1):
+                raise ValueError(f"{key} is out of range: {value}")
+            setattr(self, key, int(value) if key == "page_size" else float(value))
+
+    def snapshot_duration(self, size_gib: int) -> float:
+        return self.snapshot_seconds_base + self.snapshot_seconds_per_gib * size_gib
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class PortRule:
+    from_port: int
+    to_port: int
+    protocol: str
+    cidrs: list
+    ipv6_cidrs: list
+    cidr_list_aliases: list
+
+    @property
+    def key(self) -> tuple:
+        return (self.from_port, self.to_port, self.protocol)
+
+
+@dataclasses.dataclass
+class Instance:
+    name: str
+    arn: str
+    created_at: float
+    zone: str
+    blueprint_id: str
+    bundle_id: str
+    key_pair_name: str
+    disk_size_gb: int
+    private_ip: str
+    public_ip: str | None
+    ports: list
+    tags: dict
+    state: str = "running"
+    target_state: str | None = None
+    transition_ends: float | None = None
+    static_ip_name: str | None = None
+    password: str = ""
+    password_ready_at: float = 0.0
+    auto_snapshot_until: float = 0.0
+
+    @property
+    def is_windows(self) -> bool:
+        return self.blueprint_id.startswith("windows")
+
+    def begin(self, state: str, target: str, ends_at: float) -> None:
+        self.state, self.target_state, self.transition_ends = state, target, ends_at
+
+
+@dataclasses.dataclass
+class InstanceSnapshot:
+    name: str
+    arn: str
+    created_at: float
+    zone: str
+    instance: Instance
+    tags: dict
+    ready_at: float
+    fails: bool = False
+
+    def state(self, now: float) -> str:
+        if now < self.ready_at:
+            return "pending"
+        return "error" if self.fails else "available"
+
+
+@dataclasses.dataclass
+class StaticIp:
+    name: str
+    arn: str
+    created_at: float
+    zone: str
+    ip_address: str
+    attached_to: str | None = None
+
+
+@dataclasses.dataclass
+class Operation:
+    """One entry of the operations log; it ends when ``ends_at`` is reached, failed if ``error_code``."""
+
+    op_id: str
+    resource_name: str
+    resource_type: str
+    operation_type: str
+    created_at: float
+    zone: str
+    ends_at: float
+    details: str = ""
+    error_code: str | None = None
+    error_details: str | None = None
+
+    def status(self, now: float) -> str:
+        if now < self.ends_at:
+            return "Started"
+        return "Failed" if self.error_code else "Succeeded"
+
+
+class LightsailBook:
+    """All resources of one region, plus the planned snapshot failures."""
+
+    def __init__(self, region: str, account_id: str) -> None:
+        self.region = region
+        self.account_id = account_id
+        self.instances: dict[str, Instance] = {}
+        self.snapshots: dict[str, InstanceSnapshot] = {}
+        self.static_ips: dict[str, StaticIp] = {}
+        self.operations: list[Operation] = []
+        self.failing_instances: list[str] = []
+        self._public_ips = itertools.count(1)
+        self._private_ips = itertools.count(10)
+
+    def arn(self, resource_type: str) -> str:
+        return f"arn:aws:lightsail:{self.region}:{self.account_id}:{resource_type}/{uuid.uuid4()}"
+
+    def new_public_ip(self) -> str:
+        # 203.0.113.0/24 and 198.51.100.0/24 are documentation ranges: never real hosts.
+        number = next(self._public_ips)
+        return str(ipaddress.ip_address("198.51.100.0") + number) if number > 250 else f"203.0.113.{number}"
+
+    def new_private_ip(self) -> str:
+        number = next(self._private_ips)
+        return f"172.26.{number // 250}.{number % 250 + 2}"
+
+    def names_in_use(self) -> set:
+        return set(self.instances) | set(self.snapshots) | set(self.static_ips)
+
+    def settle(self, now: float) -> None:
+        """Apply every instance transition that has ended by ``now``."""
+        for instance in self.instances.values():
+            if instance.target_state and now >= instance.transition_ends:
+                finish_transition(self, instance)
+
+    def take_failure(self, instance_name: str) -> bool:
+        if instance_name in self.failing_instances:
+            self.failing_instances.remove(instance_name)
+            return True
+        return False
+
+
+def finish_transition(book: LightsailBook, instance: Instance) -> None:
+    instance.state, instance.target_state, instance.transition_ends = instance.target_state, None, None
+    if instance.state == "stopped" and not instance.static_ip_name:
+        # The public IP is released on stop; the next start gets a new one.
+        instance.public_ip = None
+    if instance.state in ("pending", "running") and instance.public_ip is None:
+        instance.public_ip = book.new_public_ip()
+
+
+def new_password() -> str:
+    alphabet = string.ascii_letters + string.digits + "!@#$%&*()-_=+"
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _count in range(32))
+        # Windows complexity rules: upper, lower, digit and symbol.
+        if all(any(char in group for char in candidate) for group in (string.ascii_uppercase, string.ascii_lowercase, string.digits, "!@#$%&*()-_=+")):
+            return candidate
+
+
+def default_ports(windows: bool) -> list:
+    ports = [(22, "tcp"), (3389, "tcp")] if windows else [(22, "tcp"), (80, "tcp")]
+    return [PortRule(port, port, protocol, ["0.0.0.0/0"], ["::/0"], []) for port, protocol in ports]

@@ -1,0 +1,219 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Lightsail simulator: Lightsail's JSON API on its own port, plus its control routes.
+
+Each request is parsed and validated against botocore's model (:mod:`cloudsim.lightsail.wire`),
+meets injected faults first, is answered by :mod:`cloudsim.lightsail.actions` and is journaled.
+Requests are served one at a time, after every due state transition has been applied.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+
+from werkzeug.wrappers import Request, Response
+
+from cloudsim.lightsail import actions, views, wire
+from cloudsim.lightsail.resources import (
+    BUNDLES, DEFAULT_KEY_PAIR, LINUX_BLUEPRINTS, WINDOWS_BLUEPRINTS, Instance, LightsailBook, LightsailSettings, StaticIp, default_ports,
+    new_password,
+)
+from cloudsim.simulator import ControlError, ControlRequest, ControlRoute, SimContext, Simulator
+
+LOG = logging.getLogger(__name__)
+SERVICE = "lightsail"
+_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/]+)/")
+SEEDABLE_STATES = ("running", "stopped")
+
+
+class LightsailSimulator(Simulator):
+    """Lightsail instances, instance snapshots, static IPs and operations, on the simulated clock."""
+
+    name = SERVICE
+
+    def __init__(self, context: SimContext) -> None:
+        super().__init__(context)
+        self._lock = threading.RLock()
+        self.settings = LightsailSettings()
+        self.books: dict[str, LightsailBook] = {}
+
+    # Simulator hooks ---------------------------------------------------------------------------
+
+    def wsgi_app(self):
+        return self
+
+    def reset(self) -> None:
+        with self._lock:
+            self.settings = LightsailSettings()
+            self.books = {}
+
+    def control_routes(self) -> list[ControlRoute]:
+        return [
+            ControlRoute("POST", "/lightsail/instances", self._seed_instance),
+            ControlRoute("GET", "/lightsail/config", self._get_config),
+            ControlRoute("POST", "/lightsail/config", self._set_config),
+            ControlRoute("POST", "/lightsail/snapshot-failures", self._plan_failure),
+            ControlRoute("POST", "/lightsail/auto-snapshot", self._start_auto_snapshot),
+            ControlRoute("GET", "/lightsail/state", self._state),
+        ]
+
+    def book(self, region: str | None = None) -> LightsailBook:
+        """Names are unique per region: each region has its own book."""
+        region = region or self.context.region
+        if region not in self.books:
+            self.books[region] = LightsailBook(region, self.context.account_id)
+        return self.books[region]
+
+    # WSGI --------------------------------------------------------------------------------------
+
+    def __call__(self, environ: dict, start_response):
+        request = Request(environ)
+        action = request.headers.get("X-Amz-Target", "").rpartition(".")[2] or "(none)"
+        params: dict = {}
+        with self._lock:
+            try:
+                action = wire.action_from_target(request.headers.get("X-Amz-Target", ""))
+                params = wire.parse_request(action, request.get_data()) if request.method == "POST" else {}
+                status, body, error_code = self._respond(action, params, self._region_of(request))
+            except wire.LightsailError as error:
+                status, body, error_code = error.status, wire.render_error(error.error_type, error.message, error.code, error.tip), error.error_type
+        self.context.journal.record(SERVICE, action, params, status, error_code)
+        response = Response(body, status=status, content_type=wire.CONTENT_TYPE)
+        response.headers["x-amzn-RequestId"] = wire.new_request_id()
+        if error_code:
+            response.headers["x-amzn-ErrorType"] = f"{error_code}:"
+        return response(environ, start_response)
+
+    def _region_of(self, request: Request) -> str:
+        found = _CREDENTIAL_SCOPE.search(request.headers.get("Authorization", ""))
+        return found.group(1) if found else self.context.region
+
+    def _respond(self, action: str, params: dict, region: str) -> tuple[int, bytes, str | None]:
+        fault = self.context.faults.take(SERVICE, action)
+        if fault is not None:
+            return fault.status, wire.render_error(fault.code, fault.message), fault.code
+        handler = actions.HANDLERS.get(action)
+        if handler is None:
+            message = f"cloudsim: {action} is not implemented by the Lightsail simulator"
+            return 501, wire.render_error("NotImplemented", message), "NotImplemented"
+        book = self.book(region)
+        book.settle(self.context.clock.time())
+        call = actions.LightsailCall(action=action, params=params, book=book, clock=self.context.clock, settings=self.settings)
+        try:
+            return 200, wire.render_result(action, handler(call)), None
+        except wire.LightsailError:
+            raise
+        except Exception:  # pylint: disable=broad-exception-caught
+            # A simulator bug must look like the service's 500 to clients, and be visible in the log.
+            LOG.exception("cloudsim Lightsail failed on %s", action)
+            return 500, wire.render_error("ServiceException", "An internal error occurred."), "ServiceException"
+
+    # Control routes ----------------------------------------------------------------------------
+
+    def _seed_instance(self, request: ControlRequest) -> dict:
+        with self._lock:
+            book = self.book(request.body.get("region"))
+            instance = seed_instance(book, self.context.clock.time(), request.body)
+            return {"name": instance.name, "region": book.region, "arn": instance.arn, "public_ip": instance.public_ip,
+                    "static_ip_name": instance.static_ip_name, "password": instance.password}
+
+    def _get_config(self, _request: ControlRequest) -> dict:
+        return self.settings.as_dict()
+
+    def _set_config(self, request: ControlRequest) -> dict:
+        with self._lock:
+            self.settings.update(request.body)
+            return self.settings.as_dict()
+
+    def _plan_failure(self, request: ControlRequest) -> dict:
+        name = request.body.get("instance_name")
+        if not name:
+            raise ControlError('"instance_name" is required')
+        with self._lock:
+            book = self.book(request.body.get("region"))
+            book.failing_instances.append(name)
+            return {"failing_instances": list(book.failing_instances)}
+
+    def _start_auto_snapshot(self, request: ControlRequest) -> dict:
+        with self._lock:
+            book = self.book(request.body.get("region"))
+            instance = book.instances.get(request.body.get("instance_name", ""))
+            if instance is None:
+                raise ControlError(f"no Lightsail instance {request.body.get('instance_name')!r}", 404)
+            if instance.is_windows:
+                raise ControlError("automatic snapshots exist for Linux/Unix instances only")
+            seconds = float(request.body.get("seconds", self.settings.auto_snapshot_seconds))
+            instance.auto_snapshot_until = self.context.clock.time() + seconds
+            return {"instance_name": instance.name, "until_epoch": instance.auto_snapshot_until}
+
+    def _state(self, request: ControlRequest) -> dict:
+        with self._lock:
+            book = self.book(request.query.get("region"))
+            now = self.context.clock.time()
+            book.settle(now)
+            return {
+                "region": book.region,
+                "instances": [state_entry(instance, now) for instance in book.instances.values()],
+                "instance_snapshots": [{"name": snapshot.name, "instance": snapshot.instance.name, "state": snapshot.state(now),
+                                        "seconds_left": max(0.0, snapshot.ready_at - now)} for snapshot in book.snapshots.values()],
+                "static_ips": [views.static_ip_view(static_ip) for static_ip in book.static_ips.values()],
+                "operations": len(book.operations),
+                "failing_instances": list(book.failing_instances),
+            }
+
+
+def state_entry(instance: Instance, now: float) -> dict:
+    return {"name": instance.name, "state": instance.state, "target_state": instance.target_state,
+            "seconds_left": max(0.0, instance.transition_ends - now) if instance.transition_ends else 0.0,
+            "public_ip": instance.public_ip, "static_ip_name": instance.static_ip_name, "blueprint_id": instance.blueprint_id,
+            "auto_snapshot_running": now < instance.auto_snapshot_until, "ports": [views.port_state_view(rule) for rule in instance.ports],
+            "tags": dict(instance.tags)}
+
+
+def _blueprint_id(body: dict) -> str:
+    blueprint = body.get("blueprint", "linux")
+    if blueprint == "linux":
+        return "amazon_linux_2023"
+    if blueprint == "windows":
+        return "windows_server_2022"
+    if blueprint not in LINUX_BLUEPRINTS and blueprint not in WINDOWS_BLUEPRINTS:
+        raise ValueError(f"blueprint must be linux, windows or one of {sorted(LINUX_BLUEPRINTS) + sorted(WINDOWS_BLUEPRINTS)}")
+    return blueprint
+
+
+def seed_instance(book: LightsailBook, now: float, body: dict) -> Instance:
+    """Create an instance directly in the book (not journaled, no faults, no operations)."""
+    name = body.get("name") or ""
+    if not actions.NEW_NAME.match(name) or name in book.names_in_use():
+        raise ValueError(f"name {name!r} is invalid or already in use")
+    blueprint_id = _blueprint_id(body)
+    windows = blueprint_id.startswith("windows")
+    bundle_id = body.get("bundle") or ("small_win_3_0" if windows else "micro_3_0")
+    if bundle_id not in BUNDLES:
+        raise ValueError(f"bundle must be one of {sorted(BUNDLES)}")
+    state = body.get("state", "running")
+    if state not in SEEDABLE_STATES:
+        raise ValueError(f"state must be one of {SEEDABLE_STATES}")
+    instance = Instance(
+        name=name, arn=book.arn("Instance"), created_at=now, zone=f"{book.region}a", blueprint_id=blueprint_id, bundle_id=bundle_id,
+        key_pair_name=body.get("key_pair") or DEFAULT_KEY_PAIR, disk_size_gb=int(body.get("disk_size") or BUNDLES[bundle_id][2]),
+        private_ip=book.new_private_ip(), public_ip=None if state == "stopped" else book.new_public_ip(), ports=default_ports(windows),
+        tags={str(key): str(value) for key, value in (body.get("tags") or {}).items()}, state=state,
+        password=(body.get("password") or new_password()) if windows else "",
+    )
+    if body.get("static_ip"):
+        attach_seeded_static_ip(book, instance, now, body["static_ip"])
+    book.instances[name] = instance
+    return instance
+
+
+def attach_seeded_static_ip(book: LightsailBook, instance: Instance, now: float, static_ip_name) -> None:
+    static_ip_name = static_ip_name if isinstance(static_ip_name, str) else f"StaticIp-{instance.name}"
+    if static_ip_name in book.names_in_use() or static_ip_name == instance.name:
+        raise ValueError(f"name {static_ip_name!r} is already in use")
+    static_ip = StaticIp(name=static_ip_name, arn=book.arn("StaticIp"), created_at=now, zone=instance.zone, ip_address=book.new_public_ip(),
+                         attached_to=instance.name)
+    book.static_ips[static_ip_name] = static_ip
+    instance.static_ip_name = static_ip_name
+    instance.public_ip = static_ip.ip_address
