@@ -123,29 +123,31 @@ def _check_structure(shape, value, path: str, timestamps: tuple) -> list[str]:
     return problems
 
 
+def _check_boolean(_shape, value, path: str) -> list[str]:
+    return [] if isinstance(value, bool) else [f"{path}: expected a boolean, got {type(value).__name__}"]
+
+
+def _check_timestamp(_shape, value, path: str, timestamps: tuple) -> list[str]:
+    ok = isinstance(value, timestamps) and not isinstance(value, bool)
+    return [] if ok else [f"{path}: expected a timestamp, got {type(value).__name__}"]
+
+
+_CONTAINER_CHECKS = {"structure": _check_structure, "list": _check_list, "map": _check_map, "timestamp": _check_timestamp}
+_SCALAR_CHECKS = {"string": _check_string, "boolean": _check_boolean, **{name: _check_number for name in _NUMBER_TYPES}}
+
+
 def shape_problems(shape, value, path: str = "", timestamps: tuple = (int, float)) -> list[str]:
     """Everything in ``value`` that does not fit ``shape`` (empty when it fits).
 
     ``timestamps`` are the Python types accepted for timestamp members: numbers on the wire (epoch
-    seconds), ``datetime`` once botocore has parsed a response.
+    seconds), ``datetime`` once botocore has parsed a response. Blobs are not checked (Lightsail's
+    instance actions have none).
     """
-    type_name = shape.type_name
-    if type_name == "structure":
-        return _check_structure(shape, value, path, timestamps)
-    if type_name == "list":
-        return _check_list(shape, value, path, timestamps)
-    if type_name == "map":
-        return _check_map(shape, value, path, timestamps)
-    if type_name == "string":
-        return _check_string(shape, value, path)
-    if type_name in _NUMBER_TYPES:
-        return _check_number(shape, value, path)
-    if type_name == "boolean":
-        return [] if isinstance(value, bool) else [f"{path}: expected a boolean, got {type(value).__name__}"]
-    if type_name == "timestamp":
-        ok = isinstance(value, timestamps) and not isinstance(value, bool)
-        return [] if ok else [f"{path}: expected a timestamp, got {type(value).__name__}"]
-    return []  # blobs: Lightsail's instance actions have none
+    if shape.type_name in _CONTAINER_CHECKS:
+        return _CONTAINER_CHECKS[shape.type_name](shape, value, path, timestamps)
+    if shape.type_name in _SCALAR_CHECKS:
+        return _SCALAR_CHECKS[shape.type_name](shape, value, path)
+    return []
 
 
 # Requests ----------------------------------------------------------------------------------------

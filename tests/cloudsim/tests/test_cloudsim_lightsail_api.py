@@ -28,22 +28,24 @@ def output_problems(shape, value, path: str = "") -> list[str]:
         if not isinstance(value, dict):
             return [f"{path}: not a structure"]
         problems = [f"{path}.{name}: not in {shape.name}" for name in value if name not in shape.members]
-        for name, member in shape.members.items():
-            if name in value:
-                problems += output_problems(member, value[name], f"{path}.{name}")
-        return problems
+        return problems + [problem for name, member in shape.members.items() if name in value
+                           for problem in output_problems(member, value[name], f"{path}.{name}")]
     if shape.type_name == "list":
         if not isinstance(value, list):
             return [f"{path}: not a list"]
         return [problem for index, item in enumerate(value) for problem in output_problems(shape.member, item, f"{path}[{index}]")]
-    expected = PARSED_TYPES[shape.type_name]
-    if isinstance(value, bool) != (shape.type_name == "boolean") or not isinstance(value, expected):
-        return [f"{path}: {value!r} is not a {shape.type_name}"]
-    if "enum" in shape.metadata and value not in shape.metadata["enum"]:
-        return [f"{path}: {value!r} not in enum {shape.name}"]
-    if "pattern" in shape.metadata and not re.search(shape.metadata["pattern"], value):
-        return [f"{path}: {value!r} does not match {shape.metadata['pattern']}"]
-    return []
+    return scalar_problems(shape, value, path)
+
+
+def scalar_problems(shape, value, path: str) -> list[str]:
+    problems = []
+    if isinstance(value, bool) != (shape.type_name == "boolean") or not isinstance(value, PARSED_TYPES[shape.type_name]):
+        problems.append(f"{path}: {value!r} is not a {shape.type_name}")
+    elif "enum" in shape.metadata and value not in shape.metadata["enum"]:
+        problems.append(f"{path}: {value!r} not in enum {shape.name}")
+    elif "pattern" in shape.metadata and not re.search(shape.metadata["pattern"], value):
+        problems.append(f"{path}: {value!r} does not match {shape.metadata['pattern']}")
+    return problems
 
 
 def assert_output_valid(client, action: str, response: dict, checked: set) -> dict:
@@ -202,3 +204,12 @@ def test_aws_cli_lists_and_snapshots_instances(lightsail_frozen):
     assert json.loads(created.stdout)["operations"][0]["status"] == "Started"
     missing = run("get-instance", "--instance-name", "ghost")
     assert missing.returncode != 0 and "NotFoundException" in missing.stderr
+
+
+def test_output_validator_catches_what_breaks_a_shape(lightsail):
+    shape = lightsail.meta.service_model.operation_model("GetInstanceState").output_shape
+    assert output_problems(shape, {"state": {"code": 16, "name": "running"}}) == []
+    assert len(output_problems(shape, {"state": {"code": "16", "nam": "running"}, "extra": 1})) == 3
+    snapshot_shape = lightsail.meta.service_model.operation_model("GetInstanceSnapshot").output_shape
+    assert output_problems(snapshot_shape, {"instanceSnapshot": {"state": "completed", "isFromAutoSnapshot": 0}}) == [
+        ".instanceSnapshot.state: 'completed' not in enum InstanceSnapshotState", ".instanceSnapshot.isFromAutoSnapshot: 0 is not a boolean"]

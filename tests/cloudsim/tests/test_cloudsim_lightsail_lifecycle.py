@@ -1,0 +1,212 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Lightsail simulator behaviour on the simulated clock: instance states, snapshots, operations, ports, passwords."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def state_of(lightsail, name: str) -> dict:
+    return lightsail.get_instance_state(instanceName=name)["state"]
+
+
+def operation_status(lightsail, operation_id: str) -> tuple:
+    operation = lightsail.get_operation(operationId=operation_id)["operation"]
+    return operation["status"], operation["isTerminal"]
+
+
+def test_stop_and_start_take_time_and_refuse_wrong_states(lightsail_frozen, lightsail):
+    lightsail_frozen.lightsail_config(instance_transition_seconds=30)
+    lightsail_frozen.seed_lightsail_instance("web-1")
+    operation = lightsail.stop_instance(instanceName="web-1")["operations"][0]
+    assert (operation["operationType"], operation["status"], operation["isTerminal"]) == ("StopInstance", "Started", False)
+    assert state_of(lightsail, "web-1") == {"code": 64, "name": "stopping"}
+    for refused in (lightsail.start_instance, lightsail.stop_instance, lightsail.reboot_instance):
+        with pytest.raises(lightsail.exceptions.OperationFailureException):
+            refused(instanceName="web-1")
+    lightsail_frozen.advance(29)
+    assert state_of(lightsail, "web-1")["name"] == "stopping"
+    lightsail_frozen.advance(1)
+    assert state_of(lightsail, "web-1") == {"code": 80, "name": "stopped"}
+    assert operation_status(lightsail, operation["id"]) == ("Succeeded", True)
+    with pytest.raises(lightsail.exceptions.OperationFailureException) as excinfo:
+        lightsail.stop_instance(instanceName="web-1")
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    lightsail.start_instance(instanceName="web-1")
+    assert state_of(lightsail, "web-1") == {"code": 0, "name": "pending"}
+    lightsail_frozen.advance(30)
+    assert state_of(lightsail, "web-1") == {"code": 16, "name": "running"}
+
+
+def test_force_stop_ends_a_stop_at_once(lightsail_frozen, lightsail):
+    lightsail_frozen.lightsail_config(instance_transition_seconds=600)
+    lightsail_frozen.seed_lightsail_instance("web-1")
+    lightsail.stop_instance(instanceName="web-1")
+    lightsail.stop_instance(instanceName="web-1", force=True)
+    assert state_of(lightsail, "web-1")["name"] == "stopped"
+
+
+def test_public_ip_changes_on_stop_and_start_unless_a_static_ip_is_attached(lightsail_frozen, lightsail):
+    lightsail_frozen.lightsail_config(instance_transition_seconds=10)
+    lightsail_frozen.seed_lightsail_instance("dynamic")
+    lightsail_frozen.seed_lightsail_instance("fixed", static_ip="fixed-ip")
+    before = {name: lightsail.get_instance(instanceName=name)["instance"]["publicIpAddress"] for name in ("dynamic", "fixed")}
+    for name in before:
+        lightsail.stop_instance(instanceName=name)
+    lightsail_frozen.advance(10)
+    assert "publicIpAddress" not in lightsail.get_instance(instanceName="dynamic")["instance"]
+    for name in before:
+        lightsail.start_instance(instanceName=name)
+    lightsail_frozen.advance(10)
+    after = {name: lightsail.get_instance(instanceName=name)["instance"] for name in before}
+    assert after["dynamic"]["publicIpAddress"] != before["dynamic"] and after["dynamic"]["isStaticIp"] is False
+    assert after["fixed"]["publicIpAddress"] == before["fixed"] and after["fixed"]["isStaticIp"] is True
+    assert lightsail.get_static_ip(staticIpName="fixed-ip")["staticIp"]["attachedTo"] == "fixed"
+
+
+def test_attaching_a_static_ip_keeps_the_address_across_stop_and_start(lightsail_frozen, lightsail):
+    lightsail_frozen.lightsail_config(instance_transition_seconds=10)
+    lightsail_frozen.seed_lightsail_instance("web-1")
+    lightsail.allocate_static_ip(staticIpName="ip-1")
+    lightsail.attach_static_ip(staticIpName="ip-1", instanceName="web-1")
+    address = lightsail.get_static_ip(staticIpName="ip-1")["staticIp"]["ipAddress"]
+    lightsail.stop_instance(instanceName="web-1")
+    lightsail_frozen.advance(10)
+    lightsail.start_instance(instanceName="web-1")
+    lightsail_frozen.advance(10)
+    assert lightsail.get_instance(instanceName="web-1")["instance"]["publicIpAddress"] == address
+
+
+def test_snapshot_is_pending_for_a_time_proportional_to_disk_size(lightsail_frozen, lightsail):
+    lightsail_frozen.lightsail_config(snapshot_seconds_base=60, snapshot_seconds_per_gib=2)
+    lightsail_frozen.seed_lightsail_instance("small", disk_size=20)
+    lightsail_frozen.seed_lightsail_instance("large", disk_size=200, state="stopped")
+    operations = {}
+    for name in ("small", "large"):
+        created = lightsail.create_instance_snapshot(instanceName=name, instanceSnapshotName=f"{name}-snap", tags=[{"key": "k", "value": "v"}])
+        operations[name] = created["operations"]
+    assert [(operation["resourceType"], operation["resourceName"]) for operation in operations["small"]] == [
+        ("InstanceSnapshot", "small-snap"), ("Instance", "small")]
+    lightsail_frozen.advance(100)  # small: 60 + 2 * 20 s
+    small = lightsail.get_instance_snapshot(instanceSnapshotName="small-snap")["instanceSnapshot"]
+    assert (small["state"], small["sizeInGb"], small["fromInstanceName"], small["tags"]) == ("available", 20, "small", [{"key": "k", "value": "v"}])
+    assert lightsail.get_instance_snapshot(instanceSnapshotName="large-snap")["instanceSnapshot"]["state"] == "pending"
+    assert operation_status(lightsail, operations["small"][0]["id"]) == ("Succeeded", True)
+    assert operation_status(lightsail, operations["large"][0]["id"]) == ("Started", False)
+    with pytest.raises(lightsail.exceptions.OperationFailureException):
+        lightsail.delete_instance_snapshot(instanceSnapshotName="large-snap")
+    lightsail_frozen.advance(360)  # large: 60 + 2 * 200 s
+    assert lightsail.get_instance_snapshot(instanceSnapshotName="large-snap")["instanceSnapshot"]["state"] == "available"
+    lightsail.delete_instance_snapshot(instanceSnapshotName="large-snap")
+    with pytest.raises(lightsail.exceptions.NotFoundException):
+        lightsail.get_instance_snapshot(instanceSnapshotName="large-snap")
+
+
+def test_injected_snapshot_failure_ends_in_error_with_a_failed_operation(lightsail_frozen, lightsail):
+    lightsail_frozen.lightsail_config(snapshot_seconds_base=60, snapshot_seconds_per_gib=0)
+    lightsail_frozen.seed_lightsail_instance("web-1")
+    lightsail_frozen.fail_lightsail_snapshot("web-1")
+    operation_id = lightsail.create_instance_snapshot(instanceName="web-1", instanceSnapshotName="doomed")["operations"][0]["id"]
+    assert lightsail.get_instance_snapshot(instanceSnapshotName="doomed")["instanceSnapshot"]["state"] == "pending"
+    lightsail_frozen.advance(60)
+    assert lightsail.get_instance_snapshot(instanceSnapshotName="doomed")["instanceSnapshot"]["state"] == "error"
+    failed = lightsail.get_operation(operationId=operation_id)["operation"]
+    assert (failed["status"], failed["isTerminal"], failed["errorCode"]) == ("Failed", True, "SnapshotCreationFailed")
+    lightsail.create_instance_snapshot(instanceName="web-1", instanceSnapshotName="retry")  # the failure is used up
+    lightsail_frozen.advance(60)
+    assert lightsail.get_instance_snapshot(instanceSnapshotName="retry")["instanceSnapshot"]["state"] == "available"
+    lightsail.delete_instance_snapshot(instanceSnapshotName="doomed")
+
+
+def test_manual_snapshot_is_refused_while_an_automatic_snapshot_runs(lightsail_frozen, lightsail):
+    lightsail_frozen.seed_lightsail_instance("web-1")
+    lightsail_frozen.start_lightsail_auto_snapshot("web-1", seconds=300)
+    with pytest.raises(lightsail.exceptions.OperationFailureException) as excinfo:
+        lightsail.create_instance_snapshot(instanceName="web-1", instanceSnapshotName="manual")
+    assert "automatic snapshot" in excinfo.value.response["message"]
+    lightsail_frozen.advance(300)
+    lightsail.create_instance_snapshot(instanceName="web-1", instanceSnapshotName="manual")
+    lightsail_frozen.seed_lightsail_instance("win-1", blueprint="windows")
+    with pytest.raises(Exception, match="Linux/Unix instances only"):
+        lightsail_frozen.start_lightsail_auto_snapshot("win-1")
+
+
+def test_windows_password_only_for_the_default_key_pair(lightsail_frozen, lightsail):
+    seeded = lightsail_frozen.seed_lightsail_instance("win-1", blueprint="windows")
+    lightsail_frozen.seed_lightsail_instance("win-2", blueprint="windows_server_2019", key_pair="my-keys")
+    instance = lightsail.get_instance(instanceName="win-1")["instance"]
+    assert (instance["blueprintId"], instance["username"]) == ("windows_server_2022", "Administrator")
+    details = lightsail.get_instance_access_details(instanceName="win-1")["accessDetails"]
+    assert (details["protocol"], details["password"]) == ("rdp", seeded["password"])
+    assert details["passwordData"]["keyPairName"] == "LightsailDefaultKeyPair" and details["passwordData"]["ciphertext"]
+    custom = lightsail.get_instance_access_details(instanceName="win-2")["accessDetails"]
+    assert custom["password"] == "" and custom["passwordData"]["keyPairName"] == "my-keys" and custom["passwordData"]["ciphertext"]
+    linux = lightsail_frozen.seed_lightsail_instance("web-1")
+    assert "password" not in lightsail.get_instance_access_details(instanceName=linux["name"])["accessDetails"]
+
+
+def test_instances_from_a_snapshot_start_pending_and_get_their_password_later(lightsail_frozen, lightsail):
+    lightsail_frozen.lightsail_config(instance_transition_seconds=30, windows_password_seconds=240, snapshot_seconds_base=10,
+                                      snapshot_seconds_per_gib=0)
+    seeded = lightsail_frozen.seed_lightsail_instance("win-1", blueprint="windows")
+    lightsail.create_instance_snapshot(instanceName="win-1", instanceSnapshotName="win-1-snap")
+    with pytest.raises(lightsail.exceptions.OperationFailureException):
+        lightsail.create_instances_from_snapshot(instanceNames=["copy"], availabilityZone="us-east-1a", bundleId="small_win_3_0",
+                                                 instanceSnapshotName="win-1-snap")
+    lightsail_frozen.advance(10)
+    lightsail.create_instances_from_snapshot(instanceNames=["copy"], availabilityZone="us-east-1a", bundleId="small_win_3_0",
+                                             instanceSnapshotName="win-1-snap")
+    assert state_of(lightsail, "copy")["name"] == "pending"
+    lightsail_frozen.advance(30)
+    assert state_of(lightsail, "copy")["name"] == "running"
+    assert lightsail.get_instance_access_details(instanceName="copy")["accessDetails"]["password"] == ""
+    lightsail_frozen.advance(240)
+    assert lightsail.get_instance_access_details(instanceName="copy")["accessDetails"]["password"] == seeded["password"]
+    with pytest.raises(lightsail.exceptions.InvalidInputException):
+        lightsail.create_instances_from_snapshot(instanceNames=["copy"], availabilityZone="us-east-1a", bundleId="small_win_3_0",
+                                                 instanceSnapshotName="win-1-snap")
+    lightsail.delete_instance(instanceName="copy")
+    with pytest.raises(lightsail.exceptions.NotFoundException):
+        lightsail.get_instance(instanceName="copy")
+
+
+def test_ports_open_close_and_put(lightsail_frozen, lightsail):
+    lightsail_frozen.seed_lightsail_instance("win-1", blueprint="windows")
+
+    def open_ports() -> set:
+        return {(port["fromPort"], port["protocol"], tuple(port["cidrs"])) for port in lightsail.get_instance_port_states(instanceName="win-1")["portStates"]}
+
+    assert open_ports() == {(22, "tcp", ("0.0.0.0/0",)), (3389, "tcp", ("0.0.0.0/0",))}
+    winrm = {"fromPort": 5986, "toPort": 5986, "protocol": "tcp", "cidrs": ["198.51.100.7/32"]}
+    operation = lightsail.open_instance_public_ports(instanceName="win-1", portInfo=winrm)["operation"]
+    assert (operation["operationType"], operation["status"]) == ("OpenInstancePublicPorts", "Succeeded")
+    assert (5986, "tcp", ("198.51.100.7/32",)) in open_ports()
+    lightsail.close_instance_public_ports(instanceName="win-1", portInfo=winrm)
+    assert open_ports() == {(22, "tcp", ("0.0.0.0/0",)), (3389, "tcp", ("0.0.0.0/0",))}
+    lightsail.put_instance_public_ports(instanceName="win-1", portInfos=[{"fromPort": 3389, "toPort": 3389, "protocol": "tcp"}])
+    assert open_ports() == {(3389, "tcp", ("0.0.0.0/0",))}
+
+
+def test_snapshots_paginator_and_operations_for_resource(lightsail_frozen, lightsail):
+    lightsail_frozen.lightsail_config(page_size=2)
+    lightsail_frozen.seed_lightsail_instance("web-1")
+    for number in range(5):
+        lightsail.create_instance_snapshot(instanceName="web-1", instanceSnapshotName=f"snap-{number}")
+    pages = list(lightsail.get_paginator("get_instance_snapshots").paginate())
+    assert [len(page["instanceSnapshots"]) for page in pages] == [2, 2, 1]
+    assert [snapshot["name"] for page in pages for snapshot in page["instanceSnapshots"]] == [f"snap-{number}" for number in range(5)]
+    first = lightsail.get_operations_for_resource(resourceName="web-1")
+    assert len(first["operations"]) == 2 and first["nextPageToken"]
+    assert all(operation["resourceName"] == "web-1" for operation in first["operations"])
+    assert len(lightsail.get_operations(pageToken=first["nextPageToken"])["operations"]) == 2
+
+
+def test_tags_and_reset(lightsail_frozen, lightsail):
+    lightsail_frozen.seed_lightsail_instance("web-1", tags={"env": "test"})
+    lightsail.tag_resource(resourceName="web-1", tags=[{"key": "owner", "value": "qa"}])
+    lightsail.untag_resource(resourceName="web-1", tagKeys=["env"])
+    assert lightsail.get_instance(instanceName="web-1")["instance"]["tags"] == [{"key": "owner", "value": "qa"}]
+    lightsail_frozen.lightsail_config(page_size=3)
+    lightsail_frozen.reset(speed=0)
+    assert lightsail_frozen.journal(service="lightsail") == []
+    assert lightsail.get_instances()["instances"] == [] and lightsail_frozen.lightsail_config()["page_size"] == 25
