@@ -65,10 +65,11 @@ def find_static_ip(call: LightsailCall, name: str) -> StaticIp:
     return static_ip
 
 
-def check_new_name(call: LightsailCall, name: str, kind: str) -> None:
+def check_new_name(call: LightsailCall, name: str) -> None:
     if not NEW_NAME.match(name):
-        raise invalid_input(f"The {kind} name '{name}' is invalid. Names must be 2 to 255 characters, start and end with a letter or "
-                            "number, and contain only letters, numbers, periods, hyphens and underscores.")
+        # The service's wording (quoted in hashicorp/terraform-provider-aws#8647).
+        raise invalid_input(f"{name} is not a valid resource name. Resource names must be at least 2 characters long and contain only "
+                            "alphanumerics, -, _, and .")
     if name in call.book.names_in_use():
         raise invalid_input(f"Some names are already in use: {name}")
 
@@ -231,7 +232,7 @@ def get_instance_port_states(call: LightsailCall) -> dict:
 def create_instance_snapshot(call: LightsailCall) -> dict:
     name = call.params["instanceSnapshotName"]
     instance = find_instance(call, call.params["instanceName"])
-    check_new_name(call, name, "instance snapshot")
+    check_new_name(call, name)
     tags = tags_of(call)
     if call.now < instance.auto_snapshot_until:
         raise operation_failure(AUTO_SNAPSHOT_MESSAGE)
@@ -283,7 +284,7 @@ def create_instances_from_snapshot(call: LightsailCall) -> dict:
     if not names or len(set(names)) != len(names):
         raise invalid_input("instanceNames must list unique names.")
     for name in names:
-        check_new_name(call, name, "instance")
+        check_new_name(call, name)
     tags = tags_of(call)
     duration = call.settings.instance_transition_seconds
     operations = []
@@ -307,7 +308,7 @@ def create_instances_from_snapshot(call: LightsailCall) -> dict:
 
 def allocate_static_ip(call: LightsailCall) -> dict:
     name = call.params["staticIpName"]
-    check_new_name(call, name, "static IP")
+    check_new_name(call, name)
     call.book.static_ips[name] = StaticIp(name=name, arn=call.book.arn("StaticIp"), created_at=call.now, zone=call.zone,
                                           ip_address=call.book.new_public_ip())
     return operations_result(call, log_operation(call, name, "StaticIp"))

@@ -134,8 +134,10 @@ def test_validation_errors_are_botocores_modelled_exceptions(lightsail_frozen, l
     assert "outside" in excinfo.value.response["message"] and excinfo.value.response["code"] == "InvalidInput"
     with pytest.raises(lightsail.exceptions.InvalidInputException):
         lightsail.get_instance_access_details(instanceName="web-1", protocol="telnet")
-    with pytest.raises(lightsail.exceptions.InvalidInputException):
+    with pytest.raises(lightsail.exceptions.InvalidInputException) as excinfo:
+        # The model's unanchored pattern finds "bad"; the service's own naming rule refuses the name.
         lightsail.create_instance_snapshot(instanceName="web-1", instanceSnapshotName="bad name!")
+    assert excinfo.value.response["message"].startswith("bad name! is not a valid resource name.")
     journal = lightsail_frozen.journal(service="lightsail")
     assert [(entry["status"], entry["error_code"]) for entry in journal] == [(400, "InvalidInputException")] * 3
 
