@@ -9,8 +9,12 @@ Every comparison runs both playbooks in one process against one cloudsim, on ide
 fixtures, and reports ratios (ours / anchor) next to the raw figures. Times measured in the
 simulated clock are converted back to real seconds at the run's speed.
 
-So far: EBS, one instance with 8 volumes: ``snapkit.cloud.ebs_multi_snapshot`` against
-``amazon.aws.ec2_snapshot`` looped over the instance's devices (the way the anchor documents it).
+So far:
+
+* EBS, one instance with 8 volumes: ``snapkit.cloud.ebs_multi_snapshot`` against
+  ``amazon.aws.ec2_snapshot`` looped over the instance's devices (the way the anchor documents it);
+* EBS fleet, N instances x 4 volumes at a fixed simulated snapshot duration: our role with its one
+  fleet wait, our module waiting per host, and the anchor loop per host.
 """
 
 from __future__ import annotations
@@ -113,6 +117,95 @@ def measure(sim, make_tasks, volume_count, workdir):
     }
 
 
+FLEET_FORKS = 10
+FLEET_SNAPSHOT_SECONDS = 1800  # simulated; 3 s of real time at 600x
+
+
+def fleet_inventory(workdir, instance_ids):
+    path = pathlib.Path(workdir) / "fleet.yml"
+    path.write_text(yaml.safe_dump({"all": {
+        "hosts": {f"host{n:03d}": {"instance_id": instance_id} for n, instance_id in enumerate(instance_ids)},
+        "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
+    }}))
+    return path
+
+
+def fleet_play(tasks):
+    return [{"name": "fleet benchmark", "hosts": "all", "gather_facts": False, "tasks": tasks}]
+
+
+FLEET_VARIANTS = {
+    "role, one fleet wait": None,  # playbooks/ebs_instance_snapshot.yml itself
+    "module, wait per host": fleet_play([{
+        "name": "One set per host, each host waiting for its own",
+        "snapkit.cloud.ebs_multi_snapshot": {"instance_id": "{{ instance_id }}", "set_name": "bench", "wait_timeout": 7200,
+                                             "endpoint_url": "{{ bench_endpoint }}"},
+        "delegate_to": "localhost",
+    }]),
+    "anchor: ec2_snapshot loop per host": fleet_play([{
+        "name": "One snapshot per device, waiting for each",
+        "amazon.aws.ec2_snapshot": {"instance_id": "{{ instance_id }}", "device_name": "{{ item }}", "wait": True,
+                                    "wait_timeout": 7200, "endpoint_url": "{{ bench_endpoint }}"},
+        "loop": ["/dev/xvda", "/dev/sdf", "/dev/sdg", "/dev/sdh"],
+        "delegate_to": "localhost",
+    }]),
+}
+
+
+def run_fleet_variant(sim, play, instance_ids, workdir):
+    inventory = fleet_inventory(workdir, instance_ids)
+    if play is None:
+        playbook = REPO_ROOT / "playbooks" / "ebs_instance_snapshot.yml"
+        extra = {"ebs_instance_snapshot_set_name": "bench", "ebs_instance_snapshot_endpoint_url": sim.endpoints["ec2"],
+                 "ebs_instance_snapshot_wait_timeout": 7200}
+    else:
+        playbook = pathlib.Path(workdir) / "fleet-play.yml"
+        playbook.write_text(yaml.safe_dump(play, sort_keys=False))
+        extra = {"bench_endpoint": sim.endpoints["ec2"]}
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.environ.get("ANSIBLE_COLLECTIONS_PATH") or str(REPO_ROOT / ".build" / "collections"),
+               ANSIBLE_FORKS=str(FLEET_FORKS), AWS_ACCESS_KEY_ID="AKIASNAPKITBENCH0001", AWS_SECRET_ACCESS_KEY="snapkit-bench-secret",
+               AWS_REGION=sim.endpoints["region"])
+    began = time.monotonic()
+    process = subprocess.run([str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(playbook),
+                              "-e", json.dumps(extra)], env=env, capture_output=True, text=True, check=False)
+    wall = time.monotonic() - began
+    if process.returncode != 0:
+        raise RuntimeError(f"fleet benchmark playbook failed:\n{process.stdout[-3000:]}\n{process.stderr[-3000:]}")
+    return wall
+
+
+def measure_fleet(sim, play, count, workdir):
+    sim.reset(speed=SPEED)
+    sim.ec2_config(snapshot_seconds_base=FLEET_SNAPSHOT_SECONDS, snapshot_seconds_per_gib=0)
+    instance_ids = [sim.seed_instance(volumes=volumes(4))["instance_id"] for _index in range(count)]
+    wall = run_fleet_variant(sim, play, instance_ids, workdir)
+    calls = {}
+    for entry in sim.journal(service="ec2"):
+        calls[entry["action"]] = calls.get(entry["action"], 0) + 1
+    limit = FLEET_SNAPSHOT_SECONDS / SPEED
+    return {"instances": count, "wall_seconds": round(wall, 2), "wall_over_snapshot_duration": round(wall / limit, 1),
+            "api_calls": sum(calls.values()), "api_calls_by_action": dict(sorted(calls.items()))}
+
+
+def fleet_table(count, results):
+    names = list(results)
+    anchor = results[names[-1]]
+    rows = [f"### EBS fleet: {count} instances x 4 volumes, every snapshot {FLEET_SNAPSHOT_SECONDS} simulated s "
+            f"({FLEET_SNAPSHOT_SECONDS / SPEED:.0f} s real), {FLEET_FORKS} forks", "",
+            "| metric | " + " | ".join(names) + " | " + " | ".join(f"{n} / anchor" for n in names[:-1]) + " |",
+            "| --- |" + " ---: |" * (2 * len(names) - 1)]
+    for metric in ("wall_seconds", "wall_over_snapshot_duration", "api_calls"):
+        values = [results[n][metric] for n in names]
+        rows.append(f"| {metric} | " + " | ".join(str(v) for v in values) + " | "
+                    + " | ".join(ratio(results[n][metric], anchor[metric]) for n in names[:-1]) + " |")
+    actions = sorted({a for r in results.values() for a in r["api_calls_by_action"]})
+    for action in actions:
+        values = [results[n]["api_calls_by_action"].get(action, 0) for n in names]
+        rows.append(f"| calls: {action} | " + " | ".join(str(v) for v in values) + " | "
+                    + " | ".join(ratio(v, values[-1]) for v in values[:-1]) + " |")
+    return "\n".join(rows) + "\n"
+
+
 def ratio(ours, anchor):
     if ours is None or anchor in (None, 0):
         return "n/a" if anchor != 0 or ours != 0 else "1.00"
@@ -134,14 +227,16 @@ def main():
     parser.add_argument("--quick", action="store_true", help="small fixtures: checks that the benchmark runs")
     args = parser.parse_args()
     count = 3 if args.quick else 8
+    fleet_size = 5 if args.quick else 50
     RESULTS.mkdir(parents=True, exist_ok=True)
     with CloudSim.start(speed=SPEED) as sim, tempfile.TemporaryDirectory() as workdir:
         ours = measure(sim, ours_tasks, count, workdir)
         anchor = measure(sim, anchor_tasks, count, workdir)
+        fleet = {name: measure_fleet(sim, play, fleet_size, workdir) for name, play in FLEET_VARIANTS.items()}
     title = f"EBS, one instance with {count} volumes: snapkit.cloud.ebs_multi_snapshot vs amazon.aws.ec2_snapshot loop"
-    report = {"speed": SPEED, "ebs_instance": {"title": title, "ours": ours, "anchor": anchor}}
+    report = {"speed": SPEED, "ebs_instance": {"title": title, "ours": ours, "anchor": anchor}, "ebs_fleet": fleet}
     markdown = f"# snapkit.cloud benchmarks\n\nSimulated clock at {SPEED}x; times in real seconds unless marked simulated.\n\n"
-    markdown += table(title, ours, anchor)
+    markdown += table(title, ours, anchor) + "\n" + fleet_table(fleet_size, fleet)
     (RESULTS / "results.json").write_text(json.dumps(report, indent=2) + "\n")
     (RESULTS / "results.md").write_text(markdown)
     print(markdown)
