@@ -267,3 +267,39 @@ class CloudSim:
 
     def lightsail_state(self, region: str | None = None) -> dict:
         return self._call("GET", "/lightsail/state", query={"region": region})
+
+    # OpenStack ---------------------------------------------------------------------------------
+
+    @property
+    def openstack_auth_url(self) -> str:
+        """The Keystone v3 auth URL (``/identity`` on the OpenStack simulator's port)."""
+        return self.endpoints["openstack"]
+
+    def clouds_yaml(self, cloud_name: str = "devstack", auth_type: str = "password") -> dict:
+        """A clouds.yaml document (dict) for openstacksdk/openstackclient; ``auth_type`` may be ``v3applicationcredential``."""
+        return self._call("GET", "/openstack/clouds-yaml", query={"cloud_name": cloud_name, "auth_type": auth_type})
+
+    def seed_server(self, boot: str = "image", volumes: list[dict] | None = None, **extra) -> dict:
+        """Create an OpenStack server with its port and volumes; not journaled.
+
+        ``boot``: ``image`` or ``volume`` (its root volume is then the first attached volume, ``/dev/vda``).
+        ``extra``: ``name``, ``image``, ``flavor``, ``root_size``, ``network``, ``fixed_ip``, ``state``,
+        ``windows``, ``guest_nic`` (``static``/``dhcp``), ``metadata``.
+        """
+        return self._call("POST", "/openstack/servers", {"boot": boot, "volumes": volumes or [], **extra})
+
+    def openstack_config(self, **settings) -> dict:
+        """Read, or change, the simulated durations (``snapshot_seconds_base``, ``server_build_seconds``...)."""
+        if settings:
+            return self._call("POST", "/openstack/config", settings)
+        return self._call("GET", "/openstack/config")
+
+    def fail_openstack_snapshots(self, volume_id: str | None = None, server_id: str | None = None) -> dict:
+        """The next Cinder snapshot of the volume (or of any volume of the server) ends in ``error``."""
+        return self._call("POST", "/openstack/snapshot-failures", {"volume_id": volume_id, "server_id": server_id})
+
+    def clear_openstack_snapshot_failures(self) -> dict:
+        return self._call("DELETE", "/openstack/snapshot-failures")
+
+    def openstack_state(self) -> dict:
+        return self._call("GET", "/openstack/state")

@@ -26,9 +26,15 @@ def _lightsail_simulator(context: SimContext) -> Simulator:
     return LightsailSimulator(context)
 
 
+def _openstack_simulator(context: SimContext) -> Simulator:
+    from cloudsim.openstack.simulator import OpenStackSimulator  # pylint: disable=import-outside-toplevel
+    return OpenStackSimulator(context)
+
+
 SIMULATOR_FACTORIES = {
     "ec2": _ec2_simulator,
     "lightsail": _lightsail_simulator,
+    "openstack": _openstack_simulator,
 }
 
 
@@ -94,6 +100,9 @@ class CloudSimServer:
         self.servers = {"control": RunningServer(host, self.control, log_requests)}
         for simulator in self.simulators:
             self.servers[simulator.name] = RunningServer(host, simulator.wsgi_app(), log_requests)
+            # Simulators that hand out absolute URLs (OpenStack's service catalog) learn where they are served.
+            if hasattr(simulator, "serving_at"):
+                simulator.serving_at(self.servers[simulator.name].url)
 
     def start(self) -> None:
         for server in self.servers.values():
@@ -105,6 +114,8 @@ class CloudSimServer:
 
     def endpoints(self) -> dict:
         endpoints = {name: server.url for name, server in self.servers.items()}
+        # A simulator may publish another URL than its root (OpenStack: the Keystone auth URL).
+        endpoints.update({simulator.name: simulator.endpoint_url for simulator in self.simulators if hasattr(simulator, "endpoint_url")})
         endpoints.update({
             "region": self.context.region,
             "account_id": self.context.account_id,

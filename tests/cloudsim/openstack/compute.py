@@ -1,0 +1,265 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Nova (compute API v2.1) subset: servers, actions, flavors, volume attachments, version discovery."""
+
+from __future__ import annotations
+
+from cloudsim.openstack.routing import Call, Reply, Route
+from cloudsim.openstack.state import Flavor, OpenStackCloud, Server
+from cloudsim.openstack.wire import ApiError, Microversion, new_id, timestamp
+
+PREFIX = "compute"
+MIN_VERSION = Microversion(2, 1)
+MAX_VERSION = Microversion(2, 96)
+ID = r"(?P<server_id>[^/]+)"
+
+
+def error_body(error: ApiError) -> dict:
+    return {error.code: {"code": error.status, "message": error.message}}
+
+
+# Version discovery -----------------------------------------------------------------------------
+
+def _version_document(call: Call) -> dict:
+    return {
+        "id": "v2.1", "status": "CURRENT", "version": str(MAX_VERSION), "min_version": str(MIN_VERSION),
+        "updated": "2013-07-23T11:33:21Z", "links": [{"rel": "self", "href": f"{call.base_url}/compute/v2.1/"}],
+        "media-types": [{"base": "application/json", "type": "application/vnd.openstack.compute+json;version=2.1"}],
+    }
+
+
+def versions(call: Call) -> Reply:
+    return Reply(200, {"versions": [_version_document(call)]})
+
+
+def version(call: Call) -> Reply:
+    return Reply(200, {"version": _version_document(call)})
+
+
+# Views -----------------------------------------------------------------------------------------
+
+def _links(call: Call, kind: str, resource_id: str) -> list[dict]:
+    return [{"rel": "self", "href": f"{call.base_url}/compute/v2.1/{kind}/{resource_id}"},
+            {"rel": "bookmark", "href": f"{call.base_url}/compute/{kind}/{resource_id}"}]
+
+
+def _flavor_view(call: Call, flavor: Flavor) -> dict:
+    view = {"id": flavor.flavor_id, "name": flavor.name, "vcpus": flavor.vcpus, "ram": flavor.ram, "disk": flavor.disk,
+            "OS-FLV-EXT-DATA:ephemeral": 0, "OS-FLV-DISABLED:disabled": False, "swap": "", "rxtx_factor": 1.0,
+            "os-flavor-access:is_public": True, "links": _links(call, "flavors", flavor.flavor_id)}
+    if call.at_least(2, 55):
+        view["description"] = None
+    if call.at_least(2, 61):
+        view["extra_specs"] = {}
+    return view
+
+
+def _embedded_flavor(call: Call, flavor_id: str) -> dict:
+    flavor = call.cloud.flavors.get(flavor_id)
+    if not call.at_least(2, 47) or flavor is None:
+        return {"id": flavor_id, "links": [_links(call, "flavors", flavor_id)[1]]}
+    return {"vcpus": flavor.vcpus, "ram": flavor.ram, "disk": flavor.disk, "ephemeral": 0, "swap": 0,
+            "original_name": flavor.name, "extra_specs": {}}
+
+
+def _addresses(cloud: OpenStackCloud, server: Server) -> dict:
+    addresses: dict = {}
+    for port_id in server.port_ids:
+        port = cloud.ports.get(port_id)
+        if port is None:
+            continue
+        network = cloud.networks[port.network_id]
+        for fixed in port.fixed_ips:
+            addresses.setdefault(network.name, []).append({
+                "version": 4, "addr": fixed["ip_address"], "OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": port.mac_address})
+    return addresses
+
+
+def server_view(call: Call, server: Server) -> dict:
+    cloud = call.cloud
+    # Nova's views/servers.py: "" for a server booted from a volume.
+    image = {"id": server.image_id, "links": [{"rel": "bookmark", "href": f"{call.base_url}/compute/images/{server.image_id}"}]} \
+        if server.image_id else ""
+    view = {
+        "id": server.server_id, "name": server.name, "status": server.status, "tenant_id": cloud.identity.project_id,
+        "user_id": cloud.identity.user_id, "metadata": dict(server.metadata), "hostId": "5f0ab0e0d2a3c4b5" * 3 + "9c1e0a2b",
+        "image": image, "flavor": _embedded_flavor(call, server.flavor_id), "created": timestamp(server.created),
+        "updated": timestamp(server.updated), "addresses": _addresses(cloud, server), "accessIPv4": "", "accessIPv6": "",
+        "links": _links(call, "servers", server.server_id), "OS-DCF:diskConfig": "MANUAL", "progress": 0,
+        "OS-EXT-AZ:availability_zone": "nova", "config_drive": server.config_drive, "key_name": server.key_name,
+        "OS-SRV-USG:launched_at": timestamp(server.launched_at, fraction=True) if server.launched_at else None,
+        "OS-SRV-USG:terminated_at": None, "security_groups": [{"name": "default"}],
+        "OS-EXT-STS:task_state": server.task_state, "OS-EXT-STS:vm_state": server.vm_state,
+        "OS-EXT-STS:power_state": server.power_state,
+        "os-extended-volumes:volumes_attached": [{"id": volume_id, "delete_on_termination": False}
+                                                 for volume_id in cloud.server_volume_ids(server.server_id)],
+    }
+    if server.status == "ERROR":
+        view["fault"] = {"code": 500, "message": "Build of instance failed", "created": timestamp(server.updated)}
+    _add_versioned_server_fields(call, view)
+    return view
+
+
+def _add_versioned_server_fields(call: Call, view: dict) -> None:
+    for (major, minor), field, value in (((2, 9), "locked", False), ((2, 19), "description", None), ((2, 26), "tags", []),
+                                         ((2, 63), "trusted_image_certificates", None), ((2, 71), "server_groups", []),
+                                         ((2, 73), "locked_reason", None), ((2, 96), "pinned_availability_zone", None)):
+        if call.at_least(major, minor):
+            view[field] = value
+
+
+def _find_server(call: Call) -> Server:
+    return call.ops.server(call.params["server_id"])
+
+
+# Servers ---------------------------------------------------------------------------------------
+
+def _listed_servers(call: Call) -> list[Server]:
+    servers = sorted(call.cloud.servers.values(), key=lambda server: (-server.created, server.server_id))
+    if call.query.get("name"):
+        # Nova treats the name filter as a regular expression; a substring match is what it amounts to for plain names.
+        servers = [server for server in servers if call.query["name"] in server.name]
+    if call.query.get("status"):
+        servers = [server for server in servers if server.status == call.query["status"].upper()]
+    return servers
+
+
+def list_servers(call: Call) -> Reply:
+    return Reply(200, {"servers": [{"id": server.server_id, "name": server.name, "links": _links(call, "servers", server.server_id)}
+                                   for server in _listed_servers(call)]})
+
+
+def list_servers_detail(call: Call) -> Reply:
+    return Reply(200, {"servers": [server_view(call, server) for server in _listed_servers(call)]})
+
+
+def show_server(call: Call) -> Reply:
+    return Reply(200, {"server": server_view(call, _find_server(call))})
+
+
+def create_server(call: Call) -> Reply:
+    from cloudsim.openstack.fixtures import create_server_from_request  # pylint: disable=import-outside-toplevel
+    server = create_server_from_request(call.ops, call.body_object("server"))
+    return Reply(202, {"server": {"id": server.server_id, "links": _links(call, "servers", server.server_id),
+                                  "OS-DCF:diskConfig": "MANUAL", "security_groups": [{"name": "default"}], "adminPass": "cloudsim"}})
+
+
+def delete_server(call: Call) -> Reply:
+    server = _find_server(call)
+    for volume_id in call.cloud.server_volume_ids(server.server_id):
+        volume = call.cloud.volumes[volume_id]
+        volume.attachments = [item for item in volume.attachments if item.server_id != server.server_id]
+        volume.status = "in-use" if volume.attachments else "available"
+    for port_id in server.port_ids:
+        port = call.cloud.ports.get(port_id)
+        if port is not None and port.device_owner == "compute:nova":
+            del call.cloud.ports[port_id]
+    del call.cloud.servers[server.server_id]
+    return Reply(204)
+
+
+def server_action(call: Call) -> Reply:
+    server = _find_server(call)
+    if not isinstance(call.body, dict) or len(call.body) != 1:
+        raise ApiError(400, "There is no such action: None")
+    name, arguments = next(iter(call.body.items()))
+    handler = SERVER_ACTIONS.get(name)
+    if handler is None:
+        raise ApiError(400, f"There is no such action: {name}")
+    return handler(call, server, arguments or {})
+
+
+def _stop(call: Call, server: Server, _arguments: dict) -> Reply:
+    call.ops.stop_server(server)
+    return Reply(202)
+
+
+def _start(call: Call, server: Server, _arguments: dict) -> Reply:
+    call.ops.start_server(server)
+    return Reply(202)
+
+
+def _create_image(call: Call, server: Server, arguments: dict) -> Reply:
+    if not isinstance(arguments, dict) or not arguments.get("name"):
+        raise ApiError(400, "Invalid input for field/attribute createImage. Value: {}. 'name' is a required property")
+    image = call.ops.create_server_image(server, arguments["name"], arguments.get("metadata") or {})
+    location = f"{call.base_url}/image/v2/images/{image.image_id}"
+    if call.at_least(2, 45):
+        return Reply(202, {"image_id": image.image_id})
+    return Reply(202, None, {"Location": location})
+
+
+SERVER_ACTIONS = {"os-stop": _stop, "os-start": _start, "createImage": _create_image}
+
+
+def server_action_name(call: Call) -> str:
+    """Journal/fault action of ``POST /servers/{id}/action``: the action's own name (``createImage``, ``os-stop``)."""
+    if isinstance(call.body, dict) and len(call.body) == 1:
+        return next(iter(call.body))
+    return "action"
+
+
+# Flavors and attachments ----------------------------------------------------------------------
+
+def list_flavors(call: Call) -> Reply:
+    flavors = sorted(call.cloud.flavors.values(), key=lambda flavor: flavor.flavor_id)
+    if call.path.endswith("/detail"):
+        return Reply(200, {"flavors": [_flavor_view(call, flavor) for flavor in flavors]})
+    return Reply(200, {"flavors": [{"id": flavor.flavor_id, "name": flavor.name, "links": _links(call, "flavors", flavor.flavor_id)}
+                                   for flavor in flavors]})
+
+
+def show_flavor(call: Call) -> Reply:
+    flavor = call.cloud.flavors.get(call.params["flavor_id"])
+    if flavor is None:
+        raise ApiError(404, f"Flavor {call.params['flavor_id']} could not be found.")
+    return Reply(200, {"flavor": _flavor_view(call, flavor)})
+
+
+def flavor_extra_specs(call: Call) -> Reply:
+    if call.params["flavor_id"] not in call.cloud.flavors:
+        raise ApiError(404, f"Flavor {call.params['flavor_id']} could not be found.")
+    return Reply(200, {"extra_specs": {}})
+
+
+def _attachment_view(call: Call, server: Server, volume_id: str) -> dict:
+    attachment = next(item for item in call.cloud.volumes[volume_id].attachments if item.server_id == server.server_id)
+    view = {"serverId": server.server_id, "volumeId": volume_id, "device": attachment.device}
+    if not call.at_least(2, 89):
+        view["id"] = volume_id
+    if call.at_least(2, 70):
+        view["tag"] = None
+    if call.at_least(2, 79):
+        view["delete_on_termination"] = False
+    if call.at_least(2, 89):
+        view.update({"attachment_id": attachment.attachment_id, "bdm_id": new_id()})
+    return view
+
+
+def list_attachments(call: Call) -> Reply:
+    server = _find_server(call)
+    return Reply(200, {"volumeAttachments": [_attachment_view(call, server, volume_id)
+                                             for volume_id in call.cloud.server_volume_ids(server.server_id)]})
+
+
+def show_attachment(call: Call) -> Reply:
+    server = _find_server(call)
+    if call.params["volume_id"] not in call.cloud.server_volume_ids(server.server_id):
+        raise ApiError(404, f"Volume {call.params['volume_id']} is not attached to {server.server_id}")
+    return Reply(200, {"volumeAttachment": _attachment_view(call, server, call.params["volume_id"])})
+
+
+ROUTES = [
+    Route("GET", r"/?", "versions", versions, public=True),
+    Route("GET", r"/v2\.1/?", "showVersion", version, public=True),
+    Route("GET", r"/v2\.1/servers", "listServers", list_servers),
+    Route("GET", r"/v2\.1/servers/detail", "listServersDetail", list_servers_detail),
+    Route("POST", r"/v2\.1/servers", "createServer", create_server),
+    Route("GET", rf"/v2\.1/servers/{ID}", "showServer", show_server),
+    Route("DELETE", rf"/v2\.1/servers/{ID}", "deleteServer", delete_server),
+    Route("POST", rf"/v2\.1/servers/{ID}/action", "action", server_action, namer=server_action_name),
+    Route("GET", rf"/v2\.1/servers/{ID}/os-volume_attachments", "listVolumeAttachments", list_attachments),
+    Route("GET", rf"/v2\.1/servers/{ID}/os-volume_attachments/(?P<volume_id>[^/]+)", "showVolumeAttachment", show_attachment),
+    Route("GET", r"/v2\.1/flavors(/detail)?", "listFlavors", list_flavors),
+    Route("GET", r"/v2\.1/flavors/(?P<flavor_id>[^/]+)", "showFlavor", show_flavor),
+    Route("GET", r"/v2\.1/flavors/(?P<flavor_id>[^/]+)/os-extra_specs", "listFlavorExtraSpecs", flavor_extra_specs),
+]

@@ -1,0 +1,47 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""pytest fixtures for tests against the OpenStack simulator; import them into a test module or conftest.py.
+
+``openstack_cloud`` is one cloudsim process running only the OpenStack simulator for the session;
+``openstack_frozen`` is it wiped with the clock frozen (only ``advance()`` moves time);
+``clouds_yaml_file`` writes the generated clouds.yaml (cloud ``devstack``) and points
+``OS_CLIENT_CONFIG_FILE`` at it; ``openstack_conn`` is an openstacksdk connection through it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cloudsim.client import CloudSim
+
+
+@pytest.fixture(scope="session")
+def openstack_cloud():
+    with CloudSim.start(speed=0, services=("openstack",)) as running:
+        yield running
+
+
+@pytest.fixture
+def openstack_frozen(openstack_cloud):  # pylint: disable=redefined-outer-name
+    openstack_cloud.reset(speed=0)
+    return openstack_cloud
+
+
+@pytest.fixture
+def clouds_yaml_file(openstack_frozen, tmp_path, monkeypatch):  # pylint: disable=redefined-outer-name
+    path = tmp_path / "clouds.yaml"
+    # JSON is YAML: no YAML library needed to write it.
+    path.write_text(json.dumps(openstack_frozen.clouds_yaml("devstack")), encoding="utf-8")
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(path))
+    for name in ("OS_CLOUD", "OS_AUTH_URL", "OS_USERNAME", "OS_PASSWORD", "OS_PROJECT_NAME", "OS_AUTH_TYPE"):
+        monkeypatch.delenv(name, raising=False)
+    return path
+
+
+@pytest.fixture
+def openstack_conn(clouds_yaml_file):  # pylint: disable=redefined-outer-name,unused-argument
+    import openstack  # pylint: disable=import-outside-toplevel
+    connection = openstack.connect(cloud="devstack")
+    yield connection
+    connection.close()
