@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import ipaddress
 import json
 import os
@@ -61,11 +62,27 @@ def check_loopback(host: str) -> None:
     raise ValueError(f"cloudsim only listens on loopback addresses, not {host!r}")
 
 
+def clocked(handler: type, clock) -> type:
+    """The handler class, with every response's Date header telling the simulated time.
+
+    A real service sends its own clock in Date; clients that age resources by the server's time
+    (snapkit.cloud's retention does, to be immune to a skewed controller clock) then see simulated ages.
+    """
+
+    class ClockedRequestHandler(handler):
+        def date_time_string(self, timestamp=None) -> str:
+            return email.utils.formatdate(clock.time() if timestamp is None else timestamp, usegmt=True)
+
+    return ClockedRequestHandler
+
+
 class RunningServer:
     """One threaded WSGI server on a free port, serving in a daemon thread."""
 
-    def __init__(self, host: str, app, log_requests: bool = False) -> None:
+    def __init__(self, host: str, app, log_requests: bool = False, clock=None) -> None:
         handler = VerboseRequestHandler if log_requests else QuietRequestHandler
+        if clock is not None:
+            handler = clocked(handler, clock)
         self.server = make_server(host, 0, app, threaded=True, request_handler=handler)
         # A short poll interval makes shutdown quick (tests start and stop cloudsim often).
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -99,7 +116,7 @@ class CloudSimServer:
         self.control = ControlApp(self.context, self.simulators)
         self.servers = {"control": RunningServer(host, self.control, log_requests)}
         for simulator in self.simulators:
-            self.servers[simulator.name] = RunningServer(host, simulator.wsgi_app(), log_requests)
+            self.servers[simulator.name] = RunningServer(host, simulator.wsgi_app(), log_requests, clock=self.context.clock)
             # Simulators that hand out absolute URLs (OpenStack's service catalog) learn where they are served.
             if hasattr(simulator, "serving_at"):
                 simulator.serving_at(self.servers[simulator.name].url)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime
+import email.utils
 import json
 import os
 import subprocess
@@ -182,3 +183,12 @@ def test_aws_cli_describe_snapshots(frozen, ec2):
     start_times = {datetime.datetime.fromisoformat(snapshot["StartTime"].replace("Z", "+00:00")) for snapshot in snapshots}
     assert len(start_times) == 1
     assert len([entry for entry in frozen.journal(action="DescribeSnapshots") if entry["status"] == 200]) == 2  # two pages
+
+
+def test_date_header_is_the_simulated_clock(frozen, ec2):
+    frozen.advance(86400 * 30)
+    response = ec2.describe_snapshots(OwnerIds=["self"])
+    server_time = email.utils.parsedate_to_datetime(response["ResponseMetadata"]["HTTPHeaders"]["date"])
+    simulated = datetime.datetime.fromisoformat(frozen.clock()["now"].replace("Z", "+00:00"))
+    server_time = server_time.replace(tzinfo=server_time.tzinfo or datetime.timezone.utc)
+    assert abs((server_time - simulated).total_seconds()) < 2
