@@ -74,7 +74,7 @@ class LightsailSimulator(Simulator):
         with self._lock:
             try:
                 action = wire.action_from_target(request.headers.get("X-Amz-Target", ""))
-                params = wire.parse_request(action, request.get_data()) if request.method == "POST" else {}
+                params = wire.parse_request(action, request.get_data())
                 status, body, error_code = self._respond(action, params, self._region_of(request))
             except wire.LightsailError as error:
                 status, body, error_code = error.status, wire.render_error(error.error_type, error.message, error.code, error.tip), error.error_type
