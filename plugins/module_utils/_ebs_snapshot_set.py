@@ -19,6 +19,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import TAG_PREFIX
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import FILTER_VALUES_PER_CALL
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_filters
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_ids
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
@@ -54,6 +55,26 @@ def find_set(client, instance_id, set_name):
         {"Name": "tag:" + INSTANCE_TAG, "Values": [instance_id]},
     ]
     return describe_snapshots_by_filters(client, filters)
+
+
+def set_queries(set_name=None, instance_ids=(), tags=None):
+    """The DescribeSnapshots filter lists that together find our sets matching these criteria.
+
+    Only snapshots with our set tag match. EC2 takes at most 200 values per filter, so more than
+    200 instances mean several queries.
+    """
+    base = [{"Name": "tag-key", "Values": [SET_NAME_TAG]}]
+    if set_name:
+        base.append({"Name": "tag:" + SET_NAME_TAG, "Values": [set_name]})
+    for key, value in (tags or {}).items():
+        base.append({"Name": "tag:" + key, "Values": [str(value)]})
+    instance_ids = sorted(set(instance_ids))
+    if not instance_ids:
+        return [base]
+    return [
+        base + [{"Name": "tag:" + INSTANCE_TAG, "Values": instance_ids[start:start + FILTER_VALUES_PER_CALL]}]
+        for start in range(0, len(instance_ids), FILTER_VALUES_PER_CALL)
+    ]
 
 
 def attached_ebs_volumes(instance):

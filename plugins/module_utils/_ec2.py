@@ -12,6 +12,9 @@ it lacks (CreateSnapshots, a paginated DescribeSnapshots by filters, CreateTags 
 
 from __future__ import annotations
 
+import datetime
+import email.utils
+
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import EC2InstanceErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import EC2SnapshotErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import delete_snapshot  # pylint: disable=unused-import
@@ -54,20 +57,40 @@ def create_snapshots(client, instance_id, **params):
 @EC2SnapshotErrorHandler.common_error_handler("describe snapshots")
 @throttling_retry()
 def _describe_snapshot_pages(client, filters):
-    """Every page of DescribeSnapshots for these filters (our own snapshots only)."""
+    """Every page of DescribeSnapshots for these filters (our own snapshots only), and EC2's clock.
+
+    EC2's clock is the Date header of the first page: ages computed from it do not depend on the
+    controller's clock being right.
+    """
     snapshots = []
     params = {"Filters": filters, "OwnerIds": ["self"], "MaxResults": SNAPSHOT_PAGE_SIZE}
+    server_time = None
     while True:
         page = client.describe_snapshots(**params)
+        server_time = server_time or _server_time(page)
         snapshots.extend(page.get("Snapshots", []))
         token = page.get("NextToken")
         if not token:
-            return snapshots
+            return snapshots, server_time
         params["NextToken"] = token
+
+
+def _server_time(response):
+    header = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+    try:
+        moment = email.utils.parsedate_to_datetime(header) if header else None
+    except (TypeError, ValueError):
+        return None
+    return moment.replace(tzinfo=moment.tzinfo or datetime.timezone.utc) if moment else None
 
 
 def describe_snapshots_by_filters(client, filters):
     """Our snapshots matching EC2 filters, all pages."""
+    return _describe_snapshot_pages(client, filters)[0]
+
+
+def describe_snapshots_with_server_time(client, filters):
+    """Our snapshots matching EC2 filters, and EC2's current time (None if it sent none)."""
     return _describe_snapshot_pages(client, filters)
 
 
@@ -81,5 +104,5 @@ def describe_snapshots_by_ids(client, snapshot_ids):
     ids = list(snapshot_ids)
     for start in range(0, len(ids), FILTER_VALUES_PER_CALL):
         chunk = ids[start:start + FILTER_VALUES_PER_CALL]
-        snapshots.extend(_describe_snapshot_pages(client, [{"Name": "snapshot-id", "Values": chunk}]))
+        snapshots.extend(describe_snapshots_by_filters(client, [{"Name": "snapshot-id", "Values": chunk}]))
     return snapshots

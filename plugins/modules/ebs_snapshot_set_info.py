@@ -143,7 +143,6 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._aws import INSTANCE
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
-from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import FILTER_VALUES_PER_CALL
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_filters
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
@@ -167,22 +166,7 @@ def validate(params):
 
 
 def queries(params):
-    """The DescribeSnapshots filter lists that together find the matching snapshots.
-
-    EC2 takes at most 200 values per filter, so more than 200 instances mean several queries.
-    """
-    base = [{"Name": "tag-key", "Values": [sets.SET_NAME_TAG]}]
-    if params["set_name"]:
-        base.append({"Name": "tag:" + sets.SET_NAME_TAG, "Values": [params["set_name"]]})
-    for key, value in params["tags"].items():
-        base.append({"Name": "tag:" + key, "Values": [str(value)]})
-    instance_ids = sorted(set(params["instance_ids"]))
-    if not instance_ids:
-        return [base]
-    return [
-        base + [{"Name": "tag:" + sets.INSTANCE_TAG, "Values": instance_ids[start:start + FILTER_VALUES_PER_CALL]}]
-        for start in range(0, len(instance_ids), FILTER_VALUES_PER_CALL)
-    ]
+    return sets.set_queries(params["set_name"], params["instance_ids"], params["tags"])
 
 
 def find_snapshots(client, params):
