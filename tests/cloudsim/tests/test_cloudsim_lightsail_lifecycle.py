@@ -210,3 +210,15 @@ def test_tags_and_reset(lightsail_frozen, lightsail):
     lightsail_frozen.reset(speed=0)
     assert lightsail_frozen.journal(service="lightsail") == []
     assert lightsail.get_instances()["instances"] == [] and lightsail_frozen.lightsail_config()["page_size"] == 25
+
+
+def test_journal_records_lightsail_calls_with_their_json_parameters(lightsail_frozen, lightsail):
+    lightsail_frozen.seed_lightsail_instance("web-1")
+    assert lightsail_frozen.journal(service="lightsail") == []  # seeding is not an API call
+    lightsail.create_instance_snapshot(instanceName="web-1", instanceSnapshotName="snap-1", tags=[{"key": "k", "value": "v"}])
+    with pytest.raises(lightsail.exceptions.NotFoundException):
+        lightsail.get_operations_for_resource(resourceName="ghost")
+    entries = lightsail_frozen.journal(service="lightsail")
+    assert [(entry["action"], entry["status"], entry["error_code"]) for entry in entries] == [
+        ("CreateInstanceSnapshot", 200, None), ("GetOperationsForResource", 400, "NotFoundException")]
+    assert entries[0]["params"] == {"instanceName": "web-1", "instanceSnapshotName": "snap-1", "tags": [{"key": "k", "value": "v"}]}
