@@ -155,8 +155,9 @@ def test_openstackclient_server_list_and_volume_snapshot_list(openstack_frozen, 
         # force: a real Cinder refuses the in-use volume the same way.
         f"volume snapshot create --volume {seeded['volumes'][0]['volume_id']} --force root-snap",
     ])
-    servers, snapshot, listed = outputs
-    servers = {server["Name"]: server for server in servers}
+    assert len(outputs) == 3, stderr
+    servers = {server["Name"]: server for server in outputs[0]}
+    snapshot, listed = outputs[1], outputs[2]
     assert set(servers) == {"db", "web"}
     assert servers["db"]["Status"] == "ACTIVE"
     assert servers["db"]["Networks"] == {"private": ["10.0.0.30"]}
