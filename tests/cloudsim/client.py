@@ -301,5 +301,9 @@ class CloudSim:
     def clear_openstack_snapshot_failures(self) -> dict:
         return self._call("DELETE", "/openstack/snapshot-failures")
 
+    def set_guest_nic(self, server_id: str, mode: str, ip: str | None = None) -> dict:
+        """What the emulated Windows guest did to its NIC (``dhcp``, or ``static`` with ``ip``); answers ``reachable``."""
+        return self._call("POST", "/openstack/guest-nic", {"server_id": server_id, "mode": mode, "ip": ip})
+
     def openstack_state(self) -> dict:
         return self._call("GET", "/openstack/state")

@@ -27,7 +27,9 @@ def new_cloud(now: float, identity: Identity | None = None) -> OpenStackCloud:
         image = Image(image_id=new_id(), name=name, status="active", size=size, disk_format=disk_format, container_format="bare",
                       created=now, updated=now, owner=cloud.identity.project_id, visibility="public")
         if name.startswith("windows"):
+            # A fresh Windows from the base image takes its address by DHCP.
             image.properties["os_type"] = "windows"
+            image.guest = {"windows": True, "nic": {"mode": "dhcp"}}
         cloud.images[image.image_id] = image
     _add_network(cloud, "private", "private-subnet", "10.0.0.0/24", "10.0.0.1", external=False)
     _add_network(cloud, "public", "public-subnet", "172.24.4.0/24", "172.24.4.1", external=True)
@@ -100,7 +102,7 @@ def _seed_volumes(ops: Operations, server: Server, body: dict, image: Image, fla
     first_device = 0 if server.is_volume_backed() else 1
     for index, spec in enumerate(specs):
         volume = ops.create_volume(int(spec.get("size", 1)), name=spec.get("name") or "", bootable=bool(spec.get("bootable")),
-                                   available_now=True, image_id=spec.get("image_id"))
+                                   available_now=True, image_id=spec.get("image_id"), guest=server.guest() if spec.get("bootable") else {})
         device = device_name(first_device + index)
         ops.attach_volume(server, volume, device)
         seeded.append({"volume_id": volume.volume_id, "device": device, "size": volume.size, "bootable": volume.bootable})
@@ -141,11 +143,34 @@ def create_server_from_request(ops: Operations, request: dict) -> Server:
     for index, volume in enumerate(volumes):
         ops.attach_volume(server, volume, device_name(index if root_is_volume else index + 1))
     server.port_ids = [port.port_id for port in ports]
+    _inherit_guest(server, volumes[0] if root_is_volume else cloud.images.get(image_id))
     ready = ops.now + ops.settings.server_build_seconds
     server.later(ready, status="ACTIVE", task_state=None, power_state=ACTIVE_POWER_STATE, launched_at=ready, updated=ready)
     for port in ports:
         port.status = "ACTIVE"
     return server
+
+
+def _inherit_guest(server: Server, source) -> None:
+    """A server runs what its root disk holds: a copy of a Windows server keeps the original's NIC setup (its static IP)."""
+    guest = getattr(source, "guest", None) or {}
+    server.windows = bool(guest.get("windows"))
+    server.guest_nic = dict(guest.get("nic") or {})
+
+
+def set_guest_nic(cloud: OpenStackCloud, body: dict) -> dict:
+    """``POST /openstack/guest-nic``: the emulated guest switched its NIC (``dhcp``, or ``static`` with ``ip``)."""
+    server = cloud.servers.get(body.get("server_id", ""))
+    if server is None:
+        raise KeyError(f"server {body.get('server_id')!r} not found")
+    mode = body.get("mode")
+    if mode == "dhcp":
+        server.guest_nic = {"mode": "dhcp"}
+    elif mode == "static" and body.get("ip"):
+        server.guest_nic = {"mode": "static", "ip": body["ip"]}
+    else:
+        raise ValueError('give "mode": "dhcp", or "mode": "static" with "ip"')
+    return {"server_id": server.server_id, "guest_nic": server.guest_nic, "reachable": cloud.server_reachable(server)}
 
 
 def _boot_order(mapping: dict) -> int:
@@ -165,7 +190,8 @@ def _volume_for_mapping(ops: Operations, mapping: dict, flavor: Flavor):
         return ops.create_volume(int(mapping.get("volume_size") or snapshot.size), snapshot_id=snapshot.snapshot_id, available_now=True)
     if source == "image":
         image = ops.image(mapping.get("uuid", ""))
-        return ops.create_volume(int(mapping.get("volume_size") or flavor.disk), bootable=True, available_now=True, image_id=image.image_id)
+        return ops.create_volume(int(mapping.get("volume_size") or flavor.disk), bootable=True, available_now=True, image_id=image.image_id,
+                                 guest=dict(image.guest))
     return ops.create_volume(int(mapping.get("volume_size") or 1), available_now=True)
 
 
@@ -198,6 +224,7 @@ def state_view(cloud: OpenStackCloud, now: float) -> dict:
         "servers": [{"id": server.server_id, "name": server.name, "status": server.status, "task_state": server.task_state,
                      "image_id": server.image_id, "volumes": cloud.server_volume_ids(server.server_id),
                      "ports": list(server.port_ids), "windows": server.windows, "guest_nic": server.guest_nic,
+                     "reachable": cloud.server_reachable(server), "config_drive": bool(server.config_drive), "user_data": server.user_data,
                      "seconds_left": server.seconds_left(now)} for server in cloud.servers.values()],
         "volumes": [{"id": volume.volume_id, "name": volume.name, "size": volume.size, "status": volume.status,
                      "bootable": volume.bootable, "snapshot_id": volume.snapshot_id,

@@ -79,6 +79,7 @@ class Operations:
                 raise ApiError(400, f"Invalid input received: Volume size '{size}'GB cannot be smaller than the snapshot size "
                                     f"{source.size}GB. They must be >= original snapshot size.")
             bootable = self.cloud.volumes[source.volume_id].bootable if source.volume_id in self.cloud.volumes else bootable
+            extra.setdefault("guest", dict(source.guest))
         volume = Volume(volume_id=new_id(), name=name or "", size=int(size), snapshot_id=snapshot_id, bootable=bool(bootable),
                         created=self.now, updated=self.now, **extra)
         if available_now:
@@ -104,7 +105,7 @@ class Operations:
         check_snapshot_force(volume, force, microversion)
         snapshot = Snapshot(snapshot_id=new_id(), volume_id=volume_id, name=name, description=description, size=volume.size,
                             metadata=dict(metadata or {}), created=self.now, updated=self.now,
-                            project_id=self.cloud.identity.project_id)
+                            project_id=self.cloud.identity.project_id, guest=self.cloud.guest_on_volume(volume))
         self._schedule_snapshot(snapshot, self._take_failure(volume))
         self.cloud.snapshots[snapshot.snapshot_id] = snapshot
         return snapshot
@@ -188,7 +189,7 @@ class Operations:
             properties["base_image_ref"] = base.image_id
         image = Image(image_id=new_id(), name=name, status="queued", disk_format=base.disk_format if base else "qcow2",
                       container_format="bare", min_disk=size_gib, created=self.now, updated=self.now,
-                      owner=self.cloud.identity.project_id, properties=properties)
+                      owner=self.cloud.identity.project_id, properties=properties, guest=server.guest())
         saving_at = self.now + self.settings.image_queued_seconds
         active_at = saving_at + self.settings.image_seconds_base + self.settings.image_seconds_per_gib * size_gib
         image.later(saving_at, status="saving", updated=saving_at)
@@ -207,7 +208,7 @@ class Operations:
             attachment = next(item for item in volume.attachments if item.server_id == server.server_id)
             snapshot = Snapshot(snapshot_id=new_id(), volume_id=volume_id, name=f"snapshot for {name}",
                                 description=f"snapshot for {name}", size=volume.size, created=self.now, updated=self.now,
-                                project_id=self.cloud.identity.project_id)
+                                project_id=self.cloud.identity.project_id, guest=self.cloud.guest_on_volume(volume))
             self._schedule_snapshot(snapshot, self._take_failure(volume))
             self.cloud.snapshots[snapshot.snapshot_id] = snapshot
             is_root = attachment.device == server.root_device_name
@@ -219,7 +220,7 @@ class Operations:
             })
         properties.update({"block_device_mapping": json.dumps(mappings), "bdm_v2": "True", "root_device_name": server.root_device_name})
         image = Image(image_id=new_id(), name=name, status="active", size=0, created=self.now, updated=self.now,
-                      owner=self.cloud.identity.project_id, properties=properties)
+                      owner=self.cloud.identity.project_id, properties=properties, guest=server.guest())
         self.cloud.images[image.image_id] = image
         return image
 

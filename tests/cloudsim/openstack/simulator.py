@@ -81,6 +81,7 @@ class OpenStackSimulator(Simulator):
     def control_routes(self) -> list[ControlRoute]:
         return [
             ControlRoute("POST", "/openstack/servers", self._seed_server),
+            ControlRoute("POST", "/openstack/guest-nic", self._set_guest_nic),
             ControlRoute("GET", "/openstack/state", self._state),
             ControlRoute("GET", "/openstack/config", self._get_config),
             ControlRoute("POST", "/openstack/config", self._set_config),
@@ -178,6 +179,10 @@ class OpenStackSimulator(Simulator):
             now = self.context.clock.time()
             self.cloud.settle(now)
             return fixtures.seed_server(Operations(self.cloud, now), request.body)
+
+    def _set_guest_nic(self, request: ControlRequest) -> dict:
+        with self._lock:
+            return fixtures.set_guest_nic(self.cloud, request.body)
 
     def _state(self, _request: ControlRequest) -> dict:
         with self._lock:

@@ -88,6 +88,8 @@ class Image(Timed):
     owner: str = ""
     visibility: str = "private"
     properties: dict = dataclasses.field(default_factory=dict)
+    # The emulated guest on the disk: {"windows": bool, "nic": {...}}; copies inherit it.
+    guest: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -114,6 +116,7 @@ class Volume(Timed):
     attachments: list = dataclasses.field(default_factory=list)
     created: float = 0.0
     updated: float = 0.0
+    guest: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -129,6 +132,7 @@ class Snapshot(Timed):
     created: float = 0.0
     updated: float = 0.0
     project_id: str = ""
+    guest: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -193,6 +197,10 @@ class Server(Timed):
 
     def is_volume_backed(self) -> bool:
         return not self.image_id
+
+    def guest(self) -> dict:
+        """What a snapshot of this server's root disk carries about its guest."""
+        return {"windows": self.windows, "nic": dict(self.guest_nic)}
 
 
 @dataclasses.dataclass
@@ -289,6 +297,21 @@ class OpenStackCloud:
             if name_or_id in (image.image_id, image.name):
                 return image
         raise KeyError(f"image {name_or_id!r} not found")
+
+    def guest_on_volume(self, volume: Volume) -> dict:
+        """The guest state on a volume: a root volume holds its running server's current guest state."""
+        for attachment in volume.attachments:
+            server = self.servers.get(attachment.server_id)
+            if server is not None and attachment.device == server.root_device_name:
+                return server.guest()
+        return dict(volume.guest)
+
+    def server_reachable(self, server: Server) -> bool:
+        """A Windows guest with a static IP that is not its port's (a copy) has no network (port security)."""
+        if not server.windows or server.guest_nic.get("mode") != "static":
+            return True
+        addresses = {fixed["ip_address"] for port_id in server.port_ids if port_id in self.ports for fixed in self.ports[port_id].fixed_ips}
+        return server.guest_nic.get("ip") in addresses
 
     def server_volume_ids(self, server_id: str) -> list[str]:
         """Volumes attached to a server, in device order (the root volume first)."""

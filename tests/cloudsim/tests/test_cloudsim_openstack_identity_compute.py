@@ -173,3 +173,38 @@ def test_reset_wipes_servers_and_keeps_the_identity(openstack_frozen, openstack_
     state = openstack_frozen.openstack_state()
     assert state["servers"] == [] and state["identity"]["project_id"] == project_id
     assert not list(openstack_conn.compute.servers())  # the old token is gone: the client authenticates again
+
+
+def server_state(cloud, server_id: str) -> dict:
+    return next(server for server in cloud.openstack_state()["servers"] if server["id"] == server_id)
+
+
+def test_windows_copy_from_a_volume_snapshot_keeps_the_static_ip_until_dhcp(openstack_frozen, openstack_conn):
+    original = openstack_frozen.seed_server(boot="volume", windows=True, guest_nic="static", fixed_ip="10.0.0.40")
+    assert server_state(openstack_frozen, original["server_id"])["reachable"] is True
+    snapshot = openstack_conn.block_storage.create_snapshot(volume_id=original["volumes"][0]["volume_id"], force=True)
+    openstack_frozen.advance(3600)
+    volume = openstack_conn.block_storage.create_volume(snapshot_id=snapshot.id, size=snapshot.size)
+    openstack_frozen.advance(3600)
+    network = openstack_conn.network.find_network("private")
+    copy = openstack_conn.compute.create_server(
+        name="win-copy", flavor_id="2", networks=[{"uuid": network.id}], config_drive=True,
+        block_device_mapping=[{"boot_index": 0, "uuid": volume.id, "source_type": "volume", "destination_type": "volume"}])
+    openstack_frozen.advance(60)
+    state = server_state(openstack_frozen, copy.id)
+    assert (state["windows"], state["guest_nic"], state["reachable"]) == (True, {"mode": "static", "ip": "10.0.0.40"}, False)
+    assert state["config_drive"] is True
+    assert openstack_frozen.set_guest_nic(copy.id, "dhcp")["reachable"] is True
+
+
+def test_windows_copy_from_an_instance_snapshot_image_is_unreachable_too(openstack_frozen, openstack_conn):
+    original = openstack_frozen.seed_server(windows=True, guest_nic="static", fixed_ip="10.0.0.41")
+    image = openstack_conn.compute.create_server_image(original["server_id"], "win-image")
+    openstack_frozen.advance(7200)
+    network = openstack_conn.network.find_network("private")
+    copy = openstack_conn.compute.create_server(name="win-copy", flavor_id="2", image_id=image.id, networks=[{"uuid": network.id}])
+    openstack_frozen.advance(60)
+    state = server_state(openstack_frozen, copy.id)
+    assert (state["guest_nic"], state["reachable"]) == ({"mode": "static", "ip": "10.0.0.41"}, False)
+    fresh = openstack_frozen.seed_server(windows=True, guest_nic="dhcp")
+    assert server_state(openstack_frozen, fresh["server_id"])["reachable"] is True
