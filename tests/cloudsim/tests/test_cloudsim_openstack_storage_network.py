@@ -164,3 +164,36 @@ def test_openstackclient_server_list_and_volume_snapshot_list(openstack_frozen, 
     assert snapshot["status"] == "creating"
     assert [(item["Name"], item["Status"]) for item in listed] == [("spare-snap", "creating")]
     assert "current status is: in-use" in stderr
+
+
+def test_cinder_faults_have_the_cinder_body(openstack_frozen, openstack_conn):
+    volume_id = openstack_frozen.seed_server(volumes=[{"size": 1}])["volumes"][0]["volume_id"]
+    openstack_frozen.inject_fault("volume", "createSnapshot", "overLimit", status=429, message="Too many requests")
+    openstack_frozen.inject_fault("volume", "createSnapshot", "conflictingRequest", status=409, message="busy")
+    throttled = post_snapshot(openstack_conn, {"volume_id": volume_id, "force": True}, "3.65")
+    assert (throttled.status_code, throttled.json()) == (429, {"overLimit": {"code": 429, "message": "Too many requests"}})
+    with pytest.raises(exceptions.ConflictException):
+        openstack_conn.block_storage.create_snapshot(volume_id=volume_id, force=True)
+    assert openstack_conn.block_storage.create_snapshot(volume_id=volume_id, force=True).status == "creating"
+    codes = [(entry["status"], entry["error_code"], entry["params"]["microversion"])
+             for entry in openstack_frozen.journal(service="volume", action="createSnapshot")]
+    assert codes == [(429, "overLimit", "3.65"), (409, "conflictingRequest", "3.65"), (202, None, "3.65")]
+
+
+def test_failure_plan_for_a_server_hits_create_image_snapshots(openstack_frozen, openstack_conn):
+    seeded = openstack_frozen.seed_server(boot="volume", volumes=[{"size": 1}])
+    openstack_frozen.fail_openstack_snapshots(server_id=seeded["server_id"])
+    image = openstack_conn.compute.create_server_image(seeded["server_id"], "bfv")
+    assert image.status == "active"
+    openstack_frozen.advance(3600)
+    statuses = [snapshot["status"] for snapshot in openstack_frozen.openstack_state()["snapshots"]]
+    assert sorted(statuses) == ["available", "error"]  # one plan: the first volume's snapshot fails
+
+
+def test_deleting_a_server_frees_its_volumes_and_ports(openstack_frozen, openstack_conn):
+    seeded = openstack_frozen.seed_server(boot="volume", fixed_ip="10.0.0.60")
+    server = openstack_conn.compute.get_server(seeded["server_id"])
+    openstack_conn.compute.delete_server(server)
+    openstack_conn.compute.wait_for_delete(server, interval=0.01, wait=1)
+    assert openstack_conn.block_storage.get_volume(seeded["volumes"][0]["volume_id"]).status == "available"
+    assert not list(openstack_conn.network.ports(device_id=seeded["server_id"]))
