@@ -248,6 +248,12 @@ def show_attachment(call: Call) -> Reply:
     return Reply(200, {"volumeAttachment": _attachment_view(call, server, call.params["volume_id"])})
 
 
+def server_security_groups(call: Call) -> Reply:
+    _find_server(call)  # 404 for an unknown server; every port is in the default group
+    return Reply(200, {"security_groups": [{"id": "5b0a1c3e-0000-4000-8000-00000000d3fa", "name": "default", "description": "Default security group",
+                                            "tenant_id": call.cloud.identity.project_id, "rules": []}]})
+
+
 ROUTES = [
     Route("GET", r"/?", "versions", versions, public=True),
     Route("GET", r"/v2\.1/?", "showVersion", version, public=True),
@@ -259,6 +265,7 @@ ROUTES = [
     Route("POST", rf"/v2\.1/servers/{ID}/action", "action", server_action, namer=server_action_name),
     Route("GET", rf"/v2\.1/servers/{ID}/os-volume_attachments", "listVolumeAttachments", list_attachments),
     Route("GET", rf"/v2\.1/servers/{ID}/os-volume_attachments/(?P<volume_id>[^/]+)", "showVolumeAttachment", show_attachment),
+    Route("GET", rf"/v2\.1/servers/{ID}/os-security-groups", "listServerSecurityGroups", server_security_groups),
     Route("GET", r"/v2\.1/flavors(/detail)?", "listFlavors", list_flavors),
     Route("GET", r"/v2\.1/flavors/(?P<flavor_id>[^/]+)", "showFlavor", show_flavor),
     Route("GET", r"/v2\.1/flavors/(?P<flavor_id>[^/]+)/os-extra_specs", "listFlavorExtraSpecs", flavor_extra_specs),

@@ -97,6 +97,21 @@ def delete_port(call: Call) -> Reply:
     return Reply(204)
 
 
+def list_floating_ips(_call: Call) -> Reply:
+    # No floating IPs are modelled; openstack.cloud's server module lists them for every server.
+    return Reply(200, {"floatingips": []})
+
+
+def default_security_group(project_id: str) -> dict:
+    return {"id": "5b0a1c3e-0000-4000-8000-00000000d3fa", "name": "default", "description": "Default security group",
+            "tenant_id": project_id, "project_id": project_id, "security_group_rules": [], "stateful": True, "tags": [],
+            "created_at": CREATED, "updated_at": CREATED, "revision_number": 1}
+
+
+def list_security_groups(call: Call) -> Reply:
+    return Reply(200, {"security_groups": _filtered(call, [default_security_group(call.cloud.identity.project_id)])})
+
+
 ROUTES = [
     Route("GET", r"/?", "versions", versions, public=True),
     Route("GET", r"/v2\.0/networks", "listNetworks", list_networks),
@@ -107,4 +122,6 @@ ROUTES = [
     Route("POST", r"/v2\.0/ports", "createPort", create_port),
     Route("GET", r"/v2\.0/ports/(?P<port_id>[^/]+)", "showPort", show_port),
     Route("DELETE", r"/v2\.0/ports/(?P<port_id>[^/]+)", "deletePort", delete_port),
+    Route("GET", r"/v2\.0/floatingips", "listFloatingIps", list_floating_ips),
+    Route("GET", r"/v2\.0/security-groups", "listSecurityGroups", list_security_groups),
 ]

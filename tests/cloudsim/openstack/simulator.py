@@ -107,9 +107,10 @@ class OpenStackSimulator(Simulator):
     def _serve(self, service: Service | None, request: Request, path: str) -> tuple[Reply, str, dict]:
         if service is None:
             return Reply(404, {"error": {"code": 404, "title": "Not Found", "message": f"No OpenStack service at {request.path}"}}), "", {}
-        action, params = "", {}
         microversion = None
         try:
+            # Journaled too: a client using an API the simulator lacks shows up as "unsupported".
+            action, params = "unsupported", {"method": request.method.upper(), "path": path}
             route, path_params = find_route(service.routes, request.method.upper(), path)
             action = route.action
             call = self._call(request, path, path_params)

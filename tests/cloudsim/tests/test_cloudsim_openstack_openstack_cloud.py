@@ -44,7 +44,7 @@ def test_openstack_cloud_info_and_volume_snapshot_modules(openstack_frozen, open
     root_id = seeded["volumes"][0]["volume_id"]
     spare = openstack_conn.block_storage.create_volume(size=1, name="spare")
     openstack_frozen.advance(3600)
-    servers, spare_snap, again, unforced, forced, infos = run_tasks(clouds_yaml_file, tmp_path, [
+    servers, spare_snap, again, unforced, forced, infos, created, stopped = run_tasks(clouds_yaml_file, tmp_path, [
         ("server_info", {}),
         ("volume_snapshot", {"volume": spare.id, "name": "spare-snap", "wait": False}),
         ("volume_snapshot", {"volume": spare.id, "name": "spare-snap", "wait": False}),
@@ -52,6 +52,9 @@ def test_openstack_cloud_info_and_volume_snapshot_modules(openstack_frozen, open
         ("volume_snapshot", {"volume": root_id, "name": "root-snap", "wait": False}),
         ("volume_snapshot", {"volume": root_id, "name": "root-snap", "force": True, "wait": False}),
         ("volume_snapshot_info", {}),
+        ("server", {"name": "web", "image": "cirros-0.6.3-x86_64-disk", "flavor": "m1.small", "auto_ip": False, "wait": False,
+                    "nics": [{"net-name": "private", "v4-fixed-ip": "10.0.0.88"}]}),
+        ("server_action", {"server": "db", "action": "stop", "wait": False}),
     ])
     assert [server["name"] for server in servers["servers"]] == ["db"]
     assert servers["servers"][0]["image"] == {}
@@ -59,3 +62,10 @@ def test_openstack_cloud_info_and_volume_snapshot_modules(openstack_frozen, open
     assert unforced.get("failed") is True and "in-use" in unforced["msg"]
     assert forced["changed"] is True and forced["volume_snapshot"]["status"] == "creating"
     assert sorted(snapshot["name"] for snapshot in infos["volume_snapshots"]) == ["root-snap", "spare-snap"]
+    assert created["changed"] is True and created["server"]["status"] == "BUILD"
+    assert stopped["changed"] is True
+    openstack_frozen.advance(60)
+    web = openstack_conn.compute.find_server("web")
+    assert (web.status, web.addresses["private"][0]["addr"]) == ("ACTIVE", "10.0.0.88")
+    assert openstack_conn.compute.get_server(seeded["server_id"]).status == "SHUTOFF"
+    assert not openstack_frozen.journal(action="unsupported")
