@@ -155,6 +155,50 @@ def delete_snapshot(call: Call) -> Reply:
     return Reply(202)
 
 
+def update_snapshot(call: Call) -> Reply:
+    _check_project(call)
+    snapshot = call.ops.snapshot(call.params["snapshot_id"])
+    request = call.body_object("snapshot")
+    for field in ("name", "description"):
+        if field in request:
+            setattr(snapshot, field, request[field])
+    snapshot.updated = call.now
+    return Reply(200, {"snapshot": snapshot_view(call, snapshot)})
+
+
+def snapshot_metadata(call: Call) -> Reply:
+    """GET, POST (merge) and PUT (replace) of ``/snapshots/{id}/metadata``, as openstacksdk's set/delete helpers use them."""
+    _check_project(call)
+    snapshot = call.ops.snapshot(call.params["snapshot_id"])
+    if call.method in ("POST", "PUT"):
+        metadata = call.body.get("metadata") if isinstance(call.body, dict) else None
+        if not isinstance(metadata, dict):
+            raise ApiError(400, "Malformed request body: metadata must be an object")
+        if call.method == "PUT":
+            snapshot.metadata = {}
+        snapshot.metadata.update({str(key): str(value) for key, value in metadata.items()})
+    return Reply(200, {"metadata": dict(snapshot.metadata)})
+
+
+def delete_snapshot_metadata_key(call: Call) -> Reply:
+    _check_project(call)
+    snapshot = call.ops.snapshot(call.params["snapshot_id"])
+    if snapshot.metadata.pop(call.params["key"], None) is None:
+        raise ApiError(404, f"Metadata item was not found: {call.params['key']}")
+    return Reply(200)
+
+
+def volume_action(call: Call) -> Reply:
+    """Only os-set_bootable (openstacksdk's set_volume_bootable_status)."""
+    _check_project(call)
+    volume = call.ops.volume(call.params["volume_id"])
+    bootable = call.body.get("os-set_bootable") if isinstance(call.body, dict) else None
+    if not isinstance(bootable, dict) or "bootable" not in bootable:
+        raise ApiError(400, "Invalid request body: only os-set_bootable is supported by the simulator")
+    volume.bootable = str(bootable["bootable"]).lower() in ("true", "1", "yes", "on")
+    return Reply(200)
+
+
 def snapshot_action(call: Call) -> Reply:
     """Only os-reset_status, for tests and admins putting a stuck snapshot back."""
     _check_project(call)
@@ -180,4 +224,11 @@ ROUTES = [
     Route("GET", rf"/v3{PROJECT}/snapshots/(?P<snapshot_id>[^/]+)", "showSnapshot", show_snapshot),
     Route("DELETE", rf"/v3{PROJECT}/snapshots/(?P<snapshot_id>[^/]+)", "deleteSnapshot", delete_snapshot),
     Route("POST", rf"/v3{PROJECT}/snapshots/(?P<snapshot_id>[^/]+)/action", "snapshotAction", snapshot_action),
+    Route("PUT", rf"/v3{PROJECT}/snapshots/(?P<snapshot_id>[^/]+)", "updateSnapshot", update_snapshot),
+    Route("GET", rf"/v3{PROJECT}/snapshots/(?P<snapshot_id>[^/]+)/metadata", "showSnapshotMetadata", snapshot_metadata),
+    Route("POST", rf"/v3{PROJECT}/snapshots/(?P<snapshot_id>[^/]+)/metadata", "createSnapshotMetadata", snapshot_metadata),
+    Route("PUT", rf"/v3{PROJECT}/snapshots/(?P<snapshot_id>[^/]+)/metadata", "updateSnapshotMetadata", snapshot_metadata),
+    Route("DELETE", rf"/v3{PROJECT}/snapshots/(?P<snapshot_id>[^/]+)/metadata/(?P<key>[^/]+)", "deleteSnapshotMetadata",
+          delete_snapshot_metadata_key),
+    Route("POST", rf"/v3{PROJECT}/volumes/(?P<volume_id>[^/]+)/action", "volumeAction", volume_action),
 ]

@@ -197,3 +197,18 @@ def test_deleting_a_server_frees_its_volumes_and_ports(openstack_frozen, opensta
     openstack_conn.compute.wait_for_delete(server, interval=0.01, wait=1)
     assert openstack_conn.block_storage.get_volume(seeded["volumes"][0]["volume_id"]).status == "available"
     assert not list(openstack_conn.network.ports(device_id=seeded["server_id"]))
+
+
+def test_snapshot_update_metadata_and_volume_bootable_flag(openstack_frozen, openstack_conn):
+    volume_id = openstack_frozen.seed_server(volumes=[{"size": 1}])["volumes"][0]["volume_id"]
+    snapshot = openstack_conn.block_storage.create_snapshot(volume_id=volume_id, force=True, name="a", metadata={"k1": "v1"})
+    openstack_conn.block_storage.update_snapshot(snapshot, name="b", description="renamed")
+    openstack_conn.block_storage.set_snapshot_metadata(snapshot, k2="v2")
+    # A fresh copy: openstacksdk pops the key from its local metadata too (KeyError if it is not there).
+    openstack_conn.block_storage.delete_snapshot_metadata(openstack_conn.block_storage.get_snapshot(snapshot.id), keys=["k1"])
+    updated = openstack_conn.block_storage.get_snapshot(snapshot.id)
+    assert (updated.name, updated.description, updated.metadata) == ("b", "renamed", {"k2": "v2"})
+    assert openstack_conn.block_storage.get_volume(volume_id).is_bootable is False
+    openstack_conn.block_storage.set_volume_bootable_status(volume_id, True)
+    assert openstack_conn.block_storage.get_volume(volume_id).is_bootable is True
+    assert not openstack_frozen.journal(action="unsupported")
