@@ -208,3 +208,13 @@ def test_windows_copy_from_an_instance_snapshot_image_is_unreachable_too(opensta
     assert (state["guest_nic"], state["reachable"]) == ({"mode": "static", "ip": "10.0.0.41"}, False)
     fresh = openstack_frozen.seed_server(windows=True, guest_nic="dhcp")
     assert server_state(openstack_frozen, fresh["server_id"])["reachable"] is True
+
+
+def test_legacy_nova_microversion_header_and_version_documents(openstack_frozen, openstack_conn):
+    legacy = openstack_conn.compute.get("/servers", headers={"X-OpenStack-Nova-API-Version": "2.50"})
+    assert (legacy.headers["X-OpenStack-Nova-API-Version"], legacy.headers["OpenStack-API-Version"]) == ("2.50", "compute 2.50")
+    root = openstack_frozen.openstack_auth_url.replace("/identity", "")
+    compute = requests.get(root + "/compute/", timeout=10).json()["versions"][0]
+    assert (compute["id"], compute["version"], compute["min_version"]) == ("v2.1", "2.96", "2.1")
+    volume = requests.get(root + "/volume/", timeout=10).json()["versions"][0]
+    assert (volume["version"], volume["min_version"]) == ("3.71", "3.0")
