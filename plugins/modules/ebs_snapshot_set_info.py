@@ -165,13 +165,9 @@ def validate(params):
         raise InputError(f"wait_timeout: must be a positive number of seconds, got {params['wait_timeout']}")
 
 
-def queries(params):
-    return sets.set_queries(params["set_name"], params["instance_ids"], params["tags"])
-
-
 def find_snapshots(client, params):
     snapshots = []
-    for filters in queries(params):
+    for filters in sets.set_queries(params["set_name"], params["instance_ids"], params["tags"]):
         snapshots.extend(describe_snapshots_by_filters(client, filters))
     return snapshots
 

@@ -3,12 +3,13 @@
 # Copyright: Contributors to the snapkit.cloud project
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""ebs_snapshot_set_info's queries: few calls whatever the fleet size, within EC2's filter limits."""
+"""The set queries behind ebs_snapshot_set_info: few calls whatever the fleet size, within EC2's filter limits."""
 
 from __future__ import annotations
 
 import pytest
 
+from ansible_collections.snapkit.cloud.plugins.module_utils import _ebs_snapshot_set as sets
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
 from ansible_collections.snapkit.cloud.plugins.modules import ebs_snapshot_set_info as module
 
@@ -20,7 +21,7 @@ def params(**overrides):
 
 
 def test_no_instance_filter_is_one_query_for_our_sets_only():
-    queries = module.queries(params(set_name="nightly", tags={"Team": "db"}))
+    queries = sets.set_queries("nightly", [], {"Team": "db"})
     assert queries == [[
         {"Name": "tag-key", "Values": ["snapkit:set-name"]},
         {"Name": "tag:snapkit:set-name", "Values": ["nightly"]},
@@ -30,7 +31,7 @@ def test_no_instance_filter_is_one_query_for_our_sets_only():
 
 def test_instances_are_split_in_chunks_of_two_hundred_filter_values():
     instance_ids = [f"i-{n:017x}" for n in range(450)]
-    queries = module.queries(params(instance_ids=instance_ids + instance_ids[:10]))
+    queries = sets.set_queries(None, instance_ids + instance_ids[:10], {})
     assert [len(query[-1]["Values"]) for query in queries] == [200, 200, 50]
     assert sorted(v for query in queries for v in query[-1]["Values"]) == sorted(instance_ids)
 
