@@ -90,8 +90,9 @@ def server_view(call: Call, server: Server) -> dict:
         "OS-SRV-USG:terminated_at": None, "security_groups": [{"name": "default"}],
         "OS-EXT-STS:task_state": server.task_state, "OS-EXT-STS:vm_state": server.vm_state,
         "OS-EXT-STS:power_state": server.power_state,
-        "os-extended-volumes:volumes_attached": [{"id": volume_id, "delete_on_termination": False}
-                                                 for volume_id in cloud.server_volume_ids(server.server_id)],
+        "os-extended-volumes:volumes_attached": [
+            {"id": volume_id, "delete_on_termination": cloud.attachment_of(server.server_id, volume_id).delete_on_termination}
+            for volume_id in cloud.server_volume_ids(server.server_id)],
     }
     if server.status == "ERROR":
         view["fault"] = {"code": 500, "message": "Build of instance failed", "created": timestamp(server.updated)}
@@ -147,14 +148,25 @@ def delete_server(call: Call) -> Reply:
     server = _find_server(call)
     for volume_id in call.cloud.server_volume_ids(server.server_id):
         volume = call.cloud.volumes[volume_id]
+        delete_volume = call.cloud.attachment_of(server.server_id, volume_id).delete_on_termination
         volume.attachments = [item for item in volume.attachments if item.server_id != server.server_id]
         volume.status = "in-use" if volume.attachments else "available"
+        if delete_volume and not volume.attachments:
+            _delete_volume_on_termination(call, volume_id)
     for port_id in server.port_ids:
         port = call.cloud.ports.get(port_id)
         if port is not None and port.device_owner == "compute:nova":
             del call.cloud.ports[port_id]
     del call.cloud.servers[server.server_id]
     return Reply(204)
+
+
+def _delete_volume_on_termination(call: Call, volume_id: str) -> None:
+    try:
+        call.ops.delete_volume(volume_id)
+    except ApiError:
+        # Nova logs and keeps going when Cinder refuses (a volume with snapshots stays behind).
+        pass
 
 
 def server_action(call: Call) -> Reply:
@@ -222,14 +234,14 @@ def flavor_extra_specs(call: Call) -> Reply:
 
 
 def _attachment_view(call: Call, server: Server, volume_id: str) -> dict:
-    attachment = next(item for item in call.cloud.volumes[volume_id].attachments if item.server_id == server.server_id)
+    attachment = call.cloud.attachment_of(server.server_id, volume_id)
     view = {"serverId": server.server_id, "volumeId": volume_id, "device": attachment.device}
     if not call.at_least(2, 89):
         view["id"] = volume_id
     if call.at_least(2, 70):
         view["tag"] = None
     if call.at_least(2, 79):
-        view["delete_on_termination"] = False
+        view["delete_on_termination"] = attachment.delete_on_termination
     if call.at_least(2, 89):
         view.update({"attachment_id": attachment.attachment_id, "bdm_id": new_id()})
     return view

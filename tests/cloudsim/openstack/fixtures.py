@@ -137,11 +137,13 @@ def create_server_from_request(ops: Operations, request: dict) -> Server:
                     image_id="" if root_is_volume else image_id, metadata=dict(request.get("metadata") or {}),
                     key_name=request.get("key_name"), created=ops.now, updated=ops.now,
                     config_drive="True" if request.get("config_drive") else "", user_data=request.get("user_data"))
-    volumes = [_volume_for_mapping(ops, mapping, flavor) for mapping in mappings if mapping.get("destination_type") == "volume"]
+    volume_mappings = [mapping for mapping in mappings if mapping.get("destination_type") == "volume"]
+    volumes = [_volume_for_mapping(ops, mapping, flavor) for mapping in volume_mappings]
     ports = _ports_for_networks(ops, request.get("networks"), server)
     cloud.servers[server.server_id] = server
-    for index, volume in enumerate(volumes):
-        ops.attach_volume(server, volume, device_name(index if root_is_volume else index + 1))
+    for index, (volume, mapping) in enumerate(zip(volumes, volume_mappings)):
+        ops.attach_volume(server, volume, device_name(index if root_is_volume else index + 1),
+                          str(mapping.get("delete_on_termination", False)).lower() == "true")
     server.port_ids = [port.port_id for port in ports]
     _inherit_guest(server, volumes[0] if root_is_volume else cloud.images.get(image_id))
     ready = ops.now + ops.settings.server_build_seconds

@@ -91,9 +91,9 @@ class Operations:
         self.cloud.volumes[volume.volume_id] = volume
         return volume
 
-    def attach_volume(self, server: Server, volume: Volume, device: str) -> Attachment:
+    def attach_volume(self, server: Server, volume: Volume, device: str, delete_on_termination: bool = False) -> Attachment:
         attachment = Attachment(attachment_id=new_id(), server_id=server.server_id, volume_id=volume.volume_id,
-                                device=device, attached_at=self.now)
+                                device=device, attached_at=self.now, delete_on_termination=bool(delete_on_termination))
         volume.attachments.append(attachment)
         volume.status = "in-use"
         return attachment
@@ -215,7 +215,7 @@ class Operations:
             mappings.append({
                 "source_type": "snapshot", "destination_type": "volume", "snapshot_id": snapshot.snapshot_id,
                 "volume_size": volume.size, "device_name": attachment.device, "boot_index": 0 if is_root else None,
-                "delete_on_termination": False, "disk_bus": "virtio", "device_type": "disk", "volume_id": None,
+                "delete_on_termination": attachment.delete_on_termination, "disk_bus": "virtio", "device_type": "disk", "volume_id": None,
                 "image_id": None, "no_device": None, "tag": None, "volume_type": None, "guest_format": None,
             })
         properties.update({"block_device_mapping": json.dumps(mappings), "bdm_v2": "True", "root_device_name": server.root_device_name})

@@ -99,6 +99,7 @@ class Attachment:
     volume_id: str
     device: str
     attached_at: float
+    delete_on_termination: bool = False
 
 
 @dataclasses.dataclass
@@ -312,6 +313,9 @@ class OpenStackCloud:
             return True
         addresses = {fixed["ip_address"] for port_id in server.port_ids if port_id in self.ports for fixed in self.ports[port_id].fixed_ips}
         return server.guest_nic.get("ip") in addresses
+
+    def attachment_of(self, server_id: str, volume_id: str) -> Attachment:
+        return next(item for item in self.volumes[volume_id].attachments if item.server_id == server_id)
 
     def server_volume_ids(self, server_id: str) -> list[str]:
         """Volumes attached to a server, in device order (the root volume first)."""

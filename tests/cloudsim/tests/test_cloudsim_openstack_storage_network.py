@@ -190,6 +190,21 @@ def test_failure_plan_for_a_server_hits_create_image_snapshots(openstack_frozen,
     assert sorted(statuses) == ["available", "error"]  # one plan: the first volume's snapshot fails
 
 
+def test_delete_on_termination_removes_the_volume_nova_made(openstack_frozen, openstack_conn):
+    image = openstack_conn.image.find_image("cirros-0.6.3-x86_64-disk")
+    server = openstack_conn.compute.create_server(
+        name="bfv", flavor_id="1", networks="auto",
+        block_device_mapping=[{"boot_index": 0, "uuid": image.id, "source_type": "image", "destination_type": "volume",
+                               "volume_size": 2, "delete_on_termination": True}])
+    openstack_frozen.advance(60)
+    server = openstack_conn.compute.get_server(server.id)
+    assert [(volume.delete_on_termination, server.image) for volume in server.attached_volumes] == [(True, {})]
+    volume_id = server.attached_volumes[0].id
+    openstack_conn.compute.delete_server(server)
+    with pytest.raises(exceptions.NotFoundException):
+        openstack_conn.block_storage.get_volume(volume_id)
+
+
 def test_deleting_a_server_frees_its_volumes_and_ports(openstack_frozen, openstack_conn):
     seeded = openstack_frozen.seed_server(boot="volume", fixed_ip="10.0.0.60")
     server = openstack_conn.compute.get_server(seeded["server_id"])
