@@ -1,0 +1,491 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the snapkit.cloud project
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: lightsail_snapshot
+short_description: Create or delete a snapshot of an Amazon Lightsail instance
+version_added: 0.1.0
+description:
+  - Creates a Lightsail instance snapshot and waits until it is C(available), or deletes one and waits until it is gone.
+  - Idempotent by snapshot name B(and) source instance. A snapshot with the same name taken from another instance is
+    an error, never a silent success.
+  - A snapshot that ends in C(error) fails the task, naming the snapshot and its state.
+  - While Lightsail refuses manual snapshots because an automatic snapshot of the instance is being created, the
+    module retries with backoff until O(wait_timeout) has passed.
+  - Returns the snapshot in RV(snapshot) on every path, in the same form.
+author:
+  - snapkit.cloud maintainers (@snapkit)
+options:
+  state:
+    description:
+      - V(present) creates the snapshot if it does not exist yet (and waits for it when O(wait=true)).
+      - V(absent) deletes the snapshot and waits until Lightsail no longer knows it.
+    type: str
+    choices: [present, absent]
+    default: present
+  instance_name:
+    description:
+      - The Lightsail instance to snapshot. Required with O(state=present).
+      - With O(state=absent), when given, the snapshot is only deleted if it was taken from this instance.
+    type: str
+  snapshot_name:
+    description:
+      - The name of the instance snapshot, unique in the region among instances, snapshots and static IPs.
+      - "2 to 255 characters: letters, digits, C(.), C(-) and C(_); the first and the last must be a letter or a digit."
+    type: str
+    required: true
+  tags:
+    description:
+      - Tags for the snapshot. On an existing snapshot, missing or different tags are added or updated;
+        other tags are left alone.
+      - Keys starting with C(aws:) or C(snapkit:) are reserved.
+    type: dict
+  wait:
+    description:
+      - Wait until the new snapshot is C(available) (or an existing C(pending) one).
+      - Deleting always waits until the snapshot is gone.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How long to wait, in seconds, for the snapshot to become available or to disappear. Also bounds the
+        retries while an automatic snapshot of the instance is being created.
+    type: int
+    default: 1800
+notes:
+  - Throttling and server errors are retried with jittered backoff.
+  - A C(pending) snapshot cannot be deleted; with O(state=absent) the module waits until it has settled first.
+  - "IAM permissions: C(lightsail:GetInstance), C(lightsail:GetInstanceSnapshot), C(lightsail:CreateInstanceSnapshot),
+    C(lightsail:GetOperation), C(lightsail:DeleteInstanceSnapshot) and C(lightsail:TagResource) (for O(tags))."
+seealso:
+  - module: community.aws.lightsail_snapshot
+    description: The community.aws module, idempotent by name only.
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+  - snapkit.cloud._attributes
+  - snapkit.cloud._attributes.ACTIONGROUP_AWS
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Makes no change; RV(snapshot) shows the snapshot as it would be.
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Snapshot an instance and wait until the snapshot is available
+  snapkit.cloud.lightsail_snapshot:
+    instance_name: web-1
+    snapshot_name: web-1-before-upgrade
+    tags:
+      team: web
+
+- name: Start a snapshot without waiting for it
+  snapkit.cloud.lightsail_snapshot:
+    instance_name: web-1
+    snapshot_name: web-1-nightly
+    wait: false
+
+- name: Delete a snapshot, only if it was taken from web-1
+  snapkit.cloud.lightsail_snapshot:
+    state: absent
+    instance_name: web-1
+    snapshot_name: web-1-before-upgrade
+"""
+
+RETURN = r"""
+snapshot:
+  description:
+    - The instance snapshot, as it is after the wait (or, with O(state=absent), as it was before deletion).
+    - In check mode, when the snapshot would be created, values not known before creation are null.
+    - Empty when O(state=absent) and the snapshot does not exist.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: The name of the snapshot.
+      type: str
+      sample: web-1-before-upgrade
+    arn:
+      description: The ARN of the snapshot.
+      type: str
+      sample: arn:aws:lightsail:eu-west-1:123456789012:InstanceSnapshot/0b5e4a7c-4b1d-4a47-9e0f-3c8d2a1f6e21
+    state:
+      description: C(pending), C(available) or C(error).
+      type: str
+      sample: available
+    progress:
+      description: Progress as Lightsail reports it (usually null for instance snapshots).
+      type: str
+      sample: null
+    created_at:
+      description: When the snapshot was created (ISO 8601).
+      type: str
+      sample: "2026-11-22T10:15:00+00:00"
+    from_instance_name:
+      description: The instance the snapshot was taken from.
+      type: str
+      sample: web-1
+    from_instance_arn:
+      description: The ARN of that instance.
+      type: str
+      sample: arn:aws:lightsail:eu-west-1:123456789012:Instance/4a1f1f0e-1c1e-4a2b-8a77-2d7c9a2e9b10
+    from_blueprint_id:
+      description: The blueprint of that instance.
+      type: str
+      sample: ubuntu_22_04
+    from_bundle_id:
+      description: The bundle of that instance.
+      type: str
+      sample: small_3_0
+    is_from_auto_snapshot:
+      description: Whether the snapshot was created from an automatic snapshot.
+      type: bool
+      sample: false
+    size_in_gb:
+      description: The size of the snapshot in GB.
+      type: int
+      sample: 40
+    location:
+      description: Where the snapshot is, with C(availability_zone) and C(region_name).
+      type: dict
+      sample: {"availability_zone": "eu-west-1a", "region_name": "eu-west-1"}
+    resource_type:
+      description: Always C(InstanceSnapshot).
+      type: str
+      sample: InstanceSnapshot
+    support_code:
+      description: The code AWS support asks for.
+      type: str
+      sample: 123456789012/0b5e4a7c-4b1d-4a47-9e0f-3c8d2a1f6e21
+    tags:
+      description: The tags of the snapshot, as a dictionary.
+      type: dict
+      sample: {"team": "web"}
+"""
+
+import time
+
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+
+from ansible_collections.snapkit.cloud.plugins.module_utils import _lightsail as lightsail
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_user_tags
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitFailed
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import deadline_retry
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
+
+# Lightsail's rule for new resource names (its model's pattern is looser than what it accepts).
+RESOURCE_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,253}[A-Za-z0-9]"
+RESOURCE_NAME_RULE = "2 to 255 characters: letters, digits, '.', '-' and '_', starting and ending with a letter or a digit"
+# Every key of the returned snapshot, present on every path (null when unknown).
+SNAPSHOT_KEYS = (
+    "name", "arn", "state", "progress", "created_at", "from_instance_name", "from_instance_arn", "from_blueprint_id",
+    "from_bundle_id", "is_from_auto_snapshot", "size_in_gb", "location", "resource_type", "support_code", "tags",
+)
+FAILED_OPERATION_STATUS = "Failed"
+DONE_OPERATION_STATUSES = ("Succeeded", "Completed")
+
+
+class SnapshotFailure(Exception):
+    """The task cannot succeed; ``snapshot`` is the snapshot's last known form, for the result."""
+
+    def __init__(self, message, snapshot=None):
+        super().__init__(message)
+        self.snapshot = snapshot
+
+
+def argument_spec():
+    return dict(
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        instance_name=dict(type="str"),
+        snapshot_name=dict(type="str", required=True),
+        tags=dict(type="dict"),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=1800),
+    )
+
+
+def validate(params):
+    """Reject bad input before any API call; every message names the option and the rule."""
+    if params["state"] == "present" and not params["instance_name"]:
+        raise InputError("instance_name: required with state=present")
+    check_pattern("snapshot_name", params["snapshot_name"], RESOURCE_NAME_PATTERN, RESOURCE_NAME_RULE)
+    check_pattern("instance_name", params["instance_name"], RESOURCE_NAME_PATTERN, RESOURCE_NAME_RULE)
+    if params["wait_timeout"] <= 0:
+        raise InputError(f"wait_timeout: must be a positive number of seconds, got {params['wait_timeout']}")
+    check_user_tags("tags", params["tags"], 0)
+
+
+def formatted(snapshot):
+    """The snapshot as this module returns it: every documented key, snake_case, tags as a dict."""
+    if not snapshot:
+        return {}
+    location = snapshot.get("location")
+    created_at = snapshot.get("createdAt")
+    values = {
+        "name": snapshot.get("name"),
+        "arn": snapshot.get("arn"),
+        "state": snapshot.get("state"),
+        "progress": snapshot.get("progress"),
+        "created_at": created_at.isoformat() if hasattr(created_at, "isoformat") else created_at,
+        "from_instance_name": snapshot.get("fromInstanceName"),
+        "from_instance_arn": snapshot.get("fromInstanceArn"),
+        "from_blueprint_id": snapshot.get("fromBlueprintId"),
+        "from_bundle_id": snapshot.get("fromBundleId"),
+        "is_from_auto_snapshot": snapshot.get("isFromAutoSnapshot"),
+        "size_in_gb": snapshot.get("sizeInGb"),
+        "location": {"availability_zone": location.get("availabilityZone"), "region_name": location.get("regionName")} if location else None,
+        "resource_type": snapshot.get("resourceType"),
+        "support_code": snapshot.get("supportCode"),
+        "tags": lightsail.tag_dict(snapshot.get("tags")),
+    }
+    return {key: values[key] for key in SNAPSHOT_KEYS}
+
+
+def predicted(instance, snapshot_name, tags):
+    """The snapshot check mode would create, in Lightsail's form: only what is known beforehand."""
+    return {
+        "name": snapshot_name, "fromInstanceName": instance["name"], "fromInstanceArn": instance.get("arn"),
+        "fromBlueprintId": instance.get("blueprintId"), "fromBundleId": instance.get("bundleId"),
+        "isFromAutoSnapshot": False, "location": instance.get("location"), "resourceType": "InstanceSnapshot",
+        "tags": lightsail.tag_list(tags),
+    }
+
+
+def diff_view(snapshot):
+    if not snapshot:
+        return {}
+    return {"name": snapshot.get("name"), "from_instance_name": snapshot.get("fromInstanceName"),
+            "tags": lightsail.tag_dict(snapshot.get("tags"))}
+
+
+class Deadline:
+    """One wait_timeout shared by every step of a task (retries, the operation, the snapshot)."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def remaining(self):
+        return max(0.0, self.end - time.monotonic())
+
+
+def is_auto_snapshot_refusal(error):
+    """Lightsail refuses manual snapshots while it creates an automatic one; that clears by itself."""
+    return (isinstance(error, AnsibleAWSError) and lightsail.error_code(error) == "OperationFailureException"
+            and "automatic snapshot" in lightsail.error_message(error).lower())
+
+
+def create(client, params, deadline):
+    """CreateInstanceSnapshot, retried while an automatic snapshot of the instance is being created."""
+    try:
+        return deadline_retry(
+            lambda: lightsail.create_instance_snapshot(client, params["snapshot_name"], params["instance_name"], params["tags"]),
+            is_auto_snapshot_refusal, timeout=deadline.remaining(),
+        )
+    except AnsibleAWSError as error:
+        if not is_auto_snapshot_refusal(error):
+            raise
+        raise SnapshotFailure(
+            f"Lightsail kept refusing snapshot {params['snapshot_name']} of instance {params['instance_name']} for "
+            f"{deadline.seconds} seconds because an automatic snapshot of the instance is being created. Tip: run the task "
+            "again once the automatic snapshot is done, raise wait_timeout, or move the instance's automatic snapshot time"
+        ) from None
+
+
+def describe_state(snapshot_name, snapshot):
+    return f"snapshot {snapshot_name} is {snapshot.get('state') if snapshot else 'gone'}"
+
+
+def wait_for_operation(client, operation, snapshot_name, deadline):
+    """Follow the snapshot's create operation until it is terminal; a failed operation fails the task."""
+    def failed(item):
+        return item.get("status") == FAILED_OPERATION_STATUS or bool(item.get("errorCode"))
+
+    try:
+        wait_until(
+            poll=lambda: [lightsail.get_operation(client, operation["id"])],
+            done=lambda item: item.get("status") in DONE_OPERATION_STATUSES or bool(item.get("isTerminal")),
+            failed=failed, timeout=deadline.remaining(),
+            describe=lambda items: ", ".join(f"operation {i.get('operationType')} {i.get('id')}: {i.get('status')}" for i in items),
+        )
+    except WaitFailed as failure:
+        item = failure.failed[0]
+        snapshot = lightsail.get_instance_snapshot(client, snapshot_name)
+        raise SnapshotFailure(
+            f"Lightsail snapshot {snapshot_name} failed: {describe_state(snapshot_name, snapshot)}; operation "
+            f"{item.get('operationType')} {item.get('status')} ({item.get('errorCode')}: {item.get('errorDetails')})",
+            snapshot=snapshot,
+        ) from None
+
+
+def wait_for_snapshot(client, snapshot_name, deadline):
+    """Poll the snapshot until it leaves ``pending``; ``error`` fails the task naming the snapshot and state."""
+    try:
+        return wait_until(
+            poll=lambda: [snapshot for snapshot in [lightsail.get_instance_snapshot(client, snapshot_name)] if snapshot],
+            done=lambda item: item.get("state") == "available",
+            failed=lambda item: item.get("state") == "error", timeout=deadline.remaining(),
+            describe=lambda items: "; ".join(describe_state(snapshot_name, item) for item in items) or f"snapshot {snapshot_name} is gone",
+        )[0]
+    except WaitFailed as failure:
+        raise SnapshotFailure(f"Lightsail snapshot {snapshot_name} failed: its state is {failure.failed[0].get('state')}",
+                              snapshot=failure.failed[0]) from None
+    except IndexError:
+        raise SnapshotFailure(f"Lightsail snapshot {snapshot_name} disappeared while waiting for it") from None
+
+
+def wait_for_settled(client, snapshot_name, deadline):
+    """Wait until the snapshot is no longer pending (Lightsail refuses to delete a pending one)."""
+    return wait_until(
+        poll=lambda: [snapshot for snapshot in [lightsail.get_instance_snapshot(client, snapshot_name)] if snapshot],
+        done=lambda item: item.get("state") != "pending", failed=lambda item: False, timeout=deadline.remaining(),
+        describe=lambda items: "; ".join(describe_state(snapshot_name, item) for item in items) or f"snapshot {snapshot_name} is gone",
+    )
+
+
+def wait_until_gone(client, snapshot_name, deadline):
+    """An empty poll means NotFoundException: the snapshot is gone and the wait is over."""
+    wait_until(
+        poll=lambda: [snapshot for snapshot in [lightsail.get_instance_snapshot(client, snapshot_name)] if snapshot],
+        done=lambda item: False, failed=lambda item: False, timeout=deadline.remaining(),
+        describe=lambda items: "; ".join(describe_state(snapshot_name, item) for item in items),
+    )
+
+
+def check_source(snapshot, instance_name):
+    """A snapshot of the same name from another instance is not ours: refuse it clearly."""
+    source = snapshot.get("fromInstanceName")
+    if instance_name and source != instance_name:
+        raise SnapshotFailure(
+            f"Lightsail snapshot {snapshot['name']} already exists but was taken from instance {source}, not from "
+            f"{instance_name}. Snapshot names are unique per region: choose another snapshot_name",
+            snapshot=snapshot,
+        )
+
+
+def missing_tags(snapshot, tags):
+    current = lightsail.tag_dict(snapshot.get("tags"))
+    return {key: str(value) for key, value in (tags or {}).items() if current.get(key) != str(value)}
+
+
+def ensure_existing(module, client, snapshot, result, deadline):
+    """The snapshot exists: check its source, update tags, wait for it if asked, fail if it failed."""
+    params = module.params
+    check_source(snapshot, params["instance_name"])
+    if snapshot.get("state") == "error":
+        raise SnapshotFailure(f"Lightsail snapshot {snapshot['name']} exists and its state is error. Delete it with "
+                              "state=absent, or choose another snapshot_name", snapshot=snapshot)
+    new_tags = missing_tags(snapshot, params["tags"])
+    if new_tags:
+        result["changed"] = True
+        after = dict(snapshot, tags=lightsail.tag_list(dict(lightsail.tag_dict(snapshot.get("tags")), **new_tags)))
+        result["diff"] = {"before": diff_view(snapshot), "after": diff_view(after)}
+        if module.check_mode:
+            return after
+        lightsail.tag_resource(client, snapshot["name"], new_tags)
+        snapshot = lightsail.get_instance_snapshot(client, snapshot["name"]) or after
+    if params["wait"] and not module.check_mode and snapshot.get("state") == "pending":
+        snapshot = wait_for_snapshot(client, snapshot["name"], deadline)
+    return snapshot
+
+
+def ensure_present(module, client, result, deadline):
+    params = module.params
+    name = params["snapshot_name"]
+    existing = lightsail.get_instance_snapshot(client, name)
+    if existing:
+        return ensure_existing(module, client, existing, result, deadline)
+    instance = lightsail.get_instance(client, params["instance_name"])
+    if instance is None:
+        raise SnapshotFailure(f"Lightsail instance {params['instance_name']} was not found in region {module.region}; "
+                              "check instance_name and region")
+    future = predicted(instance, name, params["tags"])
+    result["changed"] = True
+    result["diff"] = {"before": {}, "after": diff_view(future)}
+    if module.check_mode:
+        return future
+    operations = create(client, params, deadline)
+    if not params["wait"]:
+        return lightsail.get_instance_snapshot(client, name) or future
+    for operation in operations:
+        if operation.get("resourceType") == "InstanceSnapshot":
+            wait_for_operation(client, operation, name, deadline)
+    return wait_for_snapshot(client, name, deadline)
+
+
+def ensure_absent(module, client, result, deadline):
+    params = module.params
+    name = params["snapshot_name"]
+    snapshot = lightsail.get_instance_snapshot(client, name)
+    if not snapshot:
+        return {}
+    check_source(snapshot, params["instance_name"])
+    result["changed"] = True
+    result["diff"] = {"before": diff_view(snapshot), "after": {}}
+    if module.check_mode:
+        return snapshot
+    if snapshot.get("state") == "pending":
+        settled = wait_for_settled(client, name, deadline)
+        if not settled:
+            return snapshot
+    lightsail.delete_instance_snapshot(client, name)
+    wait_until_gone(client, name, deadline)
+    return snapshot
+
+
+def last_known(client, snapshot_name):
+    """The snapshot as it is now, for the result of a task that gave up waiting on it."""
+    try:
+        return lightsail.get_instance_snapshot(client, snapshot_name)
+    except AnsibleAWSError:
+        return None
+
+
+def run(module):
+    params = module.params
+    result = dict(changed=False, snapshot={})
+    client = None
+    try:
+        validate(params)
+        deadline = Deadline(params["wait_timeout"])
+        # Retries live on our wrappers only: botocore's own would multiply them.
+        client = module.client("lightsail", config={"retries": {"total_max_attempts": 1}})
+        ensure = ensure_present if params["state"] == "present" else ensure_absent
+        result["snapshot"] = formatted(ensure(module, client, result, deadline))
+    except InputError as error:
+        module.fail_json(msg=str(error), **result)
+    except SnapshotFailure as failure:
+        result["snapshot"] = formatted(failure.snapshot)
+        module.fail_json(msg=str(failure), **result)
+    except WaitError as error:
+        result["snapshot"] = formatted(last_known(client, params["snapshot_name"]))
+        module.fail_json(msg=f"Gave up waiting after wait_timeout={params['wait_timeout']} seconds: {error}", **result)
+    except AnsibleAWSError as error:
+        module.fail_json_aws(error.exception or error, msg=error.message, **result)
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)
+
+
+def main():
+    module = SnapkitAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
+    run(module)
+
+
+if __name__ == "__main__":
+    main()
