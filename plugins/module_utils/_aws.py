@@ -24,14 +24,20 @@ MAX_TAG_KEY_LENGTH = 128
 MAX_TAG_VALUE_LENGTH = 256
 
 
-def throttling_retry():
+def throttling_retry(extra_codes=None):
     """The jittered backoff applied to each of our AWS call wrappers (throttling, 5xx and their kin).
 
     The same policy amazon.aws applies to its own wrappers, which we reuse where they exist, so every
     call a module makes retries alike. Retries live on the wrapper, never on the client as well,
     so a throttled call is not retried twice over.
     """
-    return AWSRetry.jittered_backoff(retries=10, delay=3, backoff=2.0, max_delay=60)
+    return AWSRetry.jittered_backoff(retries=10, delay=3, backoff=2.0, max_delay=60, catch_extra_error_codes=extra_codes)
+
+
+def error_code(error):
+    """The AWS error code behind an AnsibleAWSError, or None for a connection-level failure."""
+    response = getattr(getattr(error, "exception", None), "response", None) or {}
+    return response.get("Error", {}).get("Code")
 
 
 class SnapkitAWSModule(AnsibleAWSModule):

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import throttling_retry
 
 # AWSRetry's defaults know EC2's throttling codes ("Throttling", "RequestLimitExceeded") but not
 # the JSON services' "ThrottlingException", which is what Lightsail answers when throttled.
@@ -21,20 +22,14 @@ LIGHTSAIL_THROTTLING_CODES = ["ThrottlingException"]
 
 
 def lightsail_retry():
-    """The collection's jittered backoff (see _aws.throttling_retry), plus Lightsail's throttling code."""
-    return AWSRetry.jittered_backoff(retries=10, delay=3, backoff=2.0, max_delay=60, catch_extra_error_codes=LIGHTSAIL_THROTTLING_CODES)
+    """The collection's jittered backoff, plus Lightsail's throttling code (not among AWSRetry's defaults)."""
+    return throttling_retry(extra_codes=LIGHTSAIL_THROTTLING_CODES)
 
 
 class LightsailErrorHandler(AWSErrorHandler):
     @classmethod
     def _is_missing(cls):
         return is_boto3_error_code("NotFoundException")
-
-
-def error_code(error):
-    """The AWS error code behind an AnsibleAWSError, or None for a connection-level failure."""
-    response = getattr(getattr(error, "exception", None), "response", None) or {}
-    return response.get("Error", {}).get("Code")
 
 
 def error_message(error):

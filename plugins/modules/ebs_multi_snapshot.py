@@ -307,6 +307,7 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputErr
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_user_tags
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import error_code
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_snapshots
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import delete_snapshot
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_instance
@@ -435,12 +436,6 @@ def pending_snapshots_by_volume(client, volume_ids):
     for snapshot in pending:
         counts[snapshot["VolumeId"]] = counts.get(snapshot["VolumeId"], 0) + 1
     return counts
-
-
-def error_code(error):
-    """The AWS error code behind an AnsibleAWSError, or None for a connection-level failure."""
-    response = getattr(getattr(error, "exception", None), "response", None) or {}
-    return response.get("Error", {}).get("Code")
 
 
 def create_request(params, tags):

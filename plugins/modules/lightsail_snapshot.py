@@ -183,6 +183,7 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputErr
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_user_tags
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import error_code
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitFailed
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import deadline_retry
@@ -286,7 +287,7 @@ class Deadline:
 
 def is_auto_snapshot_refusal(error):
     """Lightsail refuses manual snapshots while it creates an automatic one; that clears by itself."""
-    return (isinstance(error, AnsibleAWSError) and lightsail.error_code(error) == "OperationFailureException"
+    return (isinstance(error, AnsibleAWSError) and error_code(error) == "OperationFailureException"
             and "automatic snapshot" in lightsail.error_message(error).lower())
 
 
