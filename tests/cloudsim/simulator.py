@@ -60,6 +60,34 @@ class SimContext:
         return cls(clock=clock, journal=Journal(clock), faults=FaultRegistry(), region=region, account_id=account_id)
 
 
+@dataclasses.dataclass
+class SimSettings:
+    """Base of a simulator's tunable numbers (durations in simulated seconds, page sizes).
+
+    Subclasses declare the fields; ``update`` refuses unknown names and negative values, keeps
+    each field's declared type, and calls ``check`` for any rule of the subclass's own.
+    """
+
+    def update(self, values: dict) -> None:
+        fields = {field.name: field for field in dataclasses.fields(self)}
+        unknown = set(values) - set(fields)
+        if unknown:
+            raise ValueError(f"unknown settings {sorted(unknown)}; known: {sorted(fields)}")
+        for key, value in values.items():
+            number = float(value)
+            if number < 0:
+                raise ValueError(f"{key} must be >= 0, got {value}")
+            typed = int(number) if fields[key].type in (int, "int") else number
+            self.check(key, typed)
+            setattr(self, key, typed)
+
+    def check(self, key: str, value: float) -> None:
+        """Raise ValueError if ``value`` breaks a rule of this simulator's own; none by default."""
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
 class Simulator:
     """Base class of the simulators; subclasses override the three hooks below."""
 
@@ -77,3 +105,19 @@ class Simulator:
 
     def control_routes(self) -> list[ControlRoute]:
         return []
+
+    def settings_routes(self, settings: Callable[[], SimSettings], lock) -> list[ControlRoute]:
+        """``GET`` and ``POST /<name>/config``: read or change the simulator's settings.
+
+        ``settings`` is called on every request because a reset replaces the settings object.
+        """
+
+        def read(_request: ControlRequest) -> dict:
+            return settings().as_dict()
+
+        def change(request: ControlRequest) -> dict:
+            with lock:
+                settings().update(request.body)
+                return settings().as_dict()
+
+        return [ControlRoute("GET", f"/{self.name}/config", read), ControlRoute("POST", f"/{self.name}/config", change)]

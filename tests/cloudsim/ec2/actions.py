@@ -24,6 +24,7 @@ from cloudsim.ec2.snapshots import (
     CONCURRENT_LIMIT_MESSAGE, SimulatedSnapshot, SnapshotBook, SnapshotSet, SnapshotTiming, concurrent_limit, whole_milliseconds,
 )
 from cloudsim.ec2.wire import Ec2Error
+from cloudsim.simulator import SimSettings
 
 DRY_RUN_MESSAGE = "Request would have succeeded, but DryRun flag is set."
 # AWS documents that hibernation-enabled instances cannot get multi-volume snapshots, not the code.
@@ -32,28 +33,15 @@ DESCRIBE_PAGE_LIMIT = 1000
 
 
 @dataclasses.dataclass
-class Ec2Settings:
+class Ec2Settings(SimSettings):
     """Simulated durations, in simulated seconds; changed through ``POST /ec2/config``."""
 
     snapshot_seconds_base: float = 60.0
     snapshot_seconds_per_gib: float = 30.0
     instance_transition_seconds: float = 30.0
 
-    def update(self, values: dict) -> None:
-        known = {field.name for field in dataclasses.fields(self)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"unknown settings {sorted(unknown)}; known: {sorted(known)}")
-        for key, value in values.items():
-            if float(value) < 0:
-                raise ValueError(f"{key} must be >= 0")
-            setattr(self, key, float(value))
-
     def snapshot_duration(self, size_gib: int) -> float:
         return self.snapshot_seconds_base + self.snapshot_seconds_per_gib * float(size_gib)
-
-    def as_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 @dataclasses.dataclass

@@ -96,8 +96,7 @@ class Ec2Simulator(Simulator):
     def control_routes(self) -> list[ControlRoute]:
         return [
             ControlRoute("POST", "/ec2/instances", self._seed_instance),
-            ControlRoute("GET", "/ec2/config", self._get_config),
-            ControlRoute("POST", "/ec2/config", self._set_config),
+            *self.settings_routes(lambda: self.settings, self._lock),
             ControlRoute("GET", "/ec2/snapshot-failures", self._list_failures),
             ControlRoute("POST", "/ec2/snapshot-failures", self._plan_failure),
             ControlRoute("DELETE", "/ec2/snapshot-failures", self._clear_failures),
@@ -201,14 +200,6 @@ class Ec2Simulator(Simulator):
     def _seed_instance(self, request: ControlRequest) -> dict:
         with self._lock:
             return fixtures.seed_instance(self._control_backend(request), self.context.clock, request.body)
-
-    def _get_config(self, _request: ControlRequest) -> dict:
-        return self.settings.as_dict()
-
-    def _set_config(self, request: ControlRequest) -> dict:
-        with self._lock:
-            self.settings.update(request.body)
-            return self.settings.as_dict()
 
     def _list_failures(self, _request: ControlRequest) -> dict:
         return {"failures": [plan.as_dict() for plan in self.book.failure_plans]}

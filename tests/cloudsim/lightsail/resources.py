@@ -15,6 +15,8 @@ import secrets
 import string
 import uuid
 
+from cloudsim.simulator import SimSettings
+
 STATE_CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "stopping": 64, "stopped": 80}
 DEFAULT_KEY_PAIR = "LightsailDefaultKeyPair"
 WINDOWS_BLUEPRINTS = {"windows_server_2022": "Windows Server 2022", "windows_server_2019": "Windows Server 2019",
@@ -27,7 +29,7 @@ BUNDLES.update({f"{name[:-4]}_win_3_0": spec for name, spec in BUNDLES.items()})
 
 
 @dataclasses.dataclass
-class LightsailSettings:
+class LightsailSettings(SimSettings):
     """Simulated durations in simulated seconds; changed through ``POST /lightsail/config``."""
 
     instance_transition_seconds: float = 30.0
@@ -38,21 +40,12 @@ class LightsailSettings:
     auto_snapshot_seconds: float = 900.0
     page_size: int = 25
 
-    def update(self, values: dict) -> None:
-        known = {field.name for field in dataclasses.fields(self)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"unknown settings {sorted(unknown)}; known: {sorted(known)}")
-        for key, value in values.items():
-            if float(value) < 0 or (key == "page_size" and int(value) < 1):
-                raise ValueError(f"{key} is out of range: {value}")
-            setattr(self, key, int(value) if key == "page_size" else float(value))
+    def check(self, key: str, value: float) -> None:
+        if key == "page_size" and value < 1:
+            raise ValueError(f"page_size must be >= 1, got {value}")
 
     def snapshot_duration(self, size_gib: int) -> float:
         return self.snapshot_seconds_base + self.snapshot_seconds_per_gib * size_gib
-
-    def as_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 @dataclasses.dataclass

@@ -51,8 +51,7 @@ class LightsailSimulator(Simulator):
     def control_routes(self) -> list[ControlRoute]:
         return [
             ControlRoute("POST", "/lightsail/instances", self._seed_instance),
-            ControlRoute("GET", "/lightsail/config", self._get_config),
-            ControlRoute("POST", "/lightsail/config", self._set_config),
+            *self.settings_routes(lambda: self.settings, self._lock),
             ControlRoute("POST", "/lightsail/snapshot-failures", self._plan_failure),
             ControlRoute("POST", "/lightsail/auto-snapshot", self._start_auto_snapshot),
             ControlRoute("GET", "/lightsail/state", self._state),
@@ -117,14 +116,6 @@ class LightsailSimulator(Simulator):
             instance = seed_instance(book, self.context.clock.time(), request.body)
             return {"name": instance.name, "region": book.region, "arn": instance.arn, "public_ip": instance.public_ip,
                     "static_ip_name": instance.static_ip_name, "password": instance.password}
-
-    def _get_config(self, _request: ControlRequest) -> dict:
-        return self.settings.as_dict()
-
-    def _set_config(self, request: ControlRequest) -> dict:
-        with self._lock:
-            self.settings.update(request.body)
-            return self.settings.as_dict()
 
     def _plan_failure(self, request: ControlRequest) -> dict:
         name = request.body.get("instance_name")

@@ -83,8 +83,7 @@ class OpenStackSimulator(Simulator):
             ControlRoute("POST", "/openstack/servers", self._seed_server),
             ControlRoute("POST", "/openstack/guest-nic", self._set_guest_nic),
             ControlRoute("GET", "/openstack/state", self._state),
-            ControlRoute("GET", "/openstack/config", self._get_config),
-            ControlRoute("POST", "/openstack/config", self._set_config),
+            *self.settings_routes(lambda: self.cloud.settings, self._lock),
             ControlRoute("GET", "/openstack/clouds-yaml", self._clouds_yaml),
             ControlRoute("GET", "/openstack/snapshot-failures", self._list_failures),
             ControlRoute("POST", "/openstack/snapshot-failures", self._plan_failure),
@@ -190,14 +189,6 @@ class OpenStackSimulator(Simulator):
             now = self.context.clock.time()
             self.cloud.settle(now)
             return fixtures.state_view(self.cloud, now)
-
-    def _get_config(self, _request: ControlRequest) -> dict:
-        return self.cloud.settings.as_dict()
-
-    def _set_config(self, request: ControlRequest) -> dict:
-        with self._lock:
-            self.cloud.settings.update(request.body)
-            return self.cloud.settings.as_dict()
 
     def _clouds_yaml(self, request: ControlRequest) -> dict:
         return fixtures.clouds_yaml(self.cloud, self.endpoint_url, request.query.get("cloud_name") or "devstack",

@@ -13,6 +13,7 @@ import ipaddress
 import itertools
 
 from cloudsim.openstack.wire import new_id
+from cloudsim.simulator import SimSettings
 
 REGION = "RegionOne"
 DOMAIN_ID = "default"
@@ -20,29 +21,18 @@ DOMAIN_NAME = "Default"
 
 
 @dataclasses.dataclass
-class Settings:
+class Settings(SimSettings):
     """Simulated durations in seconds (changed through ``POST /openstack/config``)."""
 
-    server_build_seconds: float = 30
-    server_transition_seconds: float = 10
-    snapshot_seconds_base: float = 30
-    snapshot_seconds_per_gib: float = 10
-    image_queued_seconds: float = 10
-    image_seconds_base: float = 30
-    image_seconds_per_gib: float = 20
-    volume_seconds_base: float = 10
-    volume_seconds_per_gib: float = 1
-
-    def update(self, values: dict) -> None:
-        for key, value in values.items():
-            if key not in self.as_dict():
-                raise ValueError(f"unknown setting {key!r}")
-            if float(value) < 0:
-                raise ValueError(f"{key} must be >= 0")
-            setattr(self, key, float(value))
-
-    def as_dict(self) -> dict:
-        return dataclasses.asdict(self)
+    server_build_seconds: float = 30.0
+    server_transition_seconds: float = 10.0
+    snapshot_seconds_base: float = 30.0
+    snapshot_seconds_per_gib: float = 10.0
+    image_queued_seconds: float = 10.0
+    image_seconds_base: float = 30.0
+    image_seconds_per_gib: float = 20.0
+    volume_seconds_base: float = 10.0
+    volume_seconds_per_gib: float = 1.0
 
 
 @dataclasses.dataclass

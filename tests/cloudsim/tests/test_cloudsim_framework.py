@@ -11,7 +11,7 @@ import time
 import pytest
 from botocore import parsers, serialize
 
-from cloudsim.client import CloudSim
+from cloudsim.client import CloudSim, CloudSimError
 from cloudsim.clock import SimClock, iso8601
 from cloudsim.ec2 import wire
 from cloudsim.ec2.snapshots import SnapshotSet, SnapshotTiming
@@ -148,3 +148,17 @@ def test_endpoints_file_written_and_removed_by_the_process(tmp_path):
         cloud.stop()
     assert cloud.process.returncode == 0
     assert not os.path.exists(endpoints_file)
+
+
+@pytest.mark.parametrize("service, setting", [("ec2", "snapshot_seconds_base"), ("lightsail", "page_size"),
+                                              ("openstack", "server_build_seconds")])
+def test_every_simulator_config_route_keeps_types_and_refuses_bad_settings(service, setting):
+    with CloudSim.start(speed=0, services=(service,)) as sim:
+        config = getattr(sim, f"{service}_config")
+        before = config()
+        changed = config(**{setting: 7})
+        assert changed[setting] == 7 and isinstance(changed[setting], type(before[setting]))
+        for bad in ({"no_such_setting": 1}, {setting: -1}):
+            with pytest.raises(CloudSimError):
+                config(**bad)
+        assert config()[setting] == 7
