@@ -144,8 +144,8 @@ test: ## Everything CI runs (all stages, summary, logs in .build/logs/)
 constraints: ## Regenerate constraints.txt from the requirements files (needs network)
 	@tools/update-constraints.sh
 
-demo: collections ## Run the demo against cloudsim (tools/demo.py)
-	PYTHONPATH="$(ROOT)/tests" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" "$(PY)" tools/demo.py
+demo: collections ## Run the demo chapters against cloudsim (tools/demo.py; CHAPTERS="ebs" for some)
+	PYTHONPATH="$(ROOT)/tests" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" CHAPTERS="$(CHAPTERS)" "$(PY)" tools/demo.py
 
 cloudsim: venv ## Run the local test clouds in the foreground; endpoints in $CLOUDSIM_ENDPOINTS
 	PYTHONPATH="$(ROOT)/tests" "$(PY)" -m cloudsim --endpoints "$(CLOUDSIM_ENDPOINTS)"
