@@ -44,7 +44,7 @@ export NO_COLOR := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help venv collections get-pip-standin sanity units integration molecule lint \
-        build build-check test demo cloudsim bench clean constraints
+        build build-check ee test demo cloudsim bench clean constraints
 
 help: ## Show this help
 	@echo "snapkit.cloud make targets (state under .build/, see docs/development.md):"
@@ -137,6 +137,11 @@ build: collections ## ansible-galaxy collection build into .build/dist
 
 build-check: build ## Install the built tarball offline into a temp path and render a module's docs
 	@tools/build-check.sh "$(DIST)" "$(BUILD)/install-check"
+
+ee: build ## Render the execution environment's build context (ansible-builder create) into .build/ee
+	@rm -rf "$(BUILD)/ee" "$(BUILD)/ee-files"; mkdir -p "$(BUILD)/ee-files"; \
+	cp "$(DIST)"/snapkit-cloud-*.tar.gz "$(BUILD)/ee-files/snapkit-cloud.tar.gz"; set -x; \
+	ansible-builder create --file execution-environment.yml --context "$(BUILD)/ee" --output-filename Containerfile
 
 test: ## Everything CI runs (all stages, summary, logs in .build/logs/)
 	@tools/run-tests.sh
