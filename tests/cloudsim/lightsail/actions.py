@@ -16,7 +16,7 @@ from collections.abc import Callable
 from cloudsim.clock import SimClock
 from cloudsim.lightsail import views
 from cloudsim.lightsail.resources import (
-    BUNDLES, Instance, InstanceSnapshot, LightsailBook, LightsailSettings, Operation, PortRule, StaticIp, default_ports,
+    BUNDLES, Instance, InstanceSnapshot, LightsailBook, LightsailSettings, Operation, PortRule, StaticIp, default_ports, new_password,
 )
 from cloudsim.lightsail.wire import invalid_input, not_found, operation_failure
 
@@ -159,6 +159,10 @@ def start_instance(call: LightsailCall) -> dict:
     instance.begin("pending", "running", call.now + duration)
     if instance.public_ip is None:
         instance.public_ip = call.book.new_public_ip()
+    if instance.generalized:
+        # Sysprep's out-of-box boot: EC2Launch sets a new random Administrator password, readable once it has run.
+        instance.password, instance.generalized = new_password(), False
+        instance.password_ready_at = call.now + duration + call.settings.windows_password_seconds
     return operations_result(call, log_operation(call, instance.name, "Instance", duration))
 
 
@@ -241,7 +245,8 @@ def create_instance_snapshot(call: LightsailCall) -> dict:
     duration = call.settings.snapshot_duration(instance.disk_size_gb)
     fails = call.book.take_failure(instance.name)
     snapshot = InstanceSnapshot(name=name, arn=call.book.arn("InstanceSnapshot"), created_at=call.now, zone=call.zone,
-                                instance=instance, tags=tags, ready_at=call.now + duration, fails=fails)
+                                instance=instance, tags=tags, ready_at=call.now + duration, fails=fails, password=instance.password,
+                                generalized=instance.generalized)
     call.book.snapshots[name] = snapshot
     error_code = "SnapshotCreationFailed" if fails else None
     # Lightsail answers with two operations: one on the snapshot and one on the source instance.
@@ -295,8 +300,9 @@ def create_instances_from_snapshot(call: LightsailCall) -> dict:
             bundle_id=params["bundleId"], key_pair_name=params.get("keyPairName", source.key_pair_name),
             disk_size_gb=max(source.disk_size_gb, BUNDLES[params["bundleId"]][2]), private_ip=call.book.new_private_ip(),
             public_ip=call.book.new_public_ip(), ports=default_ports(source.is_windows), tags=dict(tags),
-            # An image of the disk keeps the Administrator password it had (no Sysprep here).
-            password=source.password, password_ready_at=call.now + duration + call.settings.windows_password_seconds,
+            # A copy keeps the Administrator password the disk had, unless Sysprep generalized it: then it gets a new one.
+            password=new_password() if snapshot.generalized else snapshot.password,
+            password_ready_at=call.now + duration + call.settings.windows_password_seconds,
         )
         instance.begin("pending", "running", call.now + duration)
         call.book.instances[name] = instance

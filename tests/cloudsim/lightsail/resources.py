@@ -83,6 +83,10 @@ class Instance:
     password: str = ""
     password_ready_at: float = 0.0
     auto_snapshot_until: float = 0.0
+    # A shutdown the guest OS started itself (Sysprep, ``shutdown /s``): (when, stopping duration, generalize).
+    guest_shutdown: tuple | None = None
+    # Sysprep generalized the disk: its next boot (or a copy's, from a snapshot taken now) picks a new password.
+    generalized: bool = False
 
     @property
     def is_windows(self) -> bool:
@@ -102,6 +106,9 @@ class InstanceSnapshot:
     tags: dict
     ready_at: float
     fails: bool = False
+    # What the disk held when the snapshot was taken: copies boot with it, whatever the instance does later.
+    password: str = ""
+    generalized: bool = False
 
     def state(self, now: float) -> str:
         if now < self.ready_at:
@@ -170,8 +177,10 @@ class LightsailBook:
         return set(self.instances) | set(self.snapshots) | set(self.static_ips)
 
     def settle(self, now: float) -> None:
-        """Apply every instance transition that has ended by ``now``."""
+        """Apply every guest shutdown that is due, then every instance transition that has ended by ``now``."""
         for instance in self.instances.values():
+            if instance.guest_shutdown and now >= instance.guest_shutdown[0]:
+                begin_guest_shutdown(instance)
             if instance.target_state and now >= instance.transition_ends:
                 finish_transition(self, instance)
 
@@ -180,6 +189,17 @@ class LightsailBook:
             self.failing_instances.remove(instance_name)
             return True
         return False
+
+
+def begin_guest_shutdown(instance: Instance) -> None:
+    """The guest's own shutdown reaches the hypervisor: ``stopping`` from the moment it was due, as if polled then."""
+    at, duration, generalize = instance.guest_shutdown
+    instance.guest_shutdown = None
+    # Only a running guest can shut itself down; an API stop or a delete that came first wins.
+    if instance.state != "running" or instance.target_state:
+        return
+    instance.generalized = instance.generalized or generalize
+    instance.begin("stopping", "stopped", at + duration)
 
 
 def finish_transition(book: LightsailBook, instance: Instance) -> None:

@@ -54,6 +54,7 @@ class LightsailSimulator(Simulator):
             *self.settings_routes(lambda: self.settings, self._lock),
             ControlRoute("POST", "/lightsail/snapshot-failures", self._plan_failure),
             ControlRoute("POST", "/lightsail/auto-snapshot", self._start_auto_snapshot),
+            ControlRoute("POST", "/lightsail/guest-shutdown", self._guest_shutdown_route),
             ControlRoute("GET", "/lightsail/state", self._state),
         ]
 
@@ -63,6 +64,33 @@ class LightsailSimulator(Simulator):
         if region not in self.books:
             self.books[region] = LightsailBook(region, self.context.account_id)
         return self.books[region]
+
+    def guest_shutdown(self, region: str | None, instance_name: str, delay_seconds: float, generalize: bool = True) -> dict:
+        """The guest OS shuts itself down ``delay_seconds`` of simulated time from now, as Sysprep does.
+
+        No API call is made or journaled: at that time the instance goes ``stopping`` -> ``stopped``
+        as after a StopInstance. ``generalize`` (Sysprep) gives the disk's next boot, and copies from a
+        snapshot taken after the shutdown, a new random Administrator password. The emulated Windows
+        guest calls this; tests and the control route ``POST /lightsail/guest-shutdown`` too.
+        """
+        with self._lock:
+            book = self.book(region)
+            now = self.context.clock.time()
+            book.settle(now)
+            instance = book.instances.get(instance_name or "")
+            if instance is None:
+                raise ControlError(f"no Lightsail instance {instance_name!r} in {book.region}", 404)
+            if instance.state != "running":
+                raise ControlError(f"the guest of {instance_name} cannot shut down: the instance is {instance.state}", 409)
+            if generalize and not instance.is_windows:
+                raise ControlError(f"{instance_name} is not a Windows instance: only Sysprep generalizes (use generalize: false)")
+            delay = float(delay_seconds)
+            if delay < 0:
+                raise ControlError(f"delay_seconds must be >= 0, got {delay_seconds}")
+            instance.guest_shutdown = (now + delay, self.settings.instance_transition_seconds, bool(generalize))
+            # A zero delay is visible at once, without waiting for the next API request to settle it.
+            book.settle(now)
+            return {"instance_name": instance.name, "region": book.region, "shutdown_at_epoch": now + delay, "generalize": bool(generalize)}
 
     # WSGI --------------------------------------------------------------------------------------
 
@@ -138,6 +166,12 @@ class LightsailSimulator(Simulator):
             instance.auto_snapshot_until = self.context.clock.time() + seconds
             return {"instance_name": instance.name, "until_epoch": instance.auto_snapshot_until}
 
+    def _guest_shutdown_route(self, request: ControlRequest) -> dict:
+        body = request.body
+        if not body.get("instance_name"):
+            raise ControlError('"instance_name" is required')
+        return self.guest_shutdown(body.get("region"), body["instance_name"], body.get("delay_seconds", 0), body.get("generalize", True))
+
     def _state(self, request: ControlRequest) -> dict:
         with self._lock:
             book = self.book(request.query.get("region"))
@@ -158,7 +192,8 @@ def state_entry(instance: Instance, now: float) -> dict:
     return {"name": instance.name, "state": instance.state, "target_state": instance.target_state,
             "seconds_left": max(0.0, instance.transition_ends - now) if instance.transition_ends else 0.0,
             "public_ip": instance.public_ip, "static_ip_name": instance.static_ip_name, "blueprint_id": instance.blueprint_id,
-            "auto_snapshot_running": now < instance.auto_snapshot_until, "ports": [views.port_state_view(rule) for rule in instance.ports],
+            "auto_snapshot_running": now < instance.auto_snapshot_until, "generalized": instance.generalized,
+            "guest_shutdown_at": instance.guest_shutdown[0] if instance.guest_shutdown else None, "ports": [views.port_state_view(rule) for rule in instance.ports],
             "tags": dict(instance.tags)}
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from cloudsim.client import CloudSimError
+
 
 def state_of(lightsail, name: str) -> dict:
     return lightsail.get_instance_state(instanceName=name)["state"]
@@ -222,3 +224,59 @@ def test_journal_records_lightsail_calls_with_their_json_parameters(lightsail_fr
     assert [(entry["action"], entry["status"], entry["error_code"]) for entry in entries] == [
         ("CreateInstanceSnapshot", 200, None), ("GetOperationsForResource", 400, "NotFoundException")]
     assert entries[0]["params"] == {"instanceName": "web-1", "instanceSnapshotName": "snap-1", "tags": [{"key": "k", "value": "v"}]}
+
+
+def test_guest_shutdown_stops_the_instance_without_an_api_call_and_sysprep_changes_the_password(lightsail_frozen, lightsail):
+    lightsail_frozen.lightsail_config(instance_transition_seconds=30, windows_password_seconds=60, snapshot_seconds_base=10,
+                                      snapshot_seconds_per_gib=0)
+    seeded = lightsail_frozen.seed_lightsail_instance("win-1", blueprint="windows")
+    lightsail.create_instance_snapshot(instanceName="win-1", instanceSnapshotName="backup")
+    lightsail_frozen.advance(10)
+    since = lightsail_frozen.journal()[-1]["seq"]
+    answer = lightsail_frozen.lightsail_guest_shutdown("win-1", delay_seconds=20)
+    assert answer["generalize"] is True and lightsail_frozen.journal(since=since) == []
+    lightsail_frozen.advance(19)
+    assert state_of(lightsail, "win-1")["name"] == "running"
+    lightsail_frozen.advance(1)
+    assert state_of(lightsail, "win-1")["name"] == "stopping"
+    lightsail_frozen.advance(30)
+    assert state_of(lightsail, "win-1")["name"] == "stopped"
+    assert [entry["action"] for entry in lightsail_frozen.journal(since=since)] == ["GetInstanceState"] * 3
+    lightsail.create_instance_snapshot(instanceName="win-1", instanceSnapshotName="sysprepped")
+    lightsail_frozen.advance(10)
+    lightsail.start_instance(instanceName="win-1")
+    for source, copy in (("backup", "from-backup"), ("sysprepped", "from-sysprep")):
+        lightsail.create_instances_from_snapshot(instanceNames=[copy], availabilityZone="us-east-1a", bundleId="small_win_3_0",
+                                                 instanceSnapshotName=source)
+    lightsail_frozen.advance(30)
+    assert lightsail.get_instance_access_details(instanceName="win-1")["accessDetails"]["password"] == ""
+    lightsail_frozen.advance(60)
+    passwords = {name: lightsail.get_instance_access_details(instanceName=name)["accessDetails"]["password"]
+                 for name in ("win-1", "from-backup", "from-sysprep")}
+    assert passwords["from-backup"] == seeded["password"]
+    assert passwords["win-1"] not in ("", seeded["password"]) and passwords["from-sysprep"] not in ("", seeded["password"], passwords["win-1"])
+
+
+def test_guest_shutdown_refusals_and_an_api_stop_that_comes_first(lightsail_frozen, lightsail):
+    lightsail_frozen.lightsail_config(instance_transition_seconds=30)
+    lightsail_frozen.seed_lightsail_instance("web-1")
+    lightsail_frozen.seed_lightsail_instance("win-1", blueprint="windows", state="stopped")
+    with pytest.raises(CloudSimError, match="HTTP 404"):
+        lightsail_frozen.lightsail_guest_shutdown("ghost")
+    with pytest.raises(CloudSimError, match="(?s)HTTP 409.*is stopped"):
+        lightsail_frozen.lightsail_guest_shutdown("win-1")
+    with pytest.raises(CloudSimError, match="only Sysprep generalizes"):
+        lightsail_frozen.lightsail_guest_shutdown("web-1")
+    lightsail_frozen.lightsail_guest_shutdown("web-1", delay_seconds=0, generalize=False)
+    assert state_of(lightsail, "web-1")["name"] == "stopping"
+    lightsail_frozen.advance(30)
+    lightsail.start_instance(instanceName="web-1")
+    lightsail_frozen.advance(30)
+    # The guest's shutdown is due after the API stop has already ended: it changes nothing.
+    lightsail_frozen.lightsail_guest_shutdown("web-1", delay_seconds=50, generalize=False)
+    lightsail.stop_instance(instanceName="web-1")
+    lightsail_frozen.advance(30)
+    lightsail.start_instance(instanceName="web-1")
+    lightsail_frozen.advance(30)
+    assert state_of(lightsail, "web-1")["name"] == "running"
+    assert [entry["guest_shutdown_at"] for entry in lightsail_frozen.lightsail_state()["instances"]] == [None, None]
