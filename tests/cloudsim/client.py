@@ -265,6 +265,15 @@ class CloudSim:
             body["seconds"] = seconds
         return self._call("POST", "/lightsail/auto-snapshot", body)
 
+    def lightsail_guest_shutdown(self, instance_name: str, delay_seconds: float = 0, generalize: bool = True, region: str | None = None) -> dict:
+        """The guest OS of this running instance shuts itself down after ``delay_seconds`` (simulated), as Sysprep does.
+
+        No API call is journaled; the instance goes stopping -> stopped. ``generalize`` (Sysprep, Windows
+        only): the next boot, and copies from a snapshot taken after it, get a new Administrator password.
+        """
+        body = {"instance_name": instance_name, "delay_seconds": delay_seconds, "generalize": generalize, "region": region}
+        return self._call("POST", "/lightsail/guest-shutdown", body)
+
     def lightsail_state(self, region: str | None = None) -> dict:
         return self._call("GET", "/lightsail/state", query={"region": region})
 
