@@ -1,0 +1,209 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the snapkit.cloud project
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The OpenStack module class and one wrapper per API call, each with retries.
+
+The auth options, the connection (clouds.yaml, ``OS_*`` variables, ``auth`` dicts) and their
+documentation come from openstack.cloud's ``OpenStackModule`` (2.6.0 and later: earlier releases
+read ``openstack.version``, which openstacksdk >= 4.15 no longer imports). What we add:
+
+* a longer default ``timeout`` (snapshots of real disks take minutes to hours);
+* retries of transient answers (409 busy, 429, 502, 503, 504) until the module's deadline, each
+  attempt re-reading state first where a retried create could otherwise make a duplicate;
+* errors that name the resource, its state and the HTTP status, never a bare SDK traceback.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.openstack.cloud.plugins.module_utils.openstack import OpenStackModule
+
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import deadline_retry
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
+
+try:
+    from openstack import exceptions as sdk_exceptions
+except ImportError:  # reported by OpenStackModule, which fails cleanly without openstacksdk
+    sdk_exceptions = None
+
+DEFAULT_TIMEOUT = 1800
+# 409: the server or volume is busy with another task; 429: rate limited; 5xx: the API is overloaded.
+TRANSIENT_STATUS = (409, 429, 502, 503, 504)
+OVER_QUOTA_STATUS = (403, 413)
+
+
+class OpenStackError(Exception):
+    """A failure with a message naming the resource and the way out; ``result`` is returned with it."""
+
+    def __init__(self, message, **result):
+        super().__init__(message)
+        self.result = result
+
+
+def http_status(error):
+    return getattr(error, "status_code", None)
+
+
+def is_transient(error):
+    return sdk_exceptions is not None and isinstance(error, sdk_exceptions.HttpException) and http_status(error) in TRANSIENT_STATUS
+
+
+def is_not_found(error):
+    return sdk_exceptions is not None and isinstance(error, sdk_exceptions.NotFoundException)
+
+
+def describe_error(what, error):
+    """``what`` failed, with the HTTP status and the API's own message."""
+    status = http_status(error)
+    details = getattr(error, "details", None) or str(error)
+    message = f"{what} failed"
+    if status:
+        message += f" (HTTP {status})"
+    message += f": {details}"
+    if status in OVER_QUOTA_STATUS:
+        message += " - the project is over its quota: delete unused snapshots or ask for a higher quota."
+    elif status in TRANSIENT_STATUS:
+        message += " - still refused when the timeout ran out; retry later."
+    return message
+
+
+class SnapkitOpenStackModule(OpenStackModule):
+    """openstack.cloud's module base with our default timeout and error reporting.
+
+    Subclasses set ``argument_spec`` / ``module_kwargs`` and implement ``run()`` returning the result.
+    """
+
+    common_spec = dict(timeout=dict(type="int", default=DEFAULT_TIMEOUT))
+
+    def __init__(self):
+        self.argument_spec = dict(self.common_spec, **self.argument_spec)
+        super().__init__()
+        self.api = OpenStackApi(self.conn, self.params["timeout"])
+
+    def __call__(self):
+        try:
+            results = self.run()
+        except OpenStackError as error:
+            self.fail_json(msg=str(error), **error.result)
+        except WaitError as error:
+            self.fail_json(msg=str(error))
+        except self.sdk.exceptions.SDKException as error:
+            self.fail_json(msg=describe_error("An OpenStack API call", error))
+        self.exit_json(**results)
+
+
+class OpenStackApi:
+    """One wrapper per API call; transient errors are retried until ``timeout`` seconds have passed."""
+
+    def __init__(self, conn, timeout, backoff=None):
+        self.conn = conn
+        self.timeout = timeout
+        self.backoff = backoff
+
+    def call(self, what, function, *args, **kwargs):
+        try:
+            return deadline_retry(lambda: function(*args, **kwargs), is_transient, self.timeout, backoff=self._new_backoff())
+        except sdk_exceptions.SDKException as error:
+            raise OpenStackError(describe_error(what, error)) from error
+
+    def get_or_none(self, what, getter, resource_id):
+        """``getter(resource_id)``, or None when the resource does not exist (any more)."""
+        def attempt():
+            try:
+                return getter(resource_id)
+            except sdk_exceptions.NotFoundException:
+                return None
+        return self.call(what, attempt)
+
+    def _new_backoff(self):
+        return self.backoff() if self.backoff else None
+
+    def wait(self, poll, done, failed, describe):
+        """The shared wait engine over ``poll`` (whose reads go through the retrying wrappers)."""
+        return wait_until(poll, done, failed, self.timeout, describe, backoff=Backoff(initial=1.0, factor=1.5, cap=10.0))
+
+    # Nova -------------------------------------------------------------------------------------
+
+    def find_server(self, name_or_id):
+        return self.call(f"Looking up server {name_or_id!r}", self.conn.compute.find_server, name_or_id, ignore_missing=True)
+
+    def get_server(self, server_id):
+        return self.call(f"Reading server {server_id}", self.conn.compute.get_server, server_id)
+
+    def volume_attachments(self, server_id):
+        return list(self.call(f"Listing the volume attachments of server {server_id}",
+                              lambda: list(self.conn.compute.volume_attachments(server_id))))
+
+    def find_flavor(self, name_or_id):
+        return self.call(f"Looking up flavor {name_or_id!r}", self.conn.compute.find_flavor, name_or_id, ignore_missing=True)
+
+    def create_server_image(self, server_id, name, metadata):
+        """Nova createImage; returns the Glance image (openstacksdk reads the id from the body at 2.45+)."""
+        return self.call(f"createImage {name!r} of server {server_id}", self.conn.compute.create_server_image,
+                         server_id, name, metadata=metadata or None, wait=False)
+
+    # Cinder -----------------------------------------------------------------------------------
+
+    def find_volume(self, name_or_id):
+        return self.call(f"Looking up volume {name_or_id!r}", self.conn.block_storage.find_volume, name_or_id, ignore_missing=True)
+
+    def get_volume(self, volume_id):
+        return self.call(f"Reading volume {volume_id}", self.conn.block_storage.get_volume, volume_id)
+
+    def volume_snapshots(self, volume_id, name=None):
+        """Snapshots of one volume (Cinder filters by ``volume_id``): never a project-wide name match."""
+        query = {"volume_id": volume_id}
+        if name is not None:
+            query["name"] = name
+        snapshots = self.call(f"Listing the snapshots of volume {volume_id}", lambda: list(self.conn.block_storage.snapshots(**query)))
+        # Filter again: a Cinder that ignores a filter must not make us act on another volume's snapshot.
+        return [item for item in snapshots if item.volume_id == volume_id and (name is None or item.name == name)]
+
+    def get_snapshot(self, snapshot_id):
+        return self.call(f"Reading volume snapshot {snapshot_id}", self.conn.block_storage.get_snapshot, snapshot_id)
+
+    def find_snapshot_by_id(self, snapshot_id):
+        return self.get_or_none(f"Reading volume snapshot {snapshot_id}", self.conn.block_storage.get_snapshot, snapshot_id)
+
+    def create_snapshot(self, volume_id, name, description, metadata, force):
+        attrs = {"volume_id": volume_id, "name": name}
+        if description is not None:
+            attrs["description"] = description
+        if metadata:
+            attrs["metadata"] = metadata
+        if force is not None:
+            attrs["is_forced"] = force
+        return self.conn.block_storage.create_snapshot(**attrs)
+
+    def delete_snapshot(self, snapshot_id):
+        return self.call(f"Deleting volume snapshot {snapshot_id}", self.conn.block_storage.delete_snapshot, snapshot_id, ignore_missing=True)
+
+    def snapshot_microversion(self):
+        """The microversion openstacksdk uses for snapshot creation, or None when unknown."""
+        from openstack import utils  # pylint: disable=import-outside-toplevel
+        from openstack.block_storage.v3.snapshot import Snapshot  # pylint: disable=import-outside-toplevel
+        client_maximum = getattr(Snapshot, "_max_microversion", None)
+        try:
+            return utils.maximum_supported_microversion(self.conn.block_storage, client_maximum)
+        except sdk_exceptions.SDKException:
+            return None
+
+    # Glance and Neutron ------------------------------------------------------------------------
+
+    def find_image_by_id(self, image_id):
+        return self.get_or_none(f"Reading image {image_id}", self.conn.image.get_image, image_id)
+
+    def images_named(self, name):
+        return self.call(f"Listing images named {name!r}", lambda: list(self.conn.image.images(name=name)))
+
+    def delete_image(self, image_id):
+        return self.call(f"Deleting image {image_id}", self.conn.image.delete_image, image_id, ignore_missing=True)
+
+    def server_ports(self, server_id):
+        return self.call(f"Listing the ports of server {server_id}", lambda: list(self.conn.network.ports(device_id=server_id)))
+
+    def get_network(self, network_id):
+        return self.call(f"Reading network {network_id}", self.conn.network.get_network, network_id)
