@@ -44,7 +44,7 @@ export NO_COLOR := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help venv collections get-pip-standin sanity units integration molecule lint \
-        build build-check ee test demo cloudsim bench clean constraints
+        build build-check docs ee test demo cloudsim bench clean constraints
 
 help: ## Show this help
 	@echo "snapkit.cloud make targets (state under .build/, see docs/development.md):"
@@ -137,6 +137,11 @@ build: collections ## ansible-galaxy collection build into .build/dist
 
 build-check: build ## Install the built tarball offline into a temp path and render a module's docs
 	@tools/build-check.sh "$(DIST)" "$(BUILD)/install-check"
+
+docs: collections ## Docs site (antsibull-docs + Sphinx) in .build/docs/html, then every page opened in headless Chromium
+	@tools/docs/ensure-chromium.sh
+	@tools/docs/build.sh "$(PY)" "$(COLLECTIONS)" "$(BUILD)/docs"
+	SNAPKIT_DOCS_HTML="$(BUILD)/docs/html" "$(PY)" -m pytest -p no:cacheprovider -q tests/docsite
 
 ee: build ## Render the execution environment's build context (ansible-builder create) into .build/ee
 	@rm -rf "$(BUILD)/ee" "$(BUILD)/ee-files"; mkdir -p "$(BUILD)/ee-files"; \

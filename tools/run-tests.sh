@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.." || exit 2
 logs=.build/logs
 mkdir -p "$logs"
 
-read -r -a stages <<< "${STAGES:-sanity units integration molecule lint build-check}"
+read -r -a stages <<< "${STAGES:-sanity units integration molecule lint docs build-check}"
 all=(venv collections "${stages[@]}")
 declare -A status seconds
 passed=0 failed=0 skipped=0

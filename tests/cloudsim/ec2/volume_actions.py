@@ -1,0 +1,194 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Volume and snapshot-copy actions the realism layer answers itself (see :mod:`cloudsim.ec2.volumes`).
+
+Validation follows the EC2 API reference of each action; checks run before anything is created,
+so a refused call changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from moto.ec2.models import ec2_backends
+from moto.ec2.utils import random_snapshot_id, random_volume_id
+
+from cloudsim.ec2.actions import Ec2Call, check_id, refuse_dry_run, require, requested_tags, tag_list
+from cloudsim.ec2.snapshots import COMPLETED, SnapshotTiming, whole_milliseconds
+from cloudsim.ec2.volumes import CopiedSnapshot, SimulatedAttachment, SimulatedVolume, attachment_at
+from cloudsim.ec2.wire import Ec2Error
+
+IOPS_REQUIRED_TYPES = frozenset({"io1", "io2"})
+IOPS_ALLOWED_TYPES = IOPS_REQUIRED_TYPES | {"gp3"}
+VOLUME_TYPES = frozenset({"standard", "io1", "io2", "gp2", "gp3", "sc1", "st1"})
+GP3_DEFAULT_IOPS = 3000
+GP3_DEFAULT_THROUGHPUT = 125
+COPY_LIMIT_MESSAGE = "You have exceeded the maximum number of concurrent snapshot copies to this Region."
+
+
+def _default_kms_key(backend) -> str:
+    """The region's default EBS key (aws/ebs), made on first use as AWS does."""
+    if not backend.default_kms_key_id:
+        backend._create_default_encryption_key()  # pylint: disable=protected-access
+    return backend.default_kms_key_id
+
+
+def _completed_snapshot(backend, snapshot_id: str):
+    check_id(snapshot_id, "snap", "InvalidSnapshotID.Malformed")
+    snapshot = backend.snapshots.get(snapshot_id)
+    if snapshot is None:
+        raise Ec2Error("InvalidSnapshot.NotFound", f"The snapshot '{snapshot_id}' does not exist.")
+    if snapshot.status != COMPLETED:
+        raise Ec2Error("IncorrectState", f"Snapshot is in invalid state - {snapshot.status}")
+    return snapshot
+
+
+def _encryption(call: Ec2Call, source_encrypted: bool, source_key: str | None) -> tuple[bool, str | None]:
+    """(encrypted, key): the given KmsKeyId wins, else the source's key, else the default key."""
+    wanted = bool(call.params.get("Encrypted"))
+    key = call.params.get("KmsKeyId")
+    if key and not wanted:
+        raise Ec2Error("InvalidParameterDependency", "The parameter KmsKeyId requires the parameter Encrypted to be set.")
+    if key:
+        return True, key
+    if source_encrypted:
+        return True, source_key or _default_kms_key(call.backend)
+    if wanted:
+        return True, _default_kms_key(call.backend)
+    return False, None
+
+
+def _performance(call: Ec2Call, volume_type: str) -> tuple[int | None, int | None]:
+    iops, throughput = call.params.get("Iops"), call.params.get("Throughput")
+    if volume_type not in VOLUME_TYPES:
+        raise Ec2Error("InvalidParameterValue", f"Value ({volume_type}) for parameter volumeType is invalid.")
+    if volume_type in IOPS_REQUIRED_TYPES and not iops:
+        raise Ec2Error("MissingParameter", f"The request must contain the parameter iops for volume type {volume_type}")
+    if iops and volume_type not in IOPS_ALLOWED_TYPES:
+        raise Ec2Error("InvalidParameterCombination", f"The parameter iops is not supported for {volume_type} volumes.")
+    if throughput and volume_type != "gp3":
+        raise Ec2Error("InvalidParameterCombination", f"The parameter throughput is not supported for {volume_type} volumes.")
+    if volume_type == "gp3":
+        return iops or GP3_DEFAULT_IOPS, throughput or GP3_DEFAULT_THROUGHPUT
+    return iops, None
+
+
+def described_volume(volume) -> dict:
+    fields = {
+        "VolumeId": volume.id, "Size": volume.size, "SnapshotId": volume.snapshot_id or "",
+        "AvailabilityZone": volume.zone.name, "State": volume.status, "CreateTime": volume.create_time,
+        "VolumeType": volume.volume_type, "Encrypted": bool(volume.encrypted), "MultiAttachEnabled": False,
+        "Iops": volume.iops, "Throughput": volume.throughput, "KmsKeyId": volume.kms_key_id if volume.encrypted else None,
+        "Tags": tag_list(volume) or None,
+    }
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def create_volume(call: Ec2Call) -> dict:
+    zone_name = require(call, "AvailabilityZone")
+    token = call.params.get("ClientToken")
+    token_key = (call.account_id, call.region, token)
+    if token and token_key in call.book.client_tokens:
+        # Idempotent retry: the same request answers with the volume it made the first time.
+        return described_volume(call.backend.get_volume(call.book.client_tokens[token_key]))
+    tags = requested_tags(call, "volume")
+    snapshot = _completed_snapshot(call.backend, call.params["SnapshotId"]) if call.params.get("SnapshotId") else None
+    size = call.params.get("Size") or (snapshot.volume_size if snapshot else None)
+    if not size:
+        raise Ec2Error("MissingParameter", "The request must contain the parameter size or snapshotId")
+    if snapshot and size < snapshot.volume_size:
+        raise Ec2Error("InvalidParameterValue", f"Volume of {size}GiB is too small; minimum is {snapshot.volume_size}GiB.")
+    volume_type = call.params.get("VolumeType") or "gp2"
+    iops, throughput = _performance(call, volume_type)
+    encrypted, kms_key_id = _encryption(call, bool(snapshot and snapshot.encrypted), snapshot.kms_key_id if snapshot else None)
+    zone = call.backend.get_zone_by_name(zone_name)
+    if zone is None:
+        raise Ec2Error("InvalidParameterValue", f"Invalid availability zone: [{zone_name}]")
+    refuse_dry_run(call)
+    volume = SimulatedVolume(
+        call.backend, random_volume_id(), call.clock, call.clock.time() + call.settings.volume_create_seconds,
+        size=size, zone=zone, snapshot_id=snapshot.id if snapshot else None, encrypted=encrypted, kms_key_id=kms_key_id,
+        volume_type=volume_type, iops=iops, throughput=throughput,
+    )
+    volume.add_tags(tags)
+    call.backend.volumes[volume.id] = volume
+    if token:
+        call.book.client_tokens[token_key] = volume.id
+    return described_volume(volume)
+
+
+def attach_volume(call: Ec2Call) -> dict:
+    volume_id, instance_id, device = require(call, "VolumeId"), require(call, "InstanceId"), require(call, "Device")
+    check_id(volume_id, "vol", "InvalidVolumeID.Malformed")
+    check_id(instance_id, "i", "InvalidInstanceID.Malformed")
+    volume = call.backend.get_volume(volume_id)
+    instance = call.backend.get_instance(instance_id)
+    if volume.status != "available":
+        raise Ec2Error("IncorrectState", f"{volume_id} is not 'available'.")
+    if instance.state not in ("running", "stopped"):
+        raise Ec2Error("IncorrectInstanceState", f"Instance '{instance_id}' is not 'running' or 'stopped'.")
+    if volume.zone.name != instance.placement.zone:
+        raise Ec2Error("InvalidVolume.ZoneMismatch",
+                       f"The volume '{volume_id}' is not in the same availability zone as instance '{instance_id}'")
+    if attachment_at(call.backend, instance_id, device) is not None or device in instance.block_device_mapping:
+        raise Ec2Error("InvalidParameterValue", f"Invalid value '{device}' for unixDevice. Attachment point {device} is already in use")
+    refuse_dry_run(call)
+    call.backend.attach_volume(volume_id, instance_id, device, delete_on_termination=False)
+    attachment = SimulatedAttachment(volume, instance, device, call.clock, call.clock.time() + call.settings.volume_attach_seconds)
+    volume.attachment = attachment
+    return {"VolumeId": volume_id, "InstanceId": instance_id, "Device": device, "State": attachment.status,
+            "AttachTime": attachment.attach_time}
+
+
+def detach_volume(call: Ec2Call) -> dict:
+    volume_id = require(call, "VolumeId")
+    check_id(volume_id, "vol", "InvalidVolumeID.Malformed")
+    volume = call.backend.get_volume(volume_id)
+    attachment = volume.__dict__.get("_attachment") if isinstance(volume, SimulatedVolume) else volume.attachment
+    instance_id = call.params.get("InstanceId")
+    if attachment is None or (instance_id and attachment.instance.id != instance_id):
+        raise Ec2Error("IncorrectState", f"Volume '{volume_id}' is in the 'available' state.")
+    instance = attachment.instance
+    if attachment.device == instance.root_device_name and instance.state != "stopped":
+        raise Ec2Error("IncorrectState", f"Unable to detach root volume '{volume_id}' from instance '{instance.id}'")
+    refuse_dry_run(call)
+    done_at = call.clock.time() + call.settings.volume_detach_seconds
+    if isinstance(attachment, SimulatedAttachment) and isinstance(volume, SimulatedVolume):
+        attachment.begin_detach(done_at)
+        volume.begin_detach(attachment)
+    call.backend.detach_volume(volume_id, instance.id, attachment.device)
+    return {"VolumeId": volume_id, "InstanceId": instance.id, "Device": attachment.device, "State": "detaching",
+            "AttachTime": attachment.attach_time}
+
+
+def copy_snapshot(call: Ec2Call) -> dict:
+    source_region, source_id = require(call, "SourceRegion"), require(call, "SourceSnapshotId")
+    try:
+        source_backend = ec2_backends[call.account_id][source_region]
+    except KeyError as error:
+        raise Ec2Error("InvalidParameterValue", f"Invalid value '{source_region}' for SourceRegion") from error
+    source = _completed_snapshot(source_backend, source_id)
+    tags = requested_tags(call, "snapshot")
+    same_region = source_region == call.region
+    encrypted, kms_key_id = _encryption(call, bool(source.encrypted), source.kms_key_id if same_region else None)
+    moment = call.clock.time()
+    if call.book.pending_copies(call.region, moment) >= call.settings.copy_concurrent_limit:
+        raise Ec2Error("ResourceLimitExceeded", COPY_LIMIT_MESSAGE)
+    refuse_dry_run(call)
+    start = whole_milliseconds(moment)
+    snapshot_id = random_snapshot_id()
+    timing = SnapshotTiming(snapshot_id=snapshot_id, volume_id="", start=start, work_begins=start,
+                            duration=call.settings.copy_duration(source.volume_size))
+    description = call.params.get("Description", f"[Copied {source_id} from {source_region}]")
+    copy = CopiedSnapshot(call.backend, snapshot_id, source, description, call.clock, timing, kms_key_id if encrypted else None)
+    copy.add_tags(tags)
+    call.backend.snapshots[snapshot_id] = copy
+    call.book.copies_by_region.setdefault(call.region, []).append(timing)
+    return {"SnapshotId": snapshot_id, "Tags": tag_list(copy)}
+
+
+VOLUME_ACTIONS: dict[str, Callable[[Ec2Call], dict]] = {
+    "CreateVolume": create_volume,
+    "AttachVolume": attach_volume,
+    "DetachVolume": detach_volume,
+    "CopySnapshot": copy_snapshot,
+}

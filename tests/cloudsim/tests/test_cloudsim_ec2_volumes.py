@@ -1,0 +1,154 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""EBS volumes, attachments and snapshot copies in cloudsim, checked with boto3 and its waiters only."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+FAST_WAIT = {"Delay": 0.1, "MaxAttempts": 100}
+DATA = {"size": 20, "type": "gp3", "iops": 4000, "throughput": 250, "encrypted": True}
+
+
+def error_code(excinfo) -> str:
+    return excinfo.value.response["Error"]["Code"]
+
+
+def volume(ec2, volume_id) -> dict:
+    return ec2.describe_volumes(VolumeIds=[volume_id])["Volumes"][0]
+
+
+def zone_of(ec2, instance_id) -> str:
+    return ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]["Placement"]["AvailabilityZone"]
+
+
+def completed_snapshot(sim, ec2, volume_id) -> str:
+    snapshot_id = ec2.create_snapshot(VolumeId=volume_id)["SnapshotId"]
+    sim.advance(100000)
+    return snapshot_id
+
+
+@pytest.fixture
+def stopped(frozen):
+    return frozen.seed_instance(volumes=[{"size": 8}, DATA], state="stopped")
+
+
+def test_volume_from_a_snapshot_is_creating_then_available_and_keeps_the_snapshot_key(frozen, ec2, stopped):
+    frozen.ec2_config(volume_create_seconds=10)
+    source = volume(ec2, stopped["volumes"][1]["volume_id"])
+    snapshot_id = completed_snapshot(frozen, ec2, source["VolumeId"])
+    created = ec2.create_volume(AvailabilityZone=zone_of(ec2, stopped["instance_id"]), SnapshotId=snapshot_id,
+                                VolumeType="gp3", Iops=4000, Throughput=250,
+                                TagSpecifications=[{"ResourceType": "volume", "Tags": [{"Key": "k", "Value": "v"}]}])
+    assert created["State"] == "creating" and created["Size"] == 20
+    assert (created["Encrypted"], created["KmsKeyId"]) == (True, source["KmsKeyId"])
+    assert (created["Iops"], created["Throughput"], created["Tags"]) == (4000, 250, [{"Key": "k", "Value": "v"}])
+    frozen.advance(9)
+    assert volume(ec2, created["VolumeId"])["State"] == "creating"
+    frozen.advance(1)
+    ec2.get_waiter("volume_available").wait(VolumeIds=[created["VolumeId"]], WaiterConfig=FAST_WAIT)
+
+
+def test_create_volume_rules(frozen, ec2, stopped):
+    zone = zone_of(ec2, stopped["instance_id"])
+    pending = ec2.create_snapshot(VolumeId=stopped["volumes"][0]["volume_id"])["SnapshotId"]
+    with pytest.raises(ClientError) as excinfo:
+        ec2.create_volume(AvailabilityZone=zone, SnapshotId=pending)
+    assert error_code(excinfo) == "IncorrectState" and "pending" in str(excinfo.value)
+    frozen.advance(100000)
+    with pytest.raises(ClientError) as excinfo:
+        ec2.create_volume(AvailabilityZone=zone, SnapshotId=pending, Size=4)
+    assert error_code(excinfo) == "InvalidParameterValue"
+    with pytest.raises(ClientError) as excinfo:
+        ec2.create_volume(AvailabilityZone=zone, SnapshotId=pending, KmsKeyId="alias/mine")
+    assert error_code(excinfo) == "InvalidParameterDependency"
+    with pytest.raises(ClientError) as excinfo:
+        ec2.create_volume(AvailabilityZone=zone, SnapshotId=pending, VolumeType="io2")
+    assert error_code(excinfo) == "MissingParameter"
+    rekeyed = ec2.create_volume(AvailabilityZone=zone, SnapshotId=pending, Encrypted=True, KmsKeyId="alias/mine")
+    assert (rekeyed["Encrypted"], rekeyed["KmsKeyId"]) == (True, "alias/mine")
+    gp3 = ec2.create_volume(AvailabilityZone=zone, SnapshotId=pending, VolumeType="gp3")
+    assert (gp3["Iops"], gp3["Throughput"], gp3["Encrypted"]) == (3000, 125, False)
+    # The same ClientToken answers with the same volume: a retried request makes nothing new.
+    first = ec2.create_volume(AvailabilityZone=zone, SnapshotId=pending, ClientToken="restore-1")
+    again = ec2.create_volume(AvailabilityZone=zone, SnapshotId=pending, ClientToken="restore-1")
+    assert first["VolumeId"] == again["VolumeId"]
+
+
+def test_attach_and_detach_take_time_and_hold_the_device(frozen, ec2, stopped):
+    frozen.ec2_config(volume_create_seconds=0, volume_attach_seconds=5, volume_detach_seconds=5)
+    instance_id = stopped["instance_id"]
+    zone = zone_of(ec2, instance_id)
+    new = ec2.create_volume(AvailabilityZone=zone, Size=4)["VolumeId"]
+    with pytest.raises(ClientError) as excinfo:
+        ec2.attach_volume(VolumeId=new, InstanceId=instance_id, Device="/dev/sdf")
+    assert error_code(excinfo) == "InvalidParameterValue" and "already in use" in str(excinfo.value)
+    other_zone = next(z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"] if z["ZoneName"] != zone)
+    elsewhere = ec2.create_volume(AvailabilityZone=other_zone, Size=4)["VolumeId"]
+    with pytest.raises(ClientError) as excinfo:
+        ec2.attach_volume(VolumeId=elsewhere, InstanceId=instance_id, Device="/dev/sdg")
+    assert error_code(excinfo) == "InvalidVolume.ZoneMismatch"
+
+    assert ec2.attach_volume(VolumeId=new, InstanceId=instance_id, Device="/dev/sdg")["State"] == "attaching"
+    described = volume(ec2, new)
+    assert (described["State"], described["Attachments"][0]["State"]) == ("in-use", "attaching")
+    frozen.advance(5)
+    ec2.get_waiter("volume_in_use").wait(VolumeIds=[new], WaiterConfig=FAST_WAIT)
+    assert volume(ec2, new)["Attachments"][0]["State"] == "attached"
+
+    data = stopped["volumes"][1]["volume_id"]
+    assert ec2.detach_volume(VolumeId=data)["State"] == "detaching"
+    described = volume(ec2, data)
+    assert (described["State"], described["Attachments"][0]["State"]) == ("in-use", "detaching")
+    with pytest.raises(ClientError) as excinfo:  # the device stays taken until the detach ends
+        ec2.attach_volume(VolumeId=elsewhere, InstanceId=instance_id, Device="/dev/sdf")
+    with pytest.raises(ClientError) as excinfo:
+        ec2.delete_volume(VolumeId=data)
+    frozen.advance(5)
+    assert volume(ec2, data)["State"] == "available" and volume(ec2, data)["Attachments"] == []
+
+
+def test_root_volume_detaches_only_from_a_stopped_instance(frozen, ec2):
+    running = frozen.seed_instance(volumes=[{"size": 8}])
+    with pytest.raises(ClientError) as excinfo:
+        ec2.detach_volume(VolumeId=running["volumes"][0]["volume_id"])
+    assert error_code(excinfo) == "IncorrectState" and "root volume" in str(excinfo.value)
+
+
+def test_copy_is_pending_then_completed_with_the_destination_key(frozen, ec2, stopped):
+    frozen.ec2_config(copy_seconds_base=100, copy_seconds_per_gib=0)
+    source_id = completed_snapshot(frozen, ec2, stopped["volumes"][1]["volume_id"])
+    west = boto3.client("ec2", **dict(frozen.aws_client_kwargs(), region_name="eu-west-1"))
+    copy = west.copy_snapshot(SourceRegion=frozen.region, SourceSnapshotId=source_id,
+                              TagSpecifications=[{"ResourceType": "snapshot", "Tags": [{"Key": "a", "Value": "b"}]}])
+    assert copy["Tags"] == [{"Key": "a", "Value": "b"}]
+    described = west.describe_snapshots(SnapshotIds=[copy["SnapshotId"]])["Snapshots"][0]
+    assert (described["State"], described["Progress"], described["VolumeId"]) == ("pending", "0%", "vol-ffffffff")
+    assert described["VolumeSize"] == 20 and described["Encrypted"] is True
+    assert ":eu-west-1:" in described["KmsKeyId"]  # KMS keys are regional: the destination's default key
+    frozen.advance(50)
+    assert west.describe_snapshots(SnapshotIds=[copy["SnapshotId"]])["Snapshots"][0]["Progress"] == "50%"
+    frozen.advance(50)
+    west.get_waiter("snapshot_completed").wait(SnapshotIds=[copy["SnapshotId"]], WaiterConfig=FAST_WAIT)
+    rekeyed = west.copy_snapshot(SourceRegion=frozen.region, SourceSnapshotId=source_id, Encrypted=True, KmsKeyId="alias/dr")
+    assert west.describe_snapshots(SnapshotIds=[rekeyed["SnapshotId"]])["Snapshots"][0]["KmsKeyId"] == "alias/dr"
+
+
+def test_copy_refuses_pending_sources_and_enforces_the_concurrent_copy_limit(frozen, ec2, stopped):
+    frozen.ec2_config(copy_concurrent_limit=2)
+    west = boto3.client("ec2", **dict(frozen.aws_client_kwargs(), region_name="eu-west-1"))
+    pending = ec2.create_snapshot(VolumeId=stopped["volumes"][0]["volume_id"])["SnapshotId"]
+    with pytest.raises(ClientError) as excinfo:
+        west.copy_snapshot(SourceRegion=frozen.region, SourceSnapshotId=pending)
+    assert error_code(excinfo) == "IncorrectState"
+    frozen.advance(100000)
+    west.copy_snapshot(SourceRegion=frozen.region, SourceSnapshotId=pending)
+    west.copy_snapshot(SourceRegion=frozen.region, SourceSnapshotId=pending)
+    with pytest.raises(ClientError) as excinfo:
+        west.copy_snapshot(SourceRegion=frozen.region, SourceSnapshotId=pending)
+    assert error_code(excinfo) == "ResourceLimitExceeded"
+    # The limit is per destination Region.
+    ec2.copy_snapshot(SourceRegion=frozen.region, SourceSnapshotId=pending)
+    frozen.advance(100000)
+    west.copy_snapshot(SourceRegion=frozen.region, SourceSnapshotId=pending)
