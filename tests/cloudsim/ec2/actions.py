@@ -39,9 +39,19 @@ class Ec2Settings(SimSettings):
     snapshot_seconds_base: float = 60.0
     snapshot_seconds_per_gib: float = 30.0
     instance_transition_seconds: float = 30.0
+    volume_create_seconds: float = 10.0
+    volume_attach_seconds: float = 5.0
+    volume_detach_seconds: float = 5.0
+    copy_seconds_base: float = 60.0
+    copy_seconds_per_gib: float = 10.0
+    # EC2 Service Quotas: concurrent snapshot copies to one destination Region.
+    copy_concurrent_limit: int = 20
 
     def snapshot_duration(self, size_gib: int) -> float:
         return self.snapshot_seconds_base + self.snapshot_seconds_per_gib * float(size_gib)
+
+    def copy_duration(self, size_gib: int) -> float:
+        return self.copy_seconds_base + self.copy_seconds_per_gib * float(size_gib)
 
 
 @dataclasses.dataclass
@@ -83,12 +93,17 @@ def refuse_dry_run(call: Ec2Call) -> None:
 
 
 def requested_snapshot_tags(call: Ec2Call) -> dict:
+    return requested_tags(call, "snapshot")
+
+
+def requested_tags(call: Ec2Call, taggable: str) -> dict:
+    """The TagSpecifications of a create call, all of which must be for the ``taggable`` resource type."""
     tags: dict = {}
     for spec in call.params.get("TagSpecifications") or []:
         resource_type = spec.get("ResourceType")
         if not resource_type:
             raise Ec2Error("InvalidParameterValue", "Tag specification resource type must have a value")
-        if resource_type != "snapshot":
+        if resource_type != taggable:
             raise Ec2Error("InvalidParameterValue", f"'{resource_type}' is not a valid taggable resource type for this operation.")
         for tag in spec.get("Tags") or []:
             tags[tag.get("Key", "")] = tag.get("Value", "")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from cloudsim.clock import SimClock, iso8601
 from cloudsim.ec2 import instances as instance_states
 from cloudsim.ec2.snapshots import SimulatedSnapshot, SnapshotBook
+from cloudsim.ec2.volumes import adopt_seeded
 
 DEFAULT_IMAGE_ID = "ami-0123456789abcdef0"
 DEFAULT_INSTANCE_TYPE = "t3.micro"
@@ -81,6 +82,7 @@ def seed_instance(backend, clock: SimClock, body: dict) -> dict:
         volume = _create_volume(backend, instance.placement.zone, spec)
         is_root = spec["device"] == root_device
         backend.attach_volume(volume.id, instance.id, spec["device"], bool(spec.get("delete_on_termination", is_root)))
+        adopt_seeded(volume, clock)
         volumes.append({"volume_id": volume.id, "device": spec["device"], "size": volume.size, "type": volume.volume_type})
     if state == "stopped":
         instance.stop()

@@ -3,7 +3,8 @@
 
 Every request goes through :class:`Ec2Simulator` first: it parses the query request, applies an
 injected fault if one matches, answers the actions listed in
-:data:`cloudsim.ec2.actions.OWNED_ACTIONS` itself (snapshots, instance state changes) and passes
+:data:`cloudsim.ec2.actions.OWNED_ACTIONS` (snapshots, instance state changes) and
+:data:`cloudsim.ec2.volume_actions.VOLUME_ACTIONS` (volumes, attachments, snapshot copies) itself and passes
 everything else to moto, then journals the call. Requests are handled one at a time: moto's
 backends are not written for concurrent mutation and the calls are short.
 """
@@ -26,7 +27,7 @@ from moto.iam.models import get_account_id_from
 from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import create_backend_app
 
-from cloudsim.ec2 import actions, fixtures, instances as instance_states, wire
+from cloudsim.ec2 import actions, fixtures, instances as instance_states, volume_actions, wire
 from cloudsim.ec2.snapshots import SnapshotBook
 from cloudsim.simulator import ControlError, ControlRequest, ControlRoute, SimContext, Simulator
 
@@ -151,7 +152,7 @@ class Ec2Simulator(Simulator):
             raise wire.Ec2Error("MissingAction", "The request must contain the parameter Action")
         if request.action not in wire.operation_names():
             raise wire.Ec2Error("InvalidAction", f"The action {request.action} is not valid for this web service.")
-        handler = actions.OWNED_ACTIONS.get(request.action)
+        handler = actions.OWNED_ACTIONS.get(request.action) or volume_actions.VOLUME_ACTIONS.get(request.action)
         if handler is None:
             return self._forward_to_moto(request, environ)
         call = actions.Ec2Call(

@@ -214,6 +214,13 @@ class SnapshotBook:
         self.timings_by_volume: dict[str, list[SnapshotTiming]] = {}
         self.failure_plans: list[FailurePlan] = []
         self._plan_ids = itertools.count(1)
+        # Snapshot copies by destination region (their limit is per region, not per volume).
+        self.copies_by_region: dict[str, list[SnapshotTiming]] = {}
+        # CreateVolume ClientToken -> volume id, per account and region.
+        self.client_tokens: dict[tuple, str] = {}
+
+    def pending_copies(self, region: str, moment: float) -> int:
+        return sum(1 for timing in self.copies_by_region.get(region, []) if timing.state_at(moment) == PENDING)
 
     def timings(self, volume_id: str) -> list[SnapshotTiming]:
         return self.timings_by_volume.get(volume_id, [])
