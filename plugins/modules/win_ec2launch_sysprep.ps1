@@ -1,0 +1,275 @@
+#!powershell
+
+# Copyright: Contributors to the snapkit.cloud project
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+#AnsibleRequires -CSharpUtil Ansible.Basic
+#AnsibleRequires -PowerShell ansible_collections.snapkit.cloud.plugins.module_utils._SnapkitScheduledTask
+
+$spec = @{
+    options = @{
+        agent = @{ type = 'str'; default = 'auto'; choices = @('auto', 'ec2launch_v2', 'ec2launch_v1', 'ec2config') }
+        start_sysprep = @{ type = 'bool'; default = $true }
+        delay_seconds = @{ type = 'int'; default = 10 }
+    }
+    supports_check_mode = $true
+}
+
+$module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
+
+$sysprepTaskName = 'snapkit.cloud-sysprep'
+$utf8NoBom = New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false
+
+# Where each agent lives, in detection order (EC2Launch v2 first: installing it removes the two older agents).
+$ec2LaunchV1Root = Join-Path -Path $env:ProgramData -ChildPath 'Amazon\EC2-Windows\Launch'
+$ec2ConfigRoot = Join-Path -Path $env:ProgramFiles -ChildPath 'Amazon\Ec2ConfigService'
+$agents = [ordered]@{
+    ec2launch_v2 = @{
+        marker = Join-Path -Path $env:ProgramFiles -ChildPath 'Amazon\EC2Launch\EC2Launch.exe'
+        config = Join-Path -Path $env:ProgramData -ChildPath 'Amazon\EC2Launch\config\agent-config.yml'
+    }
+    ec2launch_v1 = @{
+        marker = Join-Path -Path $ec2LaunchV1Root -ChildPath 'Scripts\InitializeInstance.ps1'
+        config = Join-Path -Path $ec2LaunchV1Root -ChildPath 'Config\LaunchConfig.json'
+    }
+    ec2config = @{
+        marker = Join-Path -Path $ec2ConfigRoot -ChildPath 'Ec2Config.exe'
+        config = Join-Path -Path $ec2ConfigRoot -ChildPath 'Settings\Config.xml'
+    }
+}
+
+# The scheduled task's script: wait, remove the task and the script, run the agent's Sysprep (which shuts down).
+$sysprepParam = @'
+param(
+    [string]$TaskName,
+    [int]$DelaySeconds,
+    [string]$Agent,
+    [string]$Marker,
+    [string]$LogPath
+)
+Start-Sleep -Seconds $DelaySeconds
+'@
+$sysprepBody = @'
+$scripts = Split-Path -Path $Marker -Parent
+switch ($Agent) {
+    'ec2launch_v2' { & $Marker sysprep '--shutdown=true' 2>&1 | Out-File -LiteralPath $LogPath -Append -Encoding UTF8 }
+    'ec2launch_v1' {
+        & (Join-Path -Path $scripts -ChildPath 'InitializeInstance.ps1') -Schedule 2>&1 | Out-File -LiteralPath $LogPath -Append -Encoding UTF8
+        & (Join-Path -Path $scripts -ChildPath 'SysprepInstance.ps1') 2>&1 | Out-File -LiteralPath $LogPath -Append -Encoding UTF8
+    }
+    'ec2config' { & $Marker -sysprep 2>&1 | Out-File -LiteralPath $LogPath -Append -Encoding UTF8 }
+}
+'@
+
+Function Find-Agent {
+    <# The agent to use: the one asked for, or the first installed one; fails naming every path looked at. #>
+    param([Parameter(Mandatory = $true)][string]$Wanted)
+    $candidates = if ($Wanted -eq 'auto') { @($agents.Keys) } else { @($Wanted) }
+    foreach ($name in $candidates) {
+        if (Test-Path -LiteralPath $agents[$name].marker -PathType Leaf) {
+            return $name
+        }
+    }
+    $looked = @($candidates | ForEach-Object { "$_ ($($agents[$_].marker))" }) -join ', '
+    if ($Wanted -eq 'auto') {
+        $module.FailJson("No EC2 launch agent found; looked for $looked. Install EC2Launch v2, or generalise the host another way.")
+    }
+    $module.FailJson("agent=$($Wanted): not installed; looked for $looked.")
+}
+
+Function Write-TextFile {
+    param([string]$Path, [string]$Text)
+    [System.IO.File]::WriteAllText($Path, $Text, $utf8NoBom)
+}
+
+Function Invoke-Ec2LaunchV2 {
+    <# Runs EC2Launch.exe with arguments; returns its output, throws with it on a non-zero exit code. #>
+    param([string[]]$ArgumentList)
+    $output = & $agents.ec2launch_v2.marker @ArgumentList 2>&1 | Out-String
+    if ($LASTEXITCODE -ne 0) {
+        throw "EC2Launch.exe $($ArgumentList -join ' ') failed with exit code $($LASTEXITCODE): $output"
+    }
+    $output
+}
+
+Function Get-V2AdminTask {
+    <# The setAdminAccount task of stage preReady, or $null. #>
+    param($Config)
+    foreach ($stage in @($Config.config)) {
+        if ($stage.stage -eq 'preReady') {
+            foreach ($task in @($stage.tasks)) {
+                if ($task.task -eq 'setAdminAccount') {
+                    return $task
+                }
+            }
+        }
+    }
+    $null
+}
+
+Function Set-Ec2LaunchV2Password {
+    <# EC2Launch v2: setAdminAccount password type random in agent-config.yml, checked by "EC2Launch.exe validate". #>
+    $path = $agents.ec2launch_v2.config
+    $config = Invoke-Ec2LaunchV2 -ArgumentList @('get-agent-config', '--format', 'json') | ConvertFrom-Json
+    $task = Get-V2AdminTask -Config $config
+    $before = if ($null -ne $task -and $null -ne $task.inputs -and $null -ne $task.inputs.password) { [string]$task.inputs.password.type } else { $null }
+    $change = $before -cne 'random'
+    if ($change -and -not $module.CheckMode) {
+        # Replacing the password object drops static password data.
+        $password = [pscustomobject]@{ type = 'random' }
+        if ($null -ne $task) {
+            if ($null -eq $task.inputs) {
+                $task | Add-Member -NotePropertyName inputs -NotePropertyValue ([pscustomobject]@{ name = 'Administrator' }) -Force
+            }
+            $task.inputs | Add-Member -NotePropertyName password -NotePropertyValue $password -Force
+        }
+        else {
+            $newTask = [pscustomobject]@{ task = 'setAdminAccount'; inputs = [pscustomobject]@{ name = 'Administrator'; password = $password } }
+            $stage = @($config.config) | Where-Object { $_.stage -eq 'preReady' } | Select-Object -First 1
+            if ($null -eq $stage) {
+                $stage = [pscustomobject]@{ stage = 'preReady'; tasks = @() }
+                $config.config = @($config.config) + $stage
+            }
+            $stage.tasks = @($stage.tasks) + $newTask
+        }
+        $previous = [System.IO.File]::ReadAllText($path)
+        # JSON is valid YAML: the way AWS documents editing agent-config.yml without a YAML parser.
+        Write-TextFile -Path $path -Text ($config | ConvertTo-Json -Depth 32)
+        try {
+            $null = Invoke-Ec2LaunchV2 -ArgumentList @('validate')
+        }
+        catch {
+            Write-TextFile -Path $path -Text $previous
+            $module.FailJson("EC2Launch v2 rejected the new $path (the previous file is restored): $($_.Exception.Message)", $_)
+        }
+    }
+    @{ before = $before; after = 'random'; changed = $change; extra = @{} }
+}
+
+Function Set-Ec2LaunchV1Password {
+    <# EC2Launch v1: adminPasswordType Random (and no adminPassword) in LaunchConfig.json. #>
+    $path = $agents.ec2launch_v1.config
+    $config = [System.IO.File]::ReadAllText($path) | ConvertFrom-Json
+    # Property names are matched case-insensitively (real files use both casings); existing names are kept.
+    $typeProperty = $config.PSObject.Properties['adminPasswordType']
+    $passwordProperty = $config.PSObject.Properties['adminPassword']
+    $before = if ($null -ne $typeProperty) { [string]$typeProperty.Value } else { $null }
+    $change = ($before -cne 'Random') -or ($null -ne $passwordProperty -and [string]$passwordProperty.Value -ne '')
+    if ($change -and -not $module.CheckMode) {
+        if ($null -ne $typeProperty) { $typeProperty.Value = 'Random' }
+        else { $config | Add-Member -NotePropertyName adminPasswordType -NotePropertyValue 'Random' }
+        if ($null -ne $passwordProperty) { $passwordProperty.Value = '' }
+        Write-TextFile -Path $path -Text ($config | ConvertTo-Json -Depth 32)
+    }
+    @{ before = $before; after = 'Random'; changed = $change; extra = @{} }
+}
+
+Function Set-Ec2ConfigPassword {
+    <# EC2Config: plug-in Ec2SetPassword Enabled in Config.xml, SetPasswordAfterSysprep Yes in BundleConfig.xml. #>
+    $path = $agents.ec2config.config
+    $bundlePath = Join-Path -Path (Split-Path -Path $path -Parent) -ChildPath 'BundleConfig.xml'
+    $config = New-Object -TypeName System.Xml.XmlDocument
+    $config.Load($path)
+    $plugin = $config.SelectSingleNode("/Ec2ConfigurationSettings/Plugins/Plugin[Name='Ec2SetPassword']/State")
+    if ($null -eq $plugin) {
+        $module.FailJson("EC2Config: no plug-in Ec2SetPassword in $path; repair the EC2Config installation.")
+    }
+    $bundle = New-Object -TypeName System.Xml.XmlDocument
+    $bundle.Load($bundlePath)
+    $afterSysprep = $bundle.SelectSingleNode("/BundleConfig/Property[Name='SetPasswordAfterSysprep']/Value")
+    if ($null -eq $afterSysprep) {
+        $module.FailJson("EC2Config: no property SetPasswordAfterSysprep in $bundlePath; repair the EC2Config installation.")
+    }
+    $before = $plugin.InnerText
+    $bundleBefore = $afterSysprep.InnerText
+    $change = ($before -cne 'Enabled') -or ($bundleBefore -cne 'Yes')
+    if ($change -and -not $module.CheckMode) {
+        $plugin.InnerText = 'Enabled'
+        $config.Save($path)
+        $afterSysprep.InnerText = 'Yes'
+        $bundle.Save($bundlePath)
+    }
+    @{
+        before = $before
+        after = 'Enabled'
+        changed = $change
+        extra = @{ set_password_after_sysprep = @{ before = $bundleBefore; after = 'Yes' } }
+    }
+}
+
+Function Get-SysprepCommand {
+    param([string]$Agent)
+    $marker = $agents[$Agent].marker
+    switch ($Agent) {
+        'ec2launch_v2' { "`"$marker`" sysprep --shutdown=true" }
+        'ec2launch_v1' {
+            $scripts = Split-Path -Path $marker -Parent
+            "`"$marker`" -Schedule; `"$(Join-Path -Path $scripts -ChildPath 'SysprepInstance.ps1')`""
+        }
+        'ec2config' { "`"$marker`" -sysprep" }
+    }
+}
+
+$delay = $module.Params.delay_seconds
+if ($delay -lt 0 -or $delay -gt 3600) {
+    $module.FailJson("delay_seconds must be between 0 and 3600 seconds, got $delay.")
+}
+
+$agent = Find-Agent -Wanted $module.Params.agent
+$module.Result.agent = $agent
+$module.Result.config_path = $agents[$agent].config
+$module.Result.sysprep_command = Get-SysprepCommand -Agent $agent
+$module.Result.sysprep_scheduled = $false
+$module.Result.task_name = $null
+
+if ($module.Params.start_sysprep) {
+    # Refuse before any change: a pending generalisation, or the task of an earlier run still waiting.
+    $generalization = (Get-ItemProperty -LiteralPath 'HKLM:\SYSTEM\Setup\Status\SysprepStatus' -Name GeneralizationState -ErrorAction SilentlyContinue).GeneralizationState
+    if ($null -ne $generalization -and [int]$generalization -ne 7) {
+        $module.FailJson("Sysprep cannot start: Windows reports GeneralizationState $generalization (7 = ready). " +
+            "Sysprep already ran or is pending; reboot and check C:\Windows\System32\Sysprep\Panther\setupact.log.")
+    }
+    if (Test-SnapkitTaskRunning -TaskName $sysprepTaskName) {
+        $module.FailJson("The Sysprep task '$sysprepTaskName' of an earlier run is still running; the instance is about to shut down.")
+    }
+}
+if (-not (Test-Path -LiteralPath $agents[$agent].config -PathType Leaf)) {
+    $module.FailJson("$agent is installed but its configuration $($agents[$agent].config) is missing; repair the agent.")
+}
+
+try {
+    $password = switch ($agent) {
+        'ec2launch_v2' { Set-Ec2LaunchV2Password }
+        'ec2launch_v1' { Set-Ec2LaunchV1Password }
+        'ec2config' { Set-Ec2ConfigPassword }
+    }
+}
+catch {
+    $module.FailJson("Setting the random password option of $agent in $($agents[$agent].config) failed: $($_.Exception.Message)", $_)
+}
+$module.Result.password_option = @{ before = $password.before; after = $password.after }
+$module.Result.changed = $password.changed
+$module.Diff.before = @{ agent = $agent; config_path = $agents[$agent].config; password = $password.before }
+$module.Diff.after = @{ agent = $agent; config_path = $agents[$agent].config; password = $password.after }
+foreach ($name in $password.extra.Keys) {
+    $module.Diff.before[$name] = $password.extra[$name].before
+    $module.Diff.after[$name] = $password.extra[$name].after
+}
+
+if ($module.Params.start_sysprep) {
+    $module.Result.task_name = $sysprepTaskName
+    $module.Result.sysprep_scheduled = $true
+    $module.Result.changed = $true
+    if (-not $module.CheckMode) {
+        try {
+            $logPath = Join-Path -Path (Get-SnapkitTaskDirectory) -ChildPath 'sysprep.log'
+            $arguments = @('-TaskName', $sysprepTaskName, '-DelaySeconds', [string]$delay, '-Agent', $agent,
+                '-Marker', $agents[$agent].marker, '-LogPath', $logPath)
+            $null = Start-SnapkitSystemTask -TaskName $sysprepTaskName -Script @($sysprepParam, (Get-SnapkitTaskCleanupScript), $sysprepBody) -ArgumentList $arguments
+        }
+        catch {
+            $module.FailJson("Scheduling Sysprep failed (the password option is set): $($_.Exception.Message)", $_)
+        }
+    }
+}
+$module.ExitJson()
