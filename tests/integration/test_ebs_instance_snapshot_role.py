@@ -3,7 +3,12 @@
 # Copyright: Contributors to the snapkit.cloud project
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The ebs_instance_snapshot role through playbooks/ebs_instance_snapshot.yml, run as an AWX job would run it."""
+"""The ebs_instance_snapshot role through playbooks/ebs_instance_snapshot.yml, run as an AWX job would run it.
+
+One fleet of twelve instances is snapshotted once (module fixture) and every test reads what that run
+left in the cloud's journal and state; a second, three-instance fleet shows that the fleet wait costs
+the same number of calls whatever the fleet's size.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +17,27 @@ import pathlib
 import subprocess
 import sys
 
+import boto3
+import pytest
 import yaml
 
+from conftest import PLANTED_SECRET_KEY
 from conftest import REPO_ROOT
+from conftest import Runner
 from conftest import ec2_client
 
 VOLUMES = [{"size": 8, "type": "gp3", "device": "/dev/xvda"}, {"size": 16, "type": "gp3", "device": "/dev/sdf"},
            {"size": 32, "type": "st1", "device": "/dev/sdg"}]
+GP3_ONLY = VOLUMES[:2]
+PLANTED_SESSION_TOKEN = "planted-session-token-FwoGZXIvYXdzEJr"
+SET_NAME_TAG = "snapkit:set-name"
+INSTANCE_TAG = "snapkit:instance-id"
+DAY = 86400
+# Every snapshot takes 10 simulated minutes (one real second at the tests' speed), whatever its size.
+SNAPSHOT_SECONDS = 600
 
 
-def run_fleet_playbook(sim, ansible, hosts, **extra_vars):
+def run_fleet_playbook(sim, ansible, hosts, extra_args=(), **extra_vars):
     """Run the AWX entry point over an inventory of instances: extra vars only, credentials in the environment."""
     inventory = ansible.workdir / "fleet.yml"
     inventory.write_text(yaml.safe_dump({"all": {
@@ -30,8 +46,10 @@ def run_fleet_playbook(sim, ansible, hosts, **extra_vars):
     }}))
     extra_vars.setdefault("ebs_instance_snapshot_endpoint_url", sim.endpoints["ec2"])
     command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory),
-               str(REPO_ROOT / "playbooks" / "ebs_instance_snapshot.yml"), "-e", json.dumps(extra_vars)]
-    return subprocess.run(command, env=ansible.environment(), capture_output=True, text=True, timeout=600, check=False)
+               str(REPO_ROOT / "playbooks" / "ebs_instance_snapshot.yml"), "-e", json.dumps(extra_vars), *extra_args]
+    # As AWX injects an AWS credential; the region comes from AWS_REGION (set by the runner), not from a variable.
+    environment = dict(ansible.environment(), AWS_SESSION_TOKEN=PLANTED_SESSION_TOKEN)
+    return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600, check=False)
 
 
 def states(sim, instance_ids):
@@ -39,60 +57,182 @@ def states(sim, instance_ids):
     return {i["InstanceId"]: i["State"]["Name"] for r in reservations for i in r["Instances"]}
 
 
-def set_states(sim, set_name):
-    snapshots = ec2_client(sim).describe_snapshots(
-        OwnerIds=["self"], Filters=[{"Name": "tag:snapkit:set-name", "Values": [set_name]}])["Snapshots"]
-    by_instance = {}
-    for snapshot in snapshots:
-        tags = {t["Key"]: t["Value"] for t in snapshot["Tags"]}
-        by_instance.setdefault(tags["snapkit:instance-id"], set()).add(snapshot["State"])
-    return by_instance
+def sets_by_instance(sim, region=None):
+    """{instance id: {set name: {snapshot states}}} of every snapshot that carries our set tags."""
+    client = boto3.client("ec2", **dict(sim.aws_client_kwargs(), **({"region_name": region} if region else {})))
+    found = {}
+    for snapshot in client.describe_snapshots(OwnerIds=["self"])["Snapshots"]:
+        tags = {t["Key"]: t["Value"] for t in snapshot.get("Tags", [])}
+        if SET_NAME_TAG in tags:
+            found.setdefault(tags[INSTANCE_TAG], {}).setdefault(tags[SET_NAME_TAG], set()).add(snapshot["State"])
+    return found
 
 
-def test_fleet_run_snapshots_healthy_hosts_and_reports_the_others(sim, ansible):
+def recap(output):
+    return {line.split()[0]: line for line in output.splitlines() if " : ok=" in line}
+
+
+def calls(journal, action, instance_id=None):
+    """Successful calls of ``action``, optionally only those naming ``instance_id`` in any parameter."""
+    return [e for e in journal if e["action"] == action and e["status"] == 200
+            and (instance_id is None or instance_id in e["params"].values())]
+
+
+def fleet_waits(journal, instance_ids):
+    """The fleet wait's DescribeSnapshots calls: one query that names every one of ``instance_ids`` at once."""
+    found = []
+    for entry in calls(journal, "DescribeSnapshots"):
+        params = entry["params"]
+        filters = [key[:-len(".Name")] for key, value in params.items() if key.endswith(".Name") and value == "tag:" + INSTANCE_TAG]
+        named = {value for key, value in params.items() if filters and key.startswith(filters[0] + ".Value.")}
+        if named >= set(instance_ids):
+            found.append(entry)
+    return found
+
+
+def make_old_set(sim, instance_id, set_name):
+    """A finished set as ebs_multi_snapshot makes it (one CreateSnapshots, our two set tags), a simulated day old."""
+    tags = [{"Key": SET_NAME_TAG, "Value": set_name}, {"Key": INSTANCE_TAG, "Value": instance_id}]
+    ec2_client(sim).create_snapshots(InstanceSpecification={"InstanceId": instance_id},
+                                     TagSpecifications=[{"ResourceType": "snapshot", "Tags": tags}])
+    sim.advance(DAY)
+
+
+@pytest.fixture(scope="module")
+def fleet(cloud, tmp_path_factory):
+    """Twelve instances snapshotted in one run; what the run left behind, read once."""
+    cloud.reset(speed=600)
+    cloud.ec2_config(snapshot_seconds_base=SNAPSHOT_SECONDS, snapshot_seconds_per_gib=0)
+    ansible = Runner(cloud, tmp_path_factory.mktemp("fleet"))
+    hosts = {f"st1-{n}": cloud.seed_instance(volumes=VOLUMES)["instance_id"] for n in range(5)}
+    hosts.update({f"gp3-{n}": cloud.seed_instance(volumes=GP3_ONLY)["instance_id"] for n in range(4)})
+    hosts["stopped"] = cloud.seed_instance(volumes=VOLUMES, state="stopped")["instance_id"]
+    hosts["sleepy"] = cloud.seed_instance(volumes=VOLUMES, hibernation=True)["instance_id"]
+    hosts["doomed"] = cloud.seed_instance(volumes=VOLUMES)["instance_id"]
+    cloud.fail_snapshots(instance_id=hosts["doomed"], at_progress=30)
+    # Sets of earlier nights on st1-0, one set made for another purpose, and a snapshot that is not ours.
+    for name in ("nightly-1", "nightly-2", "nightly-3", "before-upgrade"):
+        make_old_set(cloud, hosts["st1-0"], name)
+    volume_id = ec2_client(cloud).describe_volumes(
+        Filters=[{"Name": "attachment.instance-id", "Values": [hosts["st1-0"]]}])["Volumes"][0]["VolumeId"]
+    foreign = ec2_client(cloud).create_snapshot(VolumeId=volume_id)["SnapshotId"]
+    cloud.advance(DAY)
+    before = states(cloud, hosts.values())
+    cloud.clear_journal()
+
+    variables = {"ebs_instance_snapshot_stop_instance": True, "ebs_instance_snapshot_tags": {"Job": "awx-42"},
+                 "ebs_instance_snapshot_keep_count": 2, "ebs_instance_snapshot_keep_set_name_prefix": "nightly-"}
+    preview = run_fleet_playbook(cloud, ansible, hosts, extra_args=("--check", "--limit", "st1-0"),
+                                 ebs_instance_snapshot_set_name="nightly-4", **variables)
+    preview_journal = cloud.journal(service="ec2")
+    cloud.clear_journal()
+
+    process = run_fleet_playbook(cloud, ansible, hosts, ebs_instance_snapshot_set_name="nightly-4",
+                                 ebs_instance_snapshot_delete_on_failure=True, **variables)
+    return {"hosts": hosts, "before": before, "after": states(cloud, hosts.values()), "process": process,
+            "output": process.stdout + process.stderr, "journal": cloud.journal(service="ec2"),
+            "sets": sets_by_instance(cloud), "foreign": foreign, "preview": preview, "preview_journal": preview_journal,
+            "snapshot_ids": {s["SnapshotId"] for s in ec2_client(cloud).describe_snapshots(OwnerIds=["self"])["Snapshots"]}}
+
+
+def healthy(fleet):  # pylint: disable=redefined-outer-name
+    return [instance_id for name, instance_id in fleet["hosts"].items() if name not in ("sleepy", "doomed")]
+
+
+def test_one_create_snapshots_per_instance_and_complete_sets(fleet):  # pylint: disable=redefined-outer-name
+    hosts = fleet["hosts"]
+    creates = [e["params"]["InstanceSpecification.InstanceId"] for e in calls(fleet["journal"], "CreateSnapshots")]
+    assert sorted(creates) == sorted(healthy(fleet) + [hosts["doomed"]]), fleet["output"]
+    for instance_id in healthy(fleet):
+        assert fleet["sets"][instance_id]["nightly-4"] == {"completed"}
+    assert len(calls(fleet["journal"], "CreateSnapshot")) == 0, "never one snapshot at a time"
+    lines = recap(fleet["output"])
+    assert fleet["process"].returncode == 2
+    assert all("failed=0" in lines[name] for name in hosts if name not in ("sleepy", "doomed")), fleet["output"]
+    summary = f"{hosts['st1-1']}: set nightly-4, 3 snapshots, completed (100.0%), instance stopped and restarted"
+    assert summary in " ".join(fleet["output"].split()), fleet["output"]
+
+
+def test_fleet_wait_is_one_query_for_all_instances(fleet):  # pylint: disable=redefined-outer-name
+    made = healthy(fleet) + [fleet["hosts"]["doomed"]]
+    waits = fleet_waits(fleet["journal"], made)
+    assert waits, "the fleet wait names every instance in one DescribeSnapshots call"
+    assert len(waits) < len(made), "polls are rounds of the whole fleet, not one per instance"
+
+
+def test_hibernated_instance_refused_and_untouched(fleet):  # pylint: disable=redefined-outer-name
+    sleepy = fleet["hosts"]["sleepy"]
+    assert "failed=1" in recap(fleet["output"])["sleepy"]
+    assert "hibernation" in fleet["output"] and f"nightly-4 of {sleepy} failed" in fleet["output"]
+    touching = [e for e in fleet["journal"] if sleepy in e["params"].values() and not e["action"].startswith("Describe")]
+    assert touching == [] and sleepy not in fleet["sets"]
+
+
+def test_failed_set_reported_and_deleted(fleet):  # pylint: disable=redefined-outer-name
+    doomed = fleet["hosts"]["doomed"]
+    assert "failed=1" in recap(fleet["output"])["doomed"]
+    assert f"The snapshot set nightly-4 of {doomed} is error (deleted)" in " ".join(fleet["output"].split()), fleet["output"]
+    assert doomed not in fleet["sets"], "the failed set was deleted (ebs_instance_snapshot_delete_on_failure)"
+    assert len(calls(fleet["journal"], "DeleteSnapshot")) == 3 + 2 * 3  # the failed set, then retention on st1-0
+
+
+def test_every_instance_back_in_its_power_state(fleet):  # pylint: disable=redefined-outer-name
+    hosts = fleet["hosts"]
+    assert fleet["after"] == fleet["before"]
+    assert fleet["before"][hosts["stopped"]] == "stopped" and fleet["before"][hosts["st1-0"]] == "running"
+    stopped_by_us = sorted(e["params"]["InstanceId.1"] for e in calls(fleet["journal"], "StopInstances"))
+    started_by_us = sorted(e["params"]["InstanceId.1"] for e in calls(fleet["journal"], "StartInstances"))
+    running = sorted(i for name, i in hosts.items() if name not in ("stopped", "sleepy"))
+    assert stopped_by_us == started_by_us == running
+
+
+def test_retention_deletes_exactly_the_old_sets_and_check_mode_nothing(fleet):  # pylint: disable=redefined-outer-name
+    st1_0 = fleet["hosts"]["st1-0"]
+    assert sorted(fleet["sets"][st1_0]) == ["before-upgrade", "nightly-3", "nightly-4"]
+    assert fleet["foreign"] in fleet["snapshot_ids"], "a snapshot without our set tag is never touched"
+    assert all(sorted(fleet["sets"][i]) == ["nightly-4"] for i in healthy(fleet) if i != st1_0)
+    assert "retention deleted nightly-1, nightly-2, kept 2" in " ".join(fleet["output"].split())
+
+    preview = fleet["preview"].stdout + fleet["preview"].stderr
+    assert fleet["preview"].returncode == 0, preview
+    # No new set in check mode, so the rule (keep 2) counts only the three sets that exist.
+    assert "retention would delete nightly-1, kept 2" in " ".join(preview.split()), preview
+    mutating = [e["action"] for e in fleet["preview_journal"] if not e["action"].startswith("Describe")]
+    assert mutating == []
+
+
+def test_secrets_stay_out_of_the_output(fleet):  # pylint: disable=redefined-outer-name
+    output = fleet["output"] + fleet["preview"].stdout + fleet["preview"].stderr
+    assert PLANTED_SESSION_TOKEN not in output
+    assert PLANTED_SECRET_KEY not in output
+
+
+def test_fleet_wait_costs_the_same_for_3_instances_and_a_rerun_makes_no_new_sets(sim, ansible, fleet):  # pylint: disable=redefined-outer-name
+    sim.ec2_config(snapshot_seconds_base=SNAPSHOT_SECONDS, snapshot_seconds_per_gib=0)
     web = [sim.seed_instance(volumes=VOLUMES)["instance_id"] for _index in range(3)]
-    stopped = sim.seed_instance(volumes=VOLUMES, state="stopped")["instance_id"]
-    sleepy = sim.seed_instance(volumes=VOLUMES, hibernation=True)["instance_id"]
-    doomed = sim.seed_instance(volumes=VOLUMES)["instance_id"]
-    sim.fail_snapshots(instance_id=doomed, at_progress=30)
     hosts = {f"web{n}": instance_id for n, instance_id in enumerate(web)}
-    hosts.update(stopped_host=stopped, sleepy_host=sleepy, doomed_host=doomed)
-
-    process = run_fleet_playbook(sim, ansible, hosts, ebs_instance_snapshot_set_name="fleet-1",
-                                 ebs_instance_snapshot_stop_instance=True, ebs_instance_snapshot_delete_on_failure=True,
-                                 ebs_instance_snapshot_tags={"Job": "awx-42"})
-    output = process.stdout + process.stderr
-
-    assert process.returncode == 2, output
-    creates = [entry["params"]["InstanceSpecification.InstanceId"]
-               for entry in sim.journal(service="ec2", action="CreateSnapshots") if entry["status"] == 200]
-    assert sorted(creates) == sorted(web + [stopped, doomed])
-    assert set_states(sim, "fleet-1") == {instance_id: {"completed"} for instance_id in web + [stopped]}
-    assert "hibernation" in output and sleepy in output
-    assert f"fleet-1 of {doomed} failed" in output or f"{doomed} is error" in output
-    assert states(sim, web + [stopped, sleepy, doomed]) == dict(
-        {instance_id: "running" for instance_id in web + [sleepy, doomed]}, **{stopped: "stopped"})
-    recap = {line.split()[0]: line for line in output.splitlines() if " : ok=" in line}
-    assert all("failed=0" in recap[host] for host in ("web0", "web1", "web2", "stopped_host"))
-    assert all("failed=1" in recap[host] for host in ("sleepy_host", "doomed_host"))
-    waits = [e for e in sim.journal(service="ec2", action="DescribeSnapshots")
-             if any(v == "fleet-1" for k, v in e["params"].items() if k.endswith("Value.1"))]
-    assert waits, "the fleet wait polls by set name"
-    assert ansible.environment()["AWS_SECRET_ACCESS_KEY"] not in output
+    first = run_fleet_playbook(sim, ansible, hosts, ebs_instance_snapshot_set_name="nightly",
+                               ebs_instance_snapshot_stop_instance=True)
+    small = len(fleet_waits(sim.journal(service="ec2"), web))
+    large = len(fleet_waits(fleet["journal"], healthy(fleet)))
+    assert first.returncode == 0, first.stdout
+    # Four times the instances, the same rounds (give or take one for timing): the wait does not grow with the fleet.
+    assert small >= 1 and large <= small + 1, (small, large)
+    second = run_fleet_playbook(sim, ansible, hosts, ebs_instance_snapshot_set_name="nightly",
+                                ebs_instance_snapshot_stop_instance=True)
+    assert second.returncode == 0, second.stdout
+    assert len(calls(sim.journal(service="ec2"), "CreateSnapshots")) == 3
+    assert len(calls(sim.journal(service="ec2"), "StopInstances")) == 3, "a re-run finds the sets and stops nothing"
 
 
-def test_rerun_of_the_fleet_makes_no_new_sets(sim, ansible):
-    web = [sim.seed_instance(volumes=VOLUMES)["instance_id"] for _index in range(2)]
-    hosts = {f"web{n}": instance_id for n, instance_id in enumerate(web)}
-    first = run_fleet_playbook(sim, ansible, hosts, ebs_instance_snapshot_set_name="nightly")
-    second = run_fleet_playbook(sim, ansible, hosts, ebs_instance_snapshot_set_name="nightly")
-    assert first.returncode == 0 and second.returncode == 0, first.stdout + second.stdout
-    assert len([e for e in sim.journal(service="ec2", action="CreateSnapshots") if e["status"] == 200]) == 2
-
-
-def test_missing_required_variable_is_refused_by_the_argument_spec(sim, ansible):
+def test_bad_variables_are_refused_before_any_change(sim, ansible):
     web = sim.seed_instance(volumes=VOLUMES)["instance_id"]
-    process = run_fleet_playbook(sim, ansible, {"web0": web})
-    assert process.returncode != 0
-    assert "ebs_instance_snapshot_set_name" in process.stdout + process.stderr
+    missing = run_fleet_playbook(sim, ansible, {"web0": web})
+    assert missing.returncode != 0
+    assert "ebs_instance_snapshot_set_name" in missing.stdout + missing.stderr
+    bad = run_fleet_playbook(sim, ansible, {"web0": web}, ebs_instance_snapshot_set_name="x", ebs_instance_snapshot_keep_count=0,
+                             ebs_instance_snapshot_copy_kms_key_id="alias/dr")
+    output = " ".join((bad.stdout + bad.stderr).split())
+    assert bad.returncode != 0
+    assert "Refused before any change" in output and "keep_count=0" in output and "copy_kms_key_id=set" in output, output
     assert sim.journal(service="ec2") == []
