@@ -32,10 +32,16 @@ def _openstack_simulator(context: SimContext) -> Simulator:
     return OpenStackSimulator(context)
 
 
+def _windows_simulator(context: SimContext) -> Simulator:
+    from cloudsim.windows.simulator import WindowsSimulator  # pylint: disable=import-outside-toplevel
+    return WindowsSimulator(context)
+
+
 SIMULATOR_FACTORIES = {
     "ec2": _ec2_simulator,
     "lightsail": _lightsail_simulator,
     "openstack": _openstack_simulator,
+    "windows": _windows_simulator,
 }
 
 
@@ -120,6 +126,10 @@ class CloudSimServer:
             # Simulators that hand out absolute URLs (OpenStack's service catalog) learn where they are served.
             if hasattr(simulator, "serving_at"):
                 simulator.serving_at(self.servers[simulator.name].url)
+        # Simulators that build on others (the Windows guests of Lightsail and OpenStack instances) meet them.
+        for simulator in self.simulators:
+            if hasattr(simulator, "meet_peers"):
+                simulator.meet_peers({peer.name: peer for peer in self.simulators}, host)
 
     def start(self) -> None:
         for server in self.servers.values():
