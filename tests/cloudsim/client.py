@@ -316,3 +316,28 @@ class CloudSim:
 
     def openstack_state(self) -> dict:
         return self._call("GET", "/openstack/state")
+
+    # Windows guests ----------------------------------------------------------------------------
+
+    def windows_guest(self, service: str, instance: str, region: str | None = None) -> dict:
+        """The emulated Windows guest of a Lightsail instance (name) or an OpenStack server (id).
+
+        Answers ``host``, ``port`` (WinRM over HTTP, path ``/wsman``, basic auth), ``username``, ``password``,
+        ``reachable`` (listening now), ``agent``, ``password_option``, ``nic`` (adapters with their IPv4
+        configuration), ``sysprep_scheduled``, ``sysprep_running``, ``scheduled``.
+        """
+        return self._call("GET", "/windows/guest", query={"service": service, "instance": instance, "region": region})
+
+    def seed_windows_guest(self, service: str, instance: str, region: str | None = None, **setup) -> dict:
+        """Set up a guest: ``agent`` (``ec2launch_v2``/``ec2launch_v1``/``ec2config``/``none``), ``password_option``,
+        ``password`` (OpenStack guests), ``nic`` (``dhcp``, or ``static`` with ``ip``)."""
+        return self._call("POST", "/windows/guest", dict(setup, service=service, instance=instance, region=region))
+
+    def windows_guests(self) -> list[dict]:
+        return self._call("GET", "/windows/guests")["guests"]
+
+    def windows_config(self, **settings) -> dict:
+        """Read, or change, the guests' settings (``receive_chunk_bytes``)."""
+        if settings:
+            return self._call("POST", "/windows/config", settings)
+        return self._call("GET", "/windows/config")
