@@ -160,8 +160,8 @@ demo: collections ## Run the demo chapters against cloudsim (tools/demo.py; CHAP
 cloudsim: venv ## Run the local test clouds in the foreground; endpoints in $CLOUDSIM_ENDPOINTS
 	PYTHONPATH="$(ROOT)/tests" "$(PY)" -m cloudsim --endpoints "$(CLOUDSIM_ENDPOINTS)"
 
-bench: collections ## Benchmarks against the anchor collections (benchmarks/run.py)
-	PYTHONPATH="$(ROOT)/tests" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" "$(PY)" benchmarks/run.py
+bench: collections ## Benchmarks against the anchor collections (benchmarks/run.py; BENCH_ARGS=--quick for a smoke run)
+	PYTHONPATH="$(ROOT)/tests" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" "$(PY)" benchmarks/run.py $(BENCH_ARGS)
 
 clean: ## Remove .build/ and tests/output/
 	rm -rf "$(BUILD)" tests/output
