@@ -83,8 +83,10 @@ class _Server(http.server.ThreadingHTTPServer):
             sockets, self.open_sockets = list(self.open_sockets), set()
         for connection in sockets:
             try:
-                # Linger 0: close() sends a TCP RST, what a client sees when the host drops off the network mid-conversation.
+                # Linger 0: the close sends a TCP RST, what a client sees when the host drops off the network mid-conversation.
+                # shutdown() first wakes the handler thread blocked reading the next request (close() alone would not).
                 connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                connection.shutdown(socket.SHUT_RDWR)
                 connection.close()
             except OSError:
                 pass

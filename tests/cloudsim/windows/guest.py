@@ -115,10 +115,10 @@ class Guest:
     def find_adapters(self, selector: str) -> list[Adapter]:
         """An adapter by name (case-insensitive), interface index or MAC (any of the usual spellings)."""
         wanted = selector.strip()
-        mac = "".join(char for char in wanted.upper() if char in string.hexdigits)
-        return [adapter for adapter in self.adapters
-                if adapter.name.lower() == wanted.lower() or str(adapter.interface_index) == wanted
-                or (len(mac) == 12 and adapter.mac_address.replace("-", "").upper() == mac and len(wanted) in (12, 17))]
+        if wanted.isdigit():
+            return [adapter for adapter in self.adapters if adapter.interface_index == int(wanted)]
+        mac = wanted.replace("-", "").replace(":", "").replace(".", "").upper()
+        return [adapter for adapter in self.adapters if adapter.name.lower() == wanted.lower() or adapter.mac_address.replace("-", "").upper() == mac]
 
 
 def new_password() -> str:

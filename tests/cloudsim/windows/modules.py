@@ -21,8 +21,8 @@ from cloudsim.windows.payload import Invocation
 SYSPREP_TASK = "snapkit.cloud-sysprep"
 SYSPREP_COMMANDS = {
     "ec2launch_v2": '"C:\\Program Files\\Amazon\\EC2Launch\\EC2Launch.exe" sysprep --shutdown=true',
-    "ec2launch_v1": ("powershell.exe -NoProfile -ExecutionPolicy Bypass -Command \"& 'C:\\ProgramData\\Amazon\\EC2-Windows\\Launch\\Scripts"
-                     "\\InitializeInstance.ps1' -Schedule; & 'C:\\ProgramData\\Amazon\\EC2-Windows\\Launch\\Scripts\\SysprepInstance.ps1'\""),
+    "ec2launch_v1": ('"C:\\ProgramData\\Amazon\\EC2-Windows\\Launch\\Scripts\\InitializeInstance.ps1" -Schedule; '
+                     '"C:\\ProgramData\\Amazon\\EC2-Windows\\Launch\\Scripts\\SysprepInstance.ps1"'),
     "ec2config": '"C:\\Program Files\\Amazon\\Ec2ConfigService\\Ec2Config.exe" -sysprep',
 }
 
@@ -122,18 +122,22 @@ def win_ping(run: ModuleRun, _guest: Guest, _effects: GuestEffects) -> None:
 def win_ec2launch_sysprep(run: ModuleRun, guest: Guest, effects: GuestEffects) -> None:
     params = run.params
     if not 0 <= params["delay_seconds"] <= 3600:
-        raise ModuleFailure(f"delay_seconds must be between 0 and 3600, got {params['delay_seconds']}")
+        raise ModuleFailure(f"delay_seconds must be between 0 and 3600 seconds, got {params['delay_seconds']}.")
     agent = _detect_agent(guest, params["agent"])
-    if guest.pending("sysprep") is not None or guest.sysprep_running:
-        raise ModuleFailure(f"The Sysprep task {SYSPREP_TASK} of an earlier run is still running; wait for the instance to stop.")
+    run.result.update({"agent": agent, "config_path": AGENT_CONFIG_PATHS[agent], "sysprep_command": SYSPREP_COMMANDS[agent],
+                       "sysprep_scheduled": False, "task_name": None})
+    if params["start_sysprep"] and (guest.pending("sysprep") is not None or guest.sysprep_running):
+        raise ModuleFailure(f"The Sysprep task '{SYSPREP_TASK}' of an earlier run is still running; the instance is about to shut down.")
     before, after = guest.password_option, AGENT_RANDOM[agent]
-    run.result.update({
-        "agent": agent, "config_path": AGENT_CONFIG_PATHS[agent], "password_option": {"before": before, "after": after},
-        "sysprep_scheduled": params["start_sysprep"], "sysprep_command": SYSPREP_COMMANDS[agent],
-        "task_name": SYSPREP_TASK if params["start_sysprep"] else None,
-    })
-    run.result["changed"] = before != after or params["start_sysprep"]
-    run.diff = {"before": {"password_option": before}, "after": {"password_option": after}}
+    run.result["password_option"] = {"before": before, "after": after}
+    run.result["changed"] = before != after
+    run.diff = {"before": {"agent": agent, "config_path": AGENT_CONFIG_PATHS[agent], "password": before},
+                "after": {"agent": agent, "config_path": AGENT_CONFIG_PATHS[agent], "password": after}}
+    if agent == "ec2config":
+        # EC2Config also needs SetPasswordAfterSysprep=Yes in BundleConfig.xml (its default; the emulation keeps it).
+        run.diff["before"]["set_password_after_sysprep"] = run.diff["after"]["set_password_after_sysprep"] = "Yes"
+    if params["start_sysprep"]:
+        run.result.update({"task_name": SYSPREP_TASK, "sysprep_scheduled": True, "changed": True})
     if run.check_mode:
         return
     guest.password_option = after
@@ -144,11 +148,11 @@ def win_ec2launch_sysprep(run: ModuleRun, guest: Guest, effects: GuestEffects) -
 def _detect_agent(guest: Guest, wanted: str) -> str:
     if wanted == "auto":
         if guest.agent == "none":
-            looked = ", ".join(AGENT_PROBES.values())
-            raise ModuleFailure(f"No EC2 launch agent found (EC2Launch v2, EC2Launch v1 or EC2Config); looked for: {looked}")
+            looked = ", ".join(f"{name} ({path})" for name, path in AGENT_PROBES.items())
+            raise ModuleFailure(f"No EC2 launch agent found; looked for {looked}. Install EC2Launch v2, or generalise the host another way.")
         return guest.agent
     if guest.agent != wanted:
-        raise ModuleFailure(f"agent={wanted} was requested but it is not installed: {AGENT_PROBES[wanted]} does not exist")
+        raise ModuleFailure(f"agent={wanted}: not installed; looked for {wanted} ({AGENT_PROBES[wanted]}).")
     return wanted
 
 
@@ -157,7 +161,7 @@ def _detect_agent(guest: Guest, wanted: str) -> str:
 def win_reset_static_ip(run: ModuleRun, guest: Guest, effects: GuestEffects) -> None:
     params = run.params
     if not 0 <= params["session_adapter_delay_seconds"] <= 3600:
-        raise ModuleFailure(f"session_adapter_delay_seconds must be between 0 and 3600, got {params['session_adapter_delay_seconds']}")
+        raise ModuleFailure(f"session_adapter_delay_seconds must be between 0 and 3600 seconds, got {params['session_adapter_delay_seconds']}.")
     selected = _select_adapters(guest, params["adapters"] or [])
     reports = []
     for adapter in selected:
@@ -165,12 +169,15 @@ def win_reset_static_ip(run: ModuleRun, guest: Guest, effects: GuestEffects) -> 
         expected = _expected_config(adapter, params)
         changed = expected != before
         # Every emulated guest has one adapter, and it carries the WinRM session: a change is deferred.
-        deferred = changed
+        task_name = f"snapkit.cloud-win_reset_static_ip-{adapter.interface_index}"
         report = {"name": adapter.name, "interface_index": adapter.interface_index, "mac_address": adapter.mac_address,
-                  "deferred": deferred, "changed": changed, "before": before, "after": expected,
-                  "task_name": f"snapkit.cloud-win_reset_static_ip-{adapter.interface_index}" if deferred else None}
+                  "deferred": changed, "changed": changed, "before": before, "after": expected if changed else before, "task_name": None}
         if changed and not run.check_mode:
-            effects.schedule_adapter_switch(guest, adapter, params["session_adapter_delay_seconds"], expected)
+            report["task_name"] = task_name
+            if any(work.task_name == task_name for work in guest.scheduled):
+                run.warnings.append(f"The switch of adapter '{adapter.name}' scheduled by an earlier run is still pending; not scheduled again.")
+            else:
+                effects.schedule_adapter_switch(guest, adapter, params["session_adapter_delay_seconds"], expected)
         reports.append(report)
     run.result["adapters"] = reports
     run.result["changed"] = any(report["changed"] for report in reports)
@@ -182,14 +189,17 @@ def win_reset_static_ip(run: ModuleRun, guest: Guest, effects: GuestEffects) -> 
 def _select_adapters(guest: Guest, selectors: list[str]) -> list[Adapter]:
     if not selectors:
         return sorted((adapter for adapter in guest.adapters if adapter.is_static), key=lambda item: item.interface_index)
-    chosen = {}
+    chosen, unmatched = {}, []
     for selector in selectors:
         matches = guest.find_adapters(selector)
         if not matches:
-            found = ", ".join(f"{item.name} (index {item.interface_index}, MAC {item.mac_address})" for item in guest.adapters)
-            raise ModuleFailure(f"adapters: no network adapter matches '{selector}'; adapters found: {found}")
+            unmatched.append(f"'{selector}'")
         for adapter in matches:
             chosen[adapter.interface_index] = adapter
+    if unmatched:
+        found = "; ".join(f"{item.name} (index {item.interface_index}, MAC {item.mac_address})" for item in guest.adapters)
+        raise ModuleFailure(f"adapters: no network adapter matches {', '.join(unmatched)} (by name, interface index or MAC address). "
+                            f"Adapters found: {found}.")
     return [chosen[index] for index in sorted(chosen)]
 
 
