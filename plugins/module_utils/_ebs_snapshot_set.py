@@ -27,6 +27,13 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_un
 SET_NAME_TAG = TAG_PREFIX + "set-name"
 INSTANCE_TAG = TAG_PREFIX + "instance-id"
 SET_TAG_COUNT = 2
+# Written on each snapshot after CreateSnapshots, so a restore knows where and how to recreate each
+# volume even when the instance and its volumes are gone: the device name, and
+# "type=gp3 iops=3000 throughput=125" (the volume's type and performance at snapshot time).
+DEVICE_TAG = TAG_PREFIX + "device"
+VOLUME_TAG = TAG_PREFIX + "volume"
+RECORD_TAG_COUNT = 2
+VOLUME_ATTRIBUTES = ("type", "iops", "throughput")
 # The EC2 console and API: multi-volume snapshot sets cover at most 40 volumes.
 MAX_VOLUMES_PER_SET = 40
 # Snapshot states (botocore's SnapshotState enum).
@@ -123,6 +130,25 @@ def select_volumes(instance, exclude_boot_volume, exclude_data_volume_ids):
     return selected
 
 
+def volume_record(volume):
+    """The tags that record a snapshotted volume's device and attributes (``volume`` as select_volumes + details)."""
+    values = {"type": volume.get("volume_type"), "iops": volume.get("iops"), "throughput": volume.get("throughput")}
+    attributes = " ".join(f"{name}={values[name]}" for name in VOLUME_ATTRIBUTES if values[name] is not None)
+    return {DEVICE_TAG: volume["device_name"], VOLUME_TAG: attributes}
+
+
+def read_volume_record(tags):
+    """(device name, {volume_type, iops, throughput}) from a snapshot's tags dict, or None when not recorded."""
+    device, attributes = tags.get(DEVICE_TAG), tags.get(VOLUME_TAG)
+    if not device or not attributes:
+        return None
+    values = dict(part.split("=", 1) for part in attributes.split() if "=" in part)
+    if not values.get("type"):
+        return None
+    numbers = {name: int(values[name]) if values.get(name, "").isdigit() else None for name in ("iops", "throughput")}
+    return device, {"volume_type": values["type"], **numbers}
+
+
 def progress_percent(snapshot):
     """Progress as a number (EC2 returns '' at first, then '42%')."""
     text = (snapshot.get("Progress") or "").rstrip("%")
@@ -141,7 +167,7 @@ def format_snapshot(snapshot, devices):
     result = camel_dict_to_snake_dict(snapshot, ignore_list=["Tags"])
     result["tags"] = boto3_tag_list_to_ansible_dict(snapshot.get("Tags", []))
     result["start_time"] = _isoformat(snapshot.get("StartTime"))
-    result["device_name"] = devices.get(snapshot.get("VolumeId"))
+    result["device_name"] = devices.get(snapshot.get("VolumeId")) or result["tags"].get(DEVICE_TAG)
     result.setdefault("progress", snapshot.get("Progress") or "")
     result.setdefault("kms_key_id", None)
     result.setdefault("state_message", None)

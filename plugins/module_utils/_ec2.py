@@ -7,7 +7,8 @@
 
 amazon.aws already wraps DescribeInstances, DescribeVolumes, StopInstances, StartInstances and
 DeleteSnapshot the same way; we re-export those instead of writing them again, and add the calls
-it lacks (CreateSnapshots, a paginated DescribeSnapshots by filters, CreateTags for snapshots).
+it lacks (CreateSnapshots, a paginated DescribeSnapshots by filters, CreateTags, CopySnapshot). Its
+CreateVolume, AttachVolume, DetachVolume and DeleteVolume wrappers serve the restore of a set.
 """
 
 from __future__ import annotations
@@ -17,11 +18,17 @@ import email.utils
 
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import EC2InstanceErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import EC2SnapshotErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import attach_volume  # pylint: disable=unused-import
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import create_volume  # pylint: disable=unused-import
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import delete_snapshot  # pylint: disable=unused-import
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import delete_volume  # pylint: disable=unused-import
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import describe_instances
-from ansible_collections.amazon.aws.plugins.module_utils.ec2 import describe_volumes  # pylint: disable=unused-import
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import describe_volumes
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import detach_volume  # pylint: disable=unused-import
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import start_instances  # pylint: disable=unused-import
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import stop_instances  # pylint: disable=unused-import
+
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import throttling_retry
 
@@ -106,3 +113,30 @@ def describe_snapshots_by_ids(client, snapshot_ids):
         chunk = ids[start:start + FILTER_VALUES_PER_CALL]
         snapshots.extend(describe_snapshots_by_filters(client, [{"Name": "snapshot-id", "Values": chunk}]))
     return snapshots
+
+
+def describe_volumes_by_ids(client, volume_ids):
+    """The volumes with these ids that exist, one call per 200 ids (a filter, so a gone volume just drops out)."""
+    volumes = []
+    ids = list(volume_ids)
+    for start in range(0, len(ids), FILTER_VALUES_PER_CALL):
+        volumes.extend(describe_volumes(client, Filters=[{"Name": "volume-id", "Values": ids[start:start + FILTER_VALUES_PER_CALL]}]))
+    return volumes
+
+
+@EC2SnapshotErrorHandler.common_error_handler("tag {resource_id}")
+@throttling_retry()
+def create_tags(client, resource_id, tags):
+    """CreateTags on one resource; setting a tag to the value it has is harmless, so retries are safe."""
+    client.create_tags(Resources=[resource_id], Tags=ansible_dict_to_boto3_tag_list(tags))
+    return True
+
+
+@EC2SnapshotErrorHandler.common_error_handler("copy snapshot {source_snapshot_id} from {source_region}")
+def copy_snapshot(client, source_region, source_snapshot_id, **params):
+    """CopySnapshot in the client's (destination) region.
+
+    Deliberately without a retry decorator: CopySnapshot has no client token, so a resend after a
+    lost answer could make a second copy. The caller looks for the copy by its tags before resending.
+    """
+    return client.copy_snapshot(SourceRegion=source_region, SourceSnapshotId=source_snapshot_id, **params)["SnapshotId"]

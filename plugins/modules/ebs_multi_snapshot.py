@@ -15,6 +15,10 @@ description:
     C(CreateSnapshots) call, so that every snapshot of the set captures the same point in time.
   - Every snapshot of the set is tagged C(snapkit:set-name) and C(snapkit:instance-id) in the same call that creates
     it. A re-run with the same O(set_name) finds the set and reports no change, even after an interrupted run.
+  - Right after the set is created, each snapshot also gets C(snapkit:device) (the device name of its volume) and
+    C(snapkit:volume) (for example V(type=gp3 iops=3000 throughput=125)), one C(CreateTags) call per snapshot, so
+    M(snapkit.cloud.ebs_snapshot_set_restore) can recreate the volumes even when the instance is gone. If that
+    tagging fails the set is kept and a warning names the snapshots.
   - Waits until every snapshot is C(completed), polling all of them with one C(DescribeSnapshots) call per round.
     If one snapshot of the set fails, EC2 fails them all, and so does this module, reporting the state of each.
   - Optionally stops the instance first, as AWS recommends when the root volume is included, and starts it again
@@ -73,7 +77,7 @@ options:
     type: str
   tags:
     description:
-      - Tags for every snapshot of the set. EC2 allows 50 tags per snapshot; this module uses two of them.
+      - Tags for every snapshot of the set. EC2 allows 50 tags per snapshot; this module uses four of them.
       - Keys starting with C(aws:) or C(snapkit:) are reserved.
     type: dict
     aliases: [resource_tags]
@@ -108,7 +112,8 @@ notes:
     C(ConcurrentSnapshotLimitExceeded), the module retries with backoff until O(wait_timeout) has passed.
   - Throttling and server errors are retried with jittered backoff.
   - "IAM permissions: C(ec2:DescribeInstances), C(ec2:DescribeVolumes), C(ec2:DescribeSnapshots),
-    C(ec2:CreateSnapshots), C(ec2:CreateTags) (for the tags written on creation), C(ec2:DeleteSnapshot), and
+    C(ec2:CreateSnapshots), C(ec2:CreateTags) (for the tags written on creation and the recorded volume attributes),
+    C(ec2:DeleteSnapshot), and
     C(ec2:StopInstances)/C(ec2:StartInstances) with O(stop_instance)."
 seealso:
   - module: amazon.aws.ec2_snapshot
@@ -223,6 +228,14 @@ volumes:
       description: Whether the volume is encrypted.
       type: bool
       sample: false
+    iops:
+      description: The volume's provisioned IOPS (C(gp3), C(io1), C(io2)); null for other types.
+      type: int
+      sample: 3000
+    throughput:
+      description: The volume's throughput in MiB/s (C(gp3)); null for other types.
+      type: int
+      sample: 125
 snapshots:
   description:
     - The snapshots of the set, sorted by device name, as they are after the wait (or, with O(state=absent), as they
@@ -240,7 +253,9 @@ snapshots:
       type: str
       sample: vol-0123456789abcdef0
     device_name:
-      description: The device name of that volume on the instance, when it is (still) attached.
+      description:
+        - The device name of that volume on the instance, when it is (still) attached, else as recorded in the
+          snapshot's C(snapkit:device) tag when the set was made.
       type: str
       sample: /dev/xvda
     state:
@@ -282,7 +297,8 @@ snapshots:
     tags:
       description: The tags of the snapshot, as a dictionary.
       type: dict
-      sample: {"snapkit:set-name": "nightly-2026-11-22", "snapkit:instance-id": "i-0123456789abcdef0", "Team": "storage"}
+      sample: {"snapkit:set-name": "nightly-2026-11-22", "snapkit:instance-id": "i-0123456789abcdef0", "Team": "storage",
+               "snapkit:device": "/dev/xvda", "snapkit:volume": "type=gp3 iops=3000 throughput=125"}
 instance_stopped:
   description: Whether the module stopped the instance.
   returned: always
@@ -309,6 +325,7 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pa
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_user_tags
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import error_code
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_snapshots
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_tags
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import delete_snapshot
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_instance
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_filters
@@ -378,7 +395,7 @@ def validate(params):
         raise InputError(f"description: {len(params['description'])} characters, at most {MAX_DESCRIPTION_LENGTH} are allowed")
     if params["wait_timeout"] <= 0:
         raise InputError(f"wait_timeout: must be a positive number of seconds, got {params['wait_timeout']}")
-    check_user_tags("tags", params["tags"], sets.SET_TAG_COUNT)
+    check_user_tags("tags", params["tags"], sets.SET_TAG_COUNT + sets.RECORD_TAG_COUNT)
 
 
 def device_map(instance):
@@ -397,14 +414,15 @@ def describe_selected_volumes(client, selected):
     for volume in selected:
         detail = details.get(volume["volume_id"], {})
         volumes.append(dict(volume, size=detail.get("Size"), volume_type=detail.get("VolumeType"),
-                            encrypted=detail.get("Encrypted"), tags=detail.get("Tags", [])))
+                            encrypted=detail.get("Encrypted"), iops=detail.get("Iops"),
+                            throughput=detail.get("Throughput"), tags=detail.get("Tags", [])))
     return volumes
 
 
 def check_copied_tag_count(volumes, tags):
     """With copied tags, each snapshot gets its volume's tags plus ours: EC2 refuses more than 50."""
     for volume in volumes:
-        merged = {t["Key"] for t in volume["tags"] if not t["Key"].startswith("aws:")} | set(tags)
+        merged = {t["Key"] for t in volume["tags"] if not t["Key"].startswith("aws:")} | set(tags) | {sets.DEVICE_TAG, sets.VOLUME_TAG}
         if len(merged) > 50:
             raise InputError(
                 f"copy_tags_from_source: volume {volume['volume_id']} has {len(volume['tags'])} tags; with the set's "
@@ -583,10 +601,37 @@ def ensure_present(module, client, result):
         result["instance_stopped"] = guard.stopped
         guard.restore()
         result["instance_restarted"] = guard.restarted
+    record_volumes(module, client, created, volumes)
     result["snapshots"] = formatted(created, devices)
     if params["wait"]:
         result["snapshots"] = formatted(wait_for_set(module, client, created, devices), devices)
     return result
+
+
+def record_volumes(module, client, created, volumes):
+    """Tag each new snapshot with its volume's device and attributes (one CreateTags per snapshot).
+
+    After the instance is running again, so it costs no downtime. A failure here must not lose the
+    set: the restore falls back to describing the source volumes, so a warning is enough.
+    """
+    by_volume = {volume["volume_id"]: volume for volume in volumes}
+    untagged = []
+    for snapshot in created:
+        volume = by_volume.get(snapshot.get("VolumeId"))
+        if volume is None:
+            continue
+        record = sets.volume_record(volume)
+        try:
+            create_tags(client, snapshot["SnapshotId"], record)
+        except AnsibleAWSError as error:
+            untagged.append(f"{snapshot['SnapshotId']} ({error_code(error) or error})")
+            continue
+        snapshot["Tags"] = snapshot.get("Tags", []) + [{"Key": key, "Value": value} for key, value in record.items()]
+    if untagged:
+        module.warn(
+            f"The set was created, but the device and volume attributes could not be recorded on {', '.join(untagged)}; "
+            "ebs_snapshot_set_restore will read them from the source volumes while those exist"
+        )
 
 
 def use_existing_set(module, client, existing, devices, result):

@@ -60,7 +60,8 @@ def test_one_call_makes_a_consistent_set_of_eight_volumes(sim, ansible):
     assert len({s["start_time"] for s in snapshots}) == 1, "a crash-consistent set shares one start time"
     devices = {v["volume_id"]: v["device"] for v in seeded["volumes"]}
     assert all(s["device_name"] == devices[s["volume_id"]] for s in snapshots)
-    assert all(s["tags"] == {"Team": "storage", "snapkit:set-name": "nightly", "snapkit:instance-id": seeded["instance_id"]}
+    assert all(s["tags"] == {"Team": "storage", "snapkit:set-name": "nightly", "snapkit:instance-id": seeded["instance_id"],
+                             "snapkit:device": s["device_name"], "snapkit:volume": "type=gp3 iops=3000 throughput=125"}
                for s in snapshots)
     assert all(s["description"] == "Nightly set" for s in snapshots)
     assert result["set_name"] == "nightly" and result["instance_id"] == seeded["instance_id"]
@@ -112,9 +113,25 @@ def test_copied_tags_are_merged_with_the_set_tags(sim, ansible):
     assert result["changed"] is True, result.get("msg")
     by_volume = {s["volume_id"]: s["tags"] for s in result["snapshots"]}
     root, first_data = seeded["volumes"][0]["volume_id"], seeded["volumes"][1]["volume_id"]
-    assert by_volume[first_data] == {"Name": "data-0", "Tier": "db", "Owner": "ops",
+    recorded = {"snapkit:volume": "type=gp3 iops=3000 throughput=125"}
+    assert by_volume[first_data] == {"Name": "data-0", "Tier": "db", "Owner": "ops", "snapkit:device": "/dev/sdf", **recorded,
                                      "snapkit:set-name": "copied", "snapkit:instance-id": seeded["instance_id"]}
-    assert by_volume[root] == {"Owner": "ops", "snapkit:set-name": "copied", "snapkit:instance-id": seeded["instance_id"]}
+    assert by_volume[root] == {"Owner": "ops", "snapkit:set-name": "copied", "snapkit:instance-id": seeded["instance_id"],
+                               "snapkit:device": "/dev/xvda", **recorded}
+    assert len(actions(sim, "CreateTags")) == 3
+
+
+def test_failed_recording_of_volume_attributes_keeps_the_set_with_a_warning(sim, ansible):
+    seeded = sim.seed_instance(volumes=THREE_VOLUMES)
+    sim.inject_fault("ec2", "CreateTags", "UnauthorizedOperation", status=403, count=1,
+                     message="You are not authorized to perform this operation.")
+    result = ansible.module("ebs_multi_snapshot", instance_id=seeded["instance_id"], set_name="untagged")
+
+    assert result["changed"] is True and result.get("failed") is False, result.get("msg")
+    assert {s["state"] for s in result["snapshots"]} == {"completed"}
+    untagged = [s["snapshot_id"] for s in result["snapshots"] if "snapkit:device" not in s["tags"]]
+    assert len(untagged) == 1 and untagged[0] in " ".join(result["warnings"])
+    assert len(set_snapshots(sim, "untagged")) == 3
 
 
 def test_check_mode_changes_nothing_and_lists_the_volumes(sim, ansible):
@@ -143,7 +160,8 @@ def test_stop_instance_restarts_it_as_soon_as_the_set_is_created(sim, ansible):
     assert {s["state"] for s in result["snapshots"]} == {"pending"}
     assert instance_state(sim, seeded["instance_id"]) == "running"
     mutations = [entry["action"] for entry in mutating_calls(sim.journal(service="ec2"))]
-    assert mutations == ["StopInstances", "CreateSnapshots", "StartInstances"]
+    # The device and volume attributes are recorded on each snapshot after the restart: no extra downtime.
+    assert mutations == ["StopInstances", "CreateSnapshots", "StartInstances"] + ["CreateTags"] * 3
 
 
 def test_stop_instance_then_wait_polls_after_the_restart(sim, ansible):
@@ -326,7 +344,7 @@ def test_absent_by_snapshot_ids(sim, ansible):
     ({"instance_id": "i-0123456789abcdef0", "exclude_data_volume_ids": ["volume-1"]}, "exclude_data_volume_ids"),
     ({"instance_id": "i-0123456789abcdef0", "tags": {"aws:owner": "x"}}, "tags"),
     ({"instance_id": "i-0123456789abcdef0", "tags": {"snapkit:set-name": "x"}}, "tags"),
-    ({"instance_id": "i-0123456789abcdef0", "tags": {f"k{n}": "v" for n in range(49)}}, "tags"),
+    ({"instance_id": "i-0123456789abcdef0", "tags": {f"k{n}": "v" for n in range(47)}}, "tags"),
     ({"instance_id": "i-0123456789abcdef0", "wait_timeout": 0}, "wait_timeout"),
     ({"instance_id": "i-0123456789abcdef0", "description": "d" * 256}, "description"),
     ({"instance_id": "i-0123456789abcdef0", "snapshot_ids": ["snap-0123456789abcdef0"]}, "snapshot_ids"),

@@ -51,7 +51,9 @@ def _create_volume(backend, zone: str, spec: dict):
     iops = spec.get("iops") or (3000 if volume_type in IOPS_REQUIRED_TYPES else None)
     volume = backend.create_volume(
         size=int(spec.get("size", 8)), zone_name=zone, volume_type=volume_type, iops=iops,
-        encrypted=bool(spec.get("encrypted", False)), throughput=spec.get("throughput"),
+        encrypted=bool(spec.get("encrypted", False)),
+        # EC2 gives gp3 volumes 125 MiB/s unless told otherwise; moto leaves it empty.
+        throughput=spec.get("throughput") or (125 if volume_type == "gp3" else None),
     )
     volume.add_tags({str(key): str(value) for key, value in (spec.get("tags") or {}).items()})
     return volume

@@ -41,7 +41,7 @@ def test_valid_input_passes():
     ({"tags": {"k" * 129: "v"}}, "tags"),
     ({"tags": {"key": "v" * 257}}, "tags"),
     ({"tags": {"AWS:thing": "v"}}, "tags"),
-    ({"tags": {f"k{n}": "v" for n in range(49)}}, "tags"),
+    ({"tags": {f"k{n}": "v" for n in range(47)}}, "tags"),
 ])
 def test_bad_input_names_the_field(overrides, field):
     with pytest.raises(InputError) as caught:
@@ -49,8 +49,8 @@ def test_bad_input_names_the_field(overrides, field):
     assert field in str(caught.value)
 
 
-def test_forty_eight_user_tags_fit_beside_ours():
-    module.validate(params(tags={f"k{n}": "v" for n in range(48)}))
+def test_forty_six_user_tags_fit_beside_our_four():
+    module.validate(params(tags={f"k{n}": "v" for n in range(46)}))
 
 
 def test_argument_spec_matches_the_documentation():
@@ -70,4 +70,17 @@ def test_copied_tags_over_fifty_are_refused_naming_the_volume():
     volume = {"volume_id": "vol-1", "tags": [{"Key": f"v{n}", "Value": "x"} for n in range(49)]}
     with pytest.raises(InputError, match="vol-1"):
         module.check_copied_tag_count([volume], {"snapkit:set-name": "a", "snapkit:instance-id": "b"})
-    module.check_copied_tag_count([dict(volume, tags=volume["tags"][:48])], {"snapkit:set-name": "a", "snapkit:instance-id": "b"})
+    # 46 copied + 2 set tags + the recorded device and volume attributes = 50.
+    module.check_copied_tag_count([dict(volume, tags=volume["tags"][:46])], {"snapkit:set-name": "a", "snapkit:instance-id": "b"})
+    with pytest.raises(InputError, match="vol-1"):
+        module.check_copied_tag_count([dict(volume, tags=volume["tags"][:47])], {"snapkit:set-name": "a", "snapkit:instance-id": "b"})
+
+
+def test_volume_record_round_trips():
+    volume = {"device_name": "/dev/sdf", "volume_type": "gp3", "iops": 4000, "throughput": 250}
+    tags = module.sets.volume_record(volume)
+    assert tags == {"snapkit:device": "/dev/sdf", "snapkit:volume": "type=gp3 iops=4000 throughput=250"}
+    assert module.sets.read_volume_record(tags) == ("/dev/sdf", {"volume_type": "gp3", "iops": 4000, "throughput": 250})
+    st1 = module.sets.volume_record({"device_name": "/dev/sdg", "volume_type": "st1", "iops": None, "throughput": None})
+    assert module.sets.read_volume_record(st1) == ("/dev/sdg", {"volume_type": "st1", "iops": None, "throughput": None})
+    assert module.sets.read_volume_record({"snapkit:device": "/dev/sdf"}) is None
