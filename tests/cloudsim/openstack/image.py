@@ -44,13 +44,26 @@ def _find(call: Call) -> Image:
     return image
 
 
+# Glance's ``in:`` operator ("id=in:a,b") works on these fields only; the others compare the whole value.
+IN_OPERATOR_FIELDS = {"id": "image_id", "name": "name", "status": "status", "container_format": "container_format",
+                      "disk_format": "disk_format"}
+
+
+def _accepted_values(field: str, value: str) -> set[str]:
+    if field in IN_OPERATOR_FIELDS and value.startswith("in:"):
+        return set(value[3:].split(","))
+    return {value}
+
+
 def list_images(call: Call) -> Reply:
     images = sorted(call.cloud.images.values(), key=lambda image: (-image.created, image.image_id))
-    for field in ("name", "status", "visibility", "owner"):
+    attributes = {"visibility": "visibility", "owner": "owner", **IN_OPERATOR_FIELDS}
+    for field, attribute in attributes.items():
         if call.query.get(field):
-            images = [image for image in images if str(getattr(image, field)) == call.query[field]]
+            accepted = _accepted_values(field, call.query[field])
+            images = [image for image in images if str(getattr(image, attribute)) in accepted]
     for key, value in call.query.items():
-        if key not in ("name", "status", "visibility", "owner", "limit", "marker", "sort", "sort_key", "sort_dir", "member_status"):
+        if key not in (*attributes, "limit", "marker", "sort", "sort_key", "sort_dir", "member_status"):
             images = [image for image in images if image.properties.get(key) == value]
     images = _page(call, images)
     return Reply(200, {"images": [image_view(image) for image in images], "first": "/v2/images", "schema": "/v2/schemas/images"})
