@@ -83,13 +83,18 @@ Function Write-TextFile {
 }
 
 Function Invoke-Ec2LaunchV2 {
-    <# Runs EC2Launch.exe with arguments; returns its output, throws with it on a non-zero exit code. #>
+    <# Runs EC2Launch.exe with arguments; returns its standard output, throws with all its output on a non-zero exit code. #>
     param([string[]]$ArgumentList)
-    $output = & $agents.ec2launch_v2.marker @ArgumentList 2>&1 | Out-String
-    if ($LASTEXITCODE -ne 0) {
-        throw "EC2Launch.exe $($ArgumentList -join ' ') failed with exit code $($LASTEXITCODE): $output"
+    # Windows PowerShell 5.1 turns redirected native stderr lines into error records, which would throw under the
+    # module's ErrorActionPreference Stop; they are kept apart instead (stdout alone is the JSON).
+    $ErrorActionPreference = 'Continue'
+    $lines = @(& $agents.ec2launch_v2.marker @ArgumentList 2>&1)
+    $exitCode = $LASTEXITCODE
+    $stdout = @($lines | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] }) -join "`n"
+    if ($exitCode -ne 0) {
+        throw "EC2Launch.exe $($ArgumentList -join ' ') failed with exit code $($exitCode): $(@($lines) -join "`n")"
     }
-    $output
+    $stdout
 }
 
 Function Get-V2AdminTask {
@@ -140,7 +145,7 @@ Function Set-Ec2LaunchV2Password {
         }
         catch {
             Write-TextFile -Path $path -Text $previous
-            $module.FailJson("EC2Launch v2 rejected the new $path (the previous file is restored): $($_.Exception.Message)", $_)
+            throw "EC2Launch v2 rejected the new file, the previous one is restored: $($_.Exception.Message)"
         }
     }
     @{ before = $before; after = 'random'; changed = $change; extra = @{} }
@@ -172,13 +177,13 @@ Function Set-Ec2ConfigPassword {
     $config.Load($path)
     $plugin = $config.SelectSingleNode("/Ec2ConfigurationSettings/Plugins/Plugin[Name='Ec2SetPassword']/State")
     if ($null -eq $plugin) {
-        $module.FailJson("EC2Config: no plug-in Ec2SetPassword in $path; repair the EC2Config installation.")
+        throw "EC2Config: no plug-in Ec2SetPassword in $path; repair the EC2Config installation."
     }
     $bundle = New-Object -TypeName System.Xml.XmlDocument
     $bundle.Load($bundlePath)
     $afterSysprep = $bundle.SelectSingleNode("/BundleConfig/Property[Name='SetPasswordAfterSysprep']/Value")
     if ($null -eq $afterSysprep) {
-        $module.FailJson("EC2Config: no property SetPasswordAfterSysprep in $bundlePath; repair the EC2Config installation.")
+        throw "EC2Config: no property SetPasswordAfterSysprep in $bundlePath; repair the EC2Config installation."
     }
     $before = $plugin.InnerText
     $bundleBefore = $afterSysprep.InnerText

@@ -134,9 +134,9 @@ RETURN = r"""
 adapters:
   description:
     - The adapters selected, in interface index order, each with its configuration before and after.
-    - "The configuration describes what is statically configured plus the addresses: RV(adapters[].after.dns_servers)
-      empty means the DNS servers come from DHCP, RV(adapters[].after.default_gateways) empty means no static default
-      gateway (a gateway from DHCP is not listed)."
+    - "The configuration describes what is statically configured plus the addresses: an empty
+      RV(adapters[].before.dns_servers) (and the same in RV(adapters[].after)) means the DNS servers come from DHCP, an
+      empty RV(adapters[].before.default_gateways) means no static default gateway (a gateway from DHCP is not listed)."
   returned: always
   type: list
   elements: dict

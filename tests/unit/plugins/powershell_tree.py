@@ -153,3 +153,96 @@ def nodes_of_type(source, node_type):
             found.append(node)
         stack.extend(reversed(node.children))
     return found
+
+
+# Parameters every advanced function and cmdlet accepts.
+COMMON_PARAMETERS = frozenset((
+    "verbose", "debug", "erroraction", "warningaction", "informationaction", "errorvariable", "warningvariable",
+    "informationvariable", "outvariable", "outbuffer", "pipelinevariable", "whatif", "confirm",
+))
+
+
+def function_parameters(source):
+    """{function name: {parameter names}} of the functions a script defines, names lower-cased."""
+    functions = {}
+    for statement in nodes_of_type(source, "function_statement"):
+        name = next(child for child in statement.named_children if child.type == "function_name").text.decode().lower()
+        parameters = set()
+        for block in (child for child in statement.named_children if child.type == "script_block"):
+            for param_block in (child for child in block.named_children if child.type == "param_block"):
+                for parameter in nodes_of_type_in(param_block, "script_parameter"):
+                    variable = next(child for child in parameter.named_children if child.type == "variable")
+                    parameters.add(variable.text.decode()[1:].lower())
+        functions[name] = parameters
+    return functions
+
+
+def nodes_of_type_in(node, node_type):
+    found = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == node_type:
+            found.append(current)
+        stack.extend(reversed(current.children))
+    return found
+
+
+def command_calls(source):
+    """(command name, [named parameters], line) of every command invocation, names lower-cased."""
+    calls = []
+    for command in nodes_of_type(source, "command"):
+        name_node = next((child for child in command.named_children if child.type == "command_name"), None)
+        if name_node is None:
+            continue
+        parameters = [node.text.decode().lstrip("-").rstrip(":").lower() for node in nodes_of_type_in(command, "command_parameter")
+                      if _owning_command(node) == command]
+        calls.append((name_node.text.decode().lower(), parameters, command.start_point[0] + 1))
+    return calls
+
+
+def _owning_command(node):
+    node = node.parent
+    while node is not None and node.type != "command":
+        node = node.parent
+    return node
+
+
+def embedded_scripts(source):
+    """The bodies of single-quoted here-strings: in our modules, pieces of scripts that scheduled tasks run."""
+    scripts = []
+    for node in nodes_of_type(source, "verbatim_here_string_characters"):
+        text = node.text.decode()
+        scripts.append((node.start_point[0] + 1, text[text.index("\n") + 1:text.rindex("\n")]))
+    return scripts
+
+
+def unknown_parameters(source, functions):
+    """Calls of `functions` (as function_parameters returns) with a named parameter the function does not declare."""
+    problems = []
+    for name, parameters, line in command_calls(source):
+        if name in functions:
+            for parameter in parameters:
+                if parameter not in functions[name] and parameter not in COMMON_PARAMETERS:
+                    problems.append("line %d: %s has no parameter -%s" % (line, name, parameter))
+    return problems
+
+
+def assignment_value(source, variable):
+    """The right-hand node of the first assignment to `$variable`, anywhere in the script."""
+    wanted = "$" + variable.lower()
+    for node in nodes_of_type(source, "assignment_expression"):
+        target = _collapse(node.named_children[0])
+        if target.type == "variable" and target.text.decode().lower() == wanted:
+            return node.named_children[-1]
+    raise LookupError("no assignment to $%s" % variable)
+
+
+def script_parameters(source):
+    """The parameter names (lower-cased) of a script's own param() block, in order."""
+    root = parse(source).root_node
+    blocks = [child for child in root.named_children if child.type == "param_block"]
+    if not blocks:
+        return []
+    return [next(c for c in p.named_children if c.type == "variable").text.decode()[1:].lower()
+            for p in nodes_of_type_in(blocks[0], "script_parameter")]

@@ -67,16 +67,50 @@ def test_the_walkers_see_definitions_and_calls():
     assert called_snapkit_commands(source) == {"get-snapkitb", "get-snapkitc"}
 
 
-@pytest.mark.parametrize("path", [f for f in FILES if f.startswith("plugins/")])
+PLUGIN_FILES = [f for f in FILES if f.startswith("plugins/")]
+
+
+def required_utils(source):
+    prefix = "#AnsibleRequires -PowerShell ansible_collections.snapkit.cloud.plugins.module_utils."
+    return [line[len(prefix):].strip() for line in source.splitlines() if line.startswith(prefix)]
+
+
+def available_functions(source):
+    """{name: parameters} of the functions a file can call: its own and those of the utils it requires."""
+    functions = pst.function_parameters(source)
+    for util in required_utils(source):
+        functions.update(pst.function_parameters((pst.COLLECTION_ROOT / MODULE_UTILS / (util + ".psm1")).read_text(encoding="utf-8")))
+    return functions
+
+
+@pytest.mark.parametrize("path", PLUGIN_FILES)
 def test_every_snapkit_command_called_is_defined_in_a_required_util(path):
     source = (pst.COLLECTION_ROOT / path).read_text(encoding="utf-8")
-    available = defined_functions(source)
-    for line in source.splitlines():
-        if line.startswith("#AnsibleRequires -PowerShell ansible_collections.snapkit.cloud.plugins.module_utils."):
-            util = line.rsplit(".", 1)[1]
-            available |= defined_functions((pst.COLLECTION_ROOT / MODULE_UTILS / (util + ".psm1")).read_text(encoding="utf-8"))
-    missing = called_snapkit_commands(source) - available
+    called = set(called_snapkit_commands(source))
+    for _line, script in pst.embedded_scripts(source):
+        called |= called_snapkit_commands(script)
+    missing = called - set(available_functions(source))
     assert not missing, "%s calls %s, defined in neither the file nor its #AnsibleRequires utils" % (path, sorted(missing))
+
+
+@pytest.mark.parametrize("path", PLUGIN_FILES)
+def test_calls_of_our_functions_use_declared_parameters(path):
+    # PowerShell reports a wrong parameter name only when that line runs, maybe on a customer's host.
+    source = (pst.COLLECTION_ROOT / path).read_text(encoding="utf-8")
+    functions = available_functions(source)
+    problems = pst.unknown_parameters(source, functions)
+    for line, script in pst.embedded_scripts(source):
+        problems += ["in the here-string of line %d, %s" % (line, problem) for problem in pst.unknown_parameters(script, functions)]
+    assert not problems, path + ":\n" + "\n".join(problems)
+
+
+def test_a_wrong_parameter_name_is_reported():
+    source = "Function Get-SnapkitA {\n    param([int]$InterfaceIndex, [bool]$Renew)\n}\nGet-SnapkitA -InterfaceIndex 1 -Renew:$true -ErrorAction Stop\n" \
+        "Get-SnapkitA -Index 2 | ForEach-Object { Get-SnapkitA -Renewal $true }\n"
+    assert pst.unknown_parameters(source, pst.function_parameters(source)) == [
+        "line 5: get-snapkita has no parameter -index",
+        "line 5: get-snapkita has no parameter -renewal",
+    ]
 
 
 def test_the_rules_util_is_self_contained():
