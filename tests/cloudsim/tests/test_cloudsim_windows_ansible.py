@@ -9,6 +9,8 @@ NIC was switched to DHCP before the snapshot.
 
 from __future__ import annotations
 
+import base64
+import importlib
 import json
 import os
 import pathlib
@@ -39,6 +41,16 @@ def run_playbook(tmp_path: pathlib.Path, inventory: pathlib.Path, plays: list[di
     process = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180, check=False)
     assert process.returncode == 0, process.stdout[-6000:] + process.stderr[-3000:]
     return [[task["hosts"] for task in play["tasks"]] for play in json.loads(process.stdout)["plays"]]
+
+
+def dhcp_userdata() -> str:
+    """The user data of the snapkit.cloud.win_dhcp_userdata lookup, from the built collection."""
+    sys.path.insert(0, COLLECTIONS)
+    try:
+        lookup = importlib.import_module("ansible_collections.snapkit.cloud.plugins.lookup.win_dhcp_userdata")
+    finally:
+        sys.path.remove(COLLECTIONS)
+    return lookup.build_userdata()
 
 
 def advance_clock_task(cloud, seconds: float) -> dict:
@@ -119,16 +131,25 @@ def test_openstack_copy_is_reachable_only_after_the_original_nic_went_dhcp(windo
     monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(clouds_yaml))
     conn = openstack.connect(cloud="devstack")
 
-    def copy_of(server_id: str, name: str) -> str:
+    def copy_of(server_id: str, name: str, **extra) -> str:
         image = conn.compute.create_server_image(server_id, name=f"{name}-image")
         cloud.advance(10)
-        server = conn.compute.create_server(name=name, image_id=image.id, flavor_id="2", networks=[{"uuid": original["network_id"]}])
+        server = conn.compute.create_server(name=name, image_id=image.id, flavor_id="2", networks=[{"uuid": original["network_id"]}], **extra)
         cloud.advance(10)
         return server.id
 
     static_copy = copy_of(original["server_id"], "copy-static")
     unreachable = wait_for_guest(cloud, "openstack", static_copy, reachable=False)
     assert unreachable["nic"][0]["ipv4_addresses"][0]["ip_address"] == original["fixed_ip"] and unreachable["port"] is None
+
+    # cloudbase-init runs the lookup's user data at a copy's first boot, from the config drive: the copy is reachable at once.
+    user_data = base64.b64encode(dhcp_userdata().encode()).decode()
+    drive_copy = copy_of(original["server_id"], "copy-config-drive", user_data=user_data, config_drive=True)
+    fixed = wait_for_guest(cloud, "openstack", drive_copy)
+    assert fixed["nic"][0]["dhcp_enabled"] is True and fixed["cloudbase_init"]["user_data"] == "win_dhcp_userdata applied"
+    # Without a config drive the metadata service is out of the unreachable copy's reach: it stays as it is.
+    no_drive_copy = copy_of(original["server_id"], "copy-no-drive", user_data=user_data)
+    assert "unreachable" in wait_for_guest(cloud, "openstack", no_drive_copy, reachable=False)["cloudbase_init"]["user_data"]
 
     inventory = winrm_inventory(tmp_path / "inventory.yml", {"win-db": guest}, sys.executable)
     reset = "snapkit.cloud.win_reset_static_ip"

@@ -95,6 +95,8 @@ class Guest:
     # Sysprep ran: Windows is generalising and shutting down until the disk boots again.
     sysprep_running: bool = False
     port: int = 0
+    # OpenStack guests: cloudbase-init installed, what its UserData plugin did, its exit code (0: done for this instance).
+    cloudbase_init: dict = dataclasses.field(default_factory=dict)
 
     def set_agent(self, agent: str, password_option: str | None = "default") -> None:
         if agent not in AGENTS:

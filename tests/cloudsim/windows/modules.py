@@ -162,11 +162,11 @@ def win_reset_static_ip(run: ModuleRun, guest: Guest, effects: GuestEffects) -> 
     params = run.params
     if not 0 <= params["session_adapter_delay_seconds"] <= 3600:
         raise ModuleFailure(f"session_adapter_delay_seconds must be between 0 and 3600 seconds, got {params['session_adapter_delay_seconds']}.")
-    selected = _select_adapters(guest, params["adapters"] or [])
+    selected = select_adapters(guest, params["adapters"] or [])
     reports = []
     for adapter in selected:
         before = adapter.config()
-        expected = _expected_config(adapter, params)
+        expected = expected_config(adapter, params)
         changed = expected != before
         # Every emulated guest has one adapter, and it carries the WinRM session: a change is deferred.
         task_name = f"snapkit.cloud-win_reset_static_ip-{adapter.interface_index}"
@@ -186,7 +186,7 @@ def win_reset_static_ip(run: ModuleRun, guest: Guest, effects: GuestEffects) -> 
                 "after": {report["name"]: report["after"] for report in changed_reports}}
 
 
-def _select_adapters(guest: Guest, selectors: list[str]) -> list[Adapter]:
+def select_adapters(guest: Guest, selectors: list[str]) -> list[Adapter]:
     if not selectors:
         return sorted((adapter for adapter in guest.adapters if adapter.is_static), key=lambda item: item.interface_index)
     chosen, unmatched = {}, []
@@ -203,7 +203,7 @@ def _select_adapters(guest: Guest, selectors: list[str]) -> list[Adapter]:
     return [chosen[index] for index in sorted(chosen)]
 
 
-def _expected_config(adapter: Adapter, params: dict) -> dict:
+def expected_config(adapter: Adapter, params: dict) -> dict:
     """The configuration after the switch, without the lease (the module reports the lease only once it has it)."""
     config = adapter.config()
     config["dhcp_enabled"] = True

@@ -19,7 +19,7 @@ import threading
 from werkzeug.wrappers import Request, Response
 
 from cloudsim.simulator import ControlError, ControlRequest, ControlRoute, SimContext, SimSettings, Simulator
-from cloudsim.windows import commands, modules, payload
+from cloudsim.windows import cloudbase, commands, modules, payload
 from cloudsim.windows.endpoint import WinRMEndpoint
 from cloudsim.windows.guest import Adapter, Guest, ScheduledWork, computer_name, new_password
 
@@ -54,6 +54,9 @@ class Observed:
     gateway: str | None
     password: str | None = None
     nic: dict | None = None
+    # OpenStack: the user data and whether a config drive carries it (cloudbase-init reads it without network then).
+    user_data: str | None = None
+    config_drive: bool = False
 
 
 class WindowsSimulator(Simulator, modules.GuestEffects):
@@ -172,12 +175,13 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
                 guest = self.guests.get(key) or self._new_openstack_guest(key, server, port)
                 yield key, guest, Observed(running=server.status == "ACTIVE" and server.task_state is None, reachable=cloud.server_reachable(server),
                                            lease_ip=lease_ip, prefix=prefix, gateway=subnet.gateway_ip if subnet else None,
-                                           nic=dict(server.guest_nic))
+                                           nic=dict(server.guest_nic), user_data=server.user_data, config_drive=bool(server.config_drive))
 
     def _new_openstack_guest(self, key: str, server, port) -> Guest:
         guest = Guest(key=key, service="openstack", instance=server.server_id, region="RegionOne", computer_name=computer_name(server.name),
                       password=new_password())
         guest.set_agent("none")
+        guest.cloudbase_init = {"installed": True, "user_data": None}
         guest.adapters = [Adapter(name="Ethernet", interface_index=4, mac_address=(port.mac_address if port else "fa:16:3e:00:00:01").replace(":", "-").upper())]
         return guest
 
@@ -191,6 +195,8 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
             # A new boot: Sysprep (if it ran) is over, and one-shot tasks whose time passed while off never run.
             guest.sysprep_running = False
             guest.scheduled = []
+            if guest.cloudbase_init.get("installed"):
+                self._run_user_data(guest, observed)
         self._was_running[guest.key] = observed.running
         for work in guest.due(now):
             # Sysprep's own shutdown may be seen before its start; other work dies with a machine that is off.
@@ -206,6 +212,31 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
         if work.kind == "adapter_switch":
             adapter = next(item for item in guest.adapters if item.interface_index == work.detail["interface_index"])
             self._switch_adapter(guest, adapter, work.detail, observed)
+
+    def _run_user_data(self, guest: Guest, observed: Observed) -> None:
+        """cloudbase-init's UserData plugin, once per instance: the win_dhcp_userdata script is applied, other scripts are not emulated."""
+        state = guest.cloudbase_init
+        if state.get("exit_code") == 0 or not observed.user_data:
+            return
+        if not (observed.config_drive or observed.reachable):
+            # No config drive and no network: the metadata service is out of reach, cloudbase-init finds no user data.
+            state["user_data"] = "unreachable (no config drive, no network)"
+            return
+        request = cloudbase.dhcp_switch_request(observed.user_data)
+        if request is None:
+            state.update(user_data="not emulated", exit_code=0)
+            return
+        try:
+            selected = modules.select_adapters(guest, request["adapters"])
+        except modules.ModuleFailure as failure:
+            state.update(user_data=str(failure), exit_code=cloudbase.RUN_AGAIN)
+            return
+        for adapter in selected:
+            after = modules.expected_config(adapter, request)
+            if after != adapter.config():
+                self._switch_adapter(guest, adapter, {"interface_index": adapter.interface_index, "after": after, "renew": request["renew"]},
+                                     observed)
+        state.update(user_data="win_dhcp_userdata applied", exit_code=0)
 
     def _switch_adapter(self, guest: Guest, adapter: Adapter, detail: dict, observed: Observed) -> None:
         after = detail["after"]
@@ -317,7 +348,7 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
             "nic": [dict(adapter.config(), name=adapter.name, interface_index=adapter.interface_index, mac_address=adapter.mac_address)
                     for adapter in guest.adapters],
             "sysprep_scheduled": sysprep.view() if sysprep else None, "sysprep_running": guest.sysprep_running,
-            "scheduled": [work.view() for work in guest.scheduled],
+            "scheduled": [work.view() for work in guest.scheduled], "cloudbase_init": dict(guest.cloudbase_init) or None,
         }
 
     def _list_route(self, _request: ControlRequest) -> dict:
@@ -338,6 +369,10 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
                 guest.set_agent(body["agent"], body.get("password_option", "default"))
             elif "password_option" in body:
                 guest.set_agent(guest.agent, body["password_option"])
+            if "cloudbase_init" in body:
+                if guest.service != "openstack":
+                    raise ControlError("cloudbase-init is emulated on OpenStack guests only")
+                guest.cloudbase_init["installed"] = bool(body["cloudbase_init"])
             if "password" in body:
                 if guest.service == "lightsail":
                     raise ControlError("a Lightsail guest's password is the instance's: seed it with POST /lightsail/instances")
