@@ -14,7 +14,12 @@ So far:
 * EBS, one instance with 8 volumes: ``snapkit.cloud.ebs_multi_snapshot`` against
   ``amazon.aws.ec2_snapshot`` looped over the instance's devices (the way the anchor documents it);
 * EBS fleet, N instances x 4 volumes at a fixed simulated snapshot duration: our role with its one
-  fleet wait, our module waiting per host, and the anchor loop per host.
+  fleet wait, our module waiting per host, and the anchor loop per host; and how those figures grow
+  from 10 to 50 to 200 instances (the anchor loop only up to ``--anchor-max`` instances: at 200 it
+  would run for most of an hour).
+
+``--quick`` runs tiny fixtures (a few seconds each) into ``.build/bench-quick`` so that a test can
+check the whole script runs without touching the committed results.
 """
 
 from __future__ import annotations
@@ -119,6 +124,10 @@ def measure(sim, make_tasks, volume_count, workdir):
 
 FLEET_FORKS = 10
 FLEET_SNAPSHOT_SECONDS = 1800  # simulated; 3 s of real time at 600x
+FLEET_SIZES = (10, 50, 200)
+ANCHOR_MAX = 50
+QUICK = {"count": 2, "fleet_sizes": (1, 2), "anchor_max": 1, "snapshot_seconds": 60}
+ANCHOR = "anchor: ec2_snapshot loop per host"
 
 
 def fleet_inventory(workdir, instance_ids):
@@ -142,7 +151,7 @@ FLEET_VARIANTS = {
                                              "endpoint_url": "{{ bench_endpoint }}"},
         "delegate_to": "localhost",
     }]),
-    "anchor: ec2_snapshot loop per host": fleet_play([{
+    ANCHOR: fleet_play([{
         "name": "One snapshot per device, waiting for each",
         "amazon.aws.ec2_snapshot": {"instance_id": "{{ instance_id }}", "device_name": "{{ item }}", "wait": True,
                                     "wait_timeout": 7200, "endpoint_url": "{{ bench_endpoint }}"},
@@ -174,35 +183,60 @@ def run_fleet_variant(sim, play, instance_ids, workdir):
     return wall
 
 
-def measure_fleet(sim, play, count, workdir):
+def measure_fleet(sim, play, count, workdir, snapshot_seconds):
     sim.reset(speed=SPEED)
-    sim.ec2_config(snapshot_seconds_base=FLEET_SNAPSHOT_SECONDS, snapshot_seconds_per_gib=0)
+    sim.ec2_config(snapshot_seconds_base=snapshot_seconds, snapshot_seconds_per_gib=0)
     instance_ids = [sim.seed_instance(volumes=volumes(4))["instance_id"] for _index in range(count)]
     wall = run_fleet_variant(sim, play, instance_ids, workdir)
     calls = {}
     for entry in sim.journal(service="ec2"):
         calls[entry["action"]] = calls.get(entry["action"], 0) + 1
-    limit = FLEET_SNAPSHOT_SECONDS / SPEED
+    limit = snapshot_seconds / SPEED
     return {"instances": count, "wall_seconds": round(wall, 2), "wall_over_snapshot_duration": round(wall / limit, 1),
-            "api_calls": sum(calls.values()), "api_calls_by_action": dict(sorted(calls.items()))}
+            "api_calls": sum(calls.values()), "api_calls_per_instance": round(sum(calls.values()) / count, 2),
+            "api_calls_by_action": dict(sorted(calls.items()))}
 
 
-def fleet_table(count, results):
+def measure_fleets(sim, sizes, anchor_max, snapshot_seconds, workdir):
+    """{size: {variant: figures}} for every fleet size; the anchor loop only up to ``anchor_max`` instances."""
+    return {count: {name: measure_fleet(sim, play, count, workdir, snapshot_seconds)
+                    for name, play in FLEET_VARIANTS.items() if name != ANCHOR or count <= anchor_max}
+            for count in sizes}
+
+
+def fleet_table(count, results, snapshot_seconds):
     names = list(results)
-    anchor = results[names[-1]]
-    rows = [f"### EBS fleet: {count} instances x 4 volumes, every snapshot {FLEET_SNAPSHOT_SECONDS} simulated s "
-            f"({FLEET_SNAPSHOT_SECONDS / SPEED:.0f} s real), {FLEET_FORKS} forks", "",
-            "| metric | " + " | ".join(names) + " | " + " | ".join(f"{n} / anchor" for n in names[:-1]) + " |",
-            "| --- |" + " ---: |" * (2 * len(names) - 1)]
-    for metric in ("wall_seconds", "wall_over_snapshot_duration", "api_calls"):
-        values = [results[n][metric] for n in names]
-        rows.append(f"| {metric} | " + " | ".join(str(v) for v in values) + " | "
-                    + " | ".join(ratio(results[n][metric], anchor[metric]) for n in names[:-1]) + " |")
-    actions = sorted({a for r in results.values() for a in r["api_calls_by_action"]})
-    for action in actions:
-        values = [results[n]["api_calls_by_action"].get(action, 0) for n in names]
-        rows.append(f"| calls: {action} | " + " | ".join(str(v) for v in values) + " | "
-                    + " | ".join(ratio(v, values[-1]) for v in values[:-1]) + " |")
+    anchor = results.get(ANCHOR)
+    compared = [n for n in names if n != ANCHOR] if anchor else []
+    rows = [f"### EBS fleet: {count} instances x 4 volumes, every snapshot {snapshot_seconds} simulated s "
+            f"({snapshot_seconds / SPEED:.0f} s real), {FLEET_FORKS} forks", "",
+            "| metric | " + " | ".join(names) + "".join(f" | {n} / anchor" for n in compared) + " |",
+            "| --- |" + " ---: |" * (len(names) + len(compared))]
+    for metric in ("wall_seconds", "wall_over_snapshot_duration", "api_calls", "api_calls_per_instance"):
+        rows.append(f"| {metric} | " + " | ".join(str(results[n][metric]) for n in names)
+                    + "".join(f" | {ratio(results[n][metric], anchor[metric])}" for n in compared) + " |")
+    for action in sorted({a for r in results.values() for a in r["api_calls_by_action"]}):
+        values = {n: results[n]["api_calls_by_action"].get(action, 0) for n in names}
+        rows.append(f"| calls: {action} | " + " | ".join(str(values[n]) for n in names)
+                    + "".join(f" | {ratio(values[n], values[ANCHOR])}" for n in compared) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def scaling_table(fleets, snapshot_seconds):
+    """How each variant's figures grow with the fleet: one column per size."""
+    sizes = list(fleets)
+    names = list(FLEET_VARIANTS)
+    rows = [f"### EBS fleet: how the figures grow with the fleet (4 volumes each, every snapshot {snapshot_seconds} simulated s)", "",
+            "| variant | metric | " + " | ".join(f"{size} instances" for size in sizes) + " |",
+            "| --- | --- |" + " ---: |" * len(sizes)]
+    for name in names:
+        for metric, read in (("wall_seconds", lambda r: r["wall_seconds"]),
+                             ("wall / snapshot duration", lambda r: r["wall_over_snapshot_duration"]),
+                             ("api_calls", lambda r: r["api_calls"]),
+                             ("DescribeSnapshots", lambda r: r["api_calls_by_action"].get("DescribeSnapshots", 0)),
+                             ("api_calls per instance", lambda r: r["api_calls_per_instance"])):
+            cells = [str(read(fleets[size][name])) if name in fleets[size] else "not run" for size in sizes]
+            rows.append(f"| {name} | {metric} | " + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"
 
 
@@ -224,21 +258,29 @@ def table(title, ours, anchor):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small fixtures: checks that the benchmark runs")
+    parser.add_argument("--quick", action="store_true", help="tiny fixtures into .build/bench-quick: checks that the benchmark runs")
+    parser.add_argument("--sizes", type=int, nargs="+", help=f"fleet sizes (default {' '.join(map(str, FLEET_SIZES))})")
+    parser.add_argument("--anchor-max", type=int, help=f"largest fleet for the anchor loop (default {ANCHOR_MAX})")
+    parser.add_argument("--results", type=pathlib.Path, help="where results.json and results.md go (default benchmarks/results)")
     args = parser.parse_args()
-    count = 3 if args.quick else 8
-    fleet_size = 5 if args.quick else 50
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    count = QUICK["count"] if args.quick else 8
+    sizes = tuple(args.sizes or (QUICK["fleet_sizes"] if args.quick else FLEET_SIZES))
+    anchor_max = args.anchor_max if args.anchor_max is not None else (QUICK["anchor_max"] if args.quick else ANCHOR_MAX)
+    snapshot_seconds = QUICK["snapshot_seconds"] if args.quick else FLEET_SNAPSHOT_SECONDS
+    results_dir = args.results or (REPO_ROOT / ".build" / "bench-quick" if args.quick else RESULTS)
+    results_dir.mkdir(parents=True, exist_ok=True)
     with CloudSim.start(speed=SPEED) as sim, tempfile.TemporaryDirectory() as workdir:
         ours = measure(sim, ours_tasks, count, workdir)
         anchor = measure(sim, anchor_tasks, count, workdir)
-        fleet = {name: measure_fleet(sim, play, fleet_size, workdir) for name, play in FLEET_VARIANTS.items()}
+        fleets = measure_fleets(sim, sizes, anchor_max, snapshot_seconds, workdir)
     title = f"EBS, one instance with {count} volumes: snapkit.cloud.ebs_multi_snapshot vs amazon.aws.ec2_snapshot loop"
-    report = {"speed": SPEED, "ebs_instance": {"title": title, "ours": ours, "anchor": anchor}, "ebs_fleet": fleet}
+    report = {"speed": SPEED, "ebs_instance": {"title": title, "ours": ours, "anchor": anchor},
+              "ebs_fleet": {"snapshot_seconds": snapshot_seconds, "forks": FLEET_FORKS, "sizes": {str(k): v for k, v in fleets.items()}}}
     markdown = f"# snapkit.cloud benchmarks\n\nSimulated clock at {SPEED}x; times in real seconds unless marked simulated.\n\n"
-    markdown += table(title, ours, anchor) + "\n" + fleet_table(fleet_size, fleet)
-    (RESULTS / "results.json").write_text(json.dumps(report, indent=2) + "\n")
-    (RESULTS / "results.md").write_text(markdown)
+    markdown += table(title, ours, anchor) + "\n" + scaling_table(fleets, snapshot_seconds)
+    markdown += "".join("\n" + fleet_table(size, results, snapshot_seconds) for size, results in fleets.items())
+    (results_dir / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+    (results_dir / "results.md").write_text(markdown)
     print(markdown)
     return 0
 
