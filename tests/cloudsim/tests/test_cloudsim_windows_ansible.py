@@ -98,6 +98,9 @@ def test_lightsail_guest_ping_check_mode_diff_and_sysprep_through_ansible(window
     assert started["sysprep_command"] == '"C:\\Program Files\\Amazon\\EC2Launch\\EC2Launch.exe" sysprep --shutdown=true'
     dropped = plays[2][0]["win-1"]
     assert dropped["unreachable"] is True and "ping" not in dropped
+    runs = [(entry["action"], entry["params"]["check_mode"], entry["error_code"]) for entry in cloud.journal(service="windows")]
+    assert runs[-6:] == [(sysprep, True, None), (sysprep, False, None), (sysprep, False, None), (sysprep, False, "ModuleFailed"),
+                         ("ansible.windows.win_whoami", False, "ModuleFailed"), (sysprep, False, None)]
 
     # The hypervisor saw the guest's own shutdown: stopping, then stopped, with no StopInstance call.
     lightsail = boto3.client("lightsail", **cloud.aws_client_kwargs("lightsail"))

@@ -100,7 +100,7 @@ def decode_exec_input(stdin: bytes) -> Invocation:
     names = [action.get("name", "") for action in actions]
     final = actions[-1]
     invocation = Invocation(kind="exec_action", action=final.get("name", ""), action_params=dict(final.get("params") or {}),
-                            wrappers=[name for name in names[:-1]], extra_input=parts[2] if len(parts) > 2 else b"")
+                            wrappers=names[:-1], extra_input=parts[2] if len(parts) > 2 else b"")
     if invocation.action == "module_wrapper.ps1":
         invocation.kind = "module"
         invocation.module = module_name(invocation.action_params.get("Script", ""))

@@ -16,7 +16,7 @@ import json
 import logging
 import threading
 
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Response
 
 from cloudsim.simulator import ControlError, ControlRequest, ControlRoute, SimContext, SimSettings, Simulator
 from cloudsim.windows import cloudbase, commands, modules, payload
@@ -104,7 +104,6 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
         ]
 
     def _listing_app(self, environ: dict, start_response):
-        Request(environ)
         with self._lock:
             body = {"guests": [self._view(guest) for guest in self.guests.values()]}
         return Response(json.dumps(body, indent=1), mimetype="application/json")(environ, start_response)
@@ -182,7 +181,8 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
                       password=new_password())
         guest.set_agent("none")
         guest.cloudbase_init = {"installed": True, "user_data": None}
-        guest.adapters = [Adapter(name="Ethernet", interface_index=4, mac_address=(port.mac_address if port else "fa:16:3e:00:00:01").replace(":", "-").upper())]
+        mac = (port.mac_address if port else "fa:16:3e:00:00:01").replace(":", "-").upper()
+        guest.adapters = [Adapter(name="Ethernet", interface_index=4, mac_address=mac)]
         return guest
 
     def _step(self, guest: Guest, observed: Observed, now: float) -> None:
@@ -301,8 +301,16 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
                 return _encoded(commands.run_powershell(invocation.text, guest))
             if invocation.kind == "module":
                 exit_code, result = modules.run_module(invocation, guest, self)
+                self._journal(guest, invocation, exit_code)
                 return exit_code, (json.dumps(result) + "\r\n").encode("utf-8"), b""
             return _encoded(self._exec_action(invocation))
+
+    def _journal(self, guest: Guest, invocation: payload.Invocation, exit_code: int) -> None:
+        """Module runs are journaled (service ``windows``, action = the module): option names only, values may be secrets."""
+        options = sorted(key for key in invocation.args if not key.startswith("_ansible_"))
+        params = {"service": guest.service, "instance": guest.instance, "check_mode": invocation.check_mode, "diff": invocation.diff_mode,
+                  "options": options}
+        self.context.journal.record(NAME, invocation.module, params, 200, "ModuleFailed" if exit_code else None)
 
     @staticmethod
     def _exec_action(invocation: payload.Invocation) -> tuple[int, str, str]:
