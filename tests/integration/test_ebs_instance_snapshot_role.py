@@ -78,14 +78,14 @@ def calls(journal, action, instance_id=None):
             and (instance_id is None or instance_id in e["params"].values())]
 
 
-def fleet_waits(journal, instance_ids):
-    """The fleet wait's DescribeSnapshots calls: one query that names every one of ``instance_ids`` at once."""
+def fleet_queries(journal, instance_ids, set_name=None):
+    """DescribeSnapshots calls that name every one of ``instance_ids`` at once, with (or without) a set name filter."""
     found = []
     for entry in calls(journal, "DescribeSnapshots"):
         params = entry["params"]
         filters = [key[:-len(".Name")] for key, value in params.items() if key.endswith(".Name") and value == "tag:" + INSTANCE_TAG]
         named = {value for key, value in params.items() if filters and key.startswith(filters[0] + ".Value.")}
-        if named >= set(instance_ids):
+        if named >= set(instance_ids) and ((set_name in params.values()) if set_name else ("tag:" + SET_NAME_TAG not in params.values())):
             found.append(entry)
     return found
 
@@ -155,9 +155,12 @@ def test_one_create_snapshots_per_instance_and_complete_sets(fleet):  # pylint: 
 
 def test_fleet_wait_is_one_query_for_all_instances(fleet):  # pylint: disable=redefined-outer-name
     made = healthy(fleet) + [fleet["hosts"]["doomed"]]
-    waits = fleet_waits(fleet["journal"], made)
+    waits = fleet_queries(fleet["journal"], made, "nightly-4")
     assert waits, "the fleet wait names every instance in one DescribeSnapshots call"
     assert len(waits) < len(made), "polls are rounds of the whole fleet, not one per instance"
+    # Retention, too, reads the sets of every instance whose set succeeded in one query, not one per instance.
+    assert len(fleet_queries(fleet["journal"], healthy(fleet))) == 1
+    assert len(calls(fleet["journal"], "DescribeSnapshots")) < 3 * len(made)
 
 
 def test_hibernated_instance_refused_and_untouched(fleet):  # pylint: disable=redefined-outer-name
@@ -213,8 +216,8 @@ def test_fleet_wait_costs_the_same_for_3_instances_and_a_rerun_makes_no_new_sets
     hosts = {f"web{n}": instance_id for n, instance_id in enumerate(web)}
     first = run_fleet_playbook(sim, ansible, hosts, ebs_instance_snapshot_set_name="nightly",
                                ebs_instance_snapshot_stop_instance=True)
-    small = len(fleet_waits(sim.journal(service="ec2"), web))
-    large = len(fleet_waits(fleet["journal"], healthy(fleet)))
+    small = len(fleet_queries(sim.journal(service="ec2"), web, "nightly"))
+    large = len(fleet_queries(fleet["journal"], healthy(fleet), "nightly-4"))
     assert first.returncode == 0, first.stdout
     # Four times the instances, the same rounds (give or take one for timing): the wait does not grow with the fleet.
     assert small >= 1 and large <= small + 1, (small, large)
