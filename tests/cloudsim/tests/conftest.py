@@ -11,6 +11,7 @@ from cloudsim.client import CloudSim
 from cloudsim.lightsail.testing import lightsail, lightsail_cloud, lightsail_frozen  # noqa: F401  pylint: disable=unused-import
 from cloudsim.testing import cloud  # noqa: F401  pylint: disable=unused-import
 from cloudsim.testing import fresh  # noqa: F401  pylint: disable=unused-import
+from cloudsim.windows.testing import windows_cloud, windows_frozen  # noqa: F401  pylint: disable=unused-import
 
 
 @pytest.fixture
