@@ -23,7 +23,7 @@ import pytest
 import winrm
 from winrm.exceptions import InvalidCredentialsError
 
-from cloudsim.windows.testing import wait_for_guest, windows_cloud, windows_frozen, winrm_inventory  # noqa: F401  pylint: disable=unused-import
+from cloudsim.windows.testing import wait_for_guest, winrm_inventory
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
 COLLECTIONS = os.environ.get("ANSIBLE_COLLECTIONS_PATH") or str(REPO_ROOT / ".build" / "collections")

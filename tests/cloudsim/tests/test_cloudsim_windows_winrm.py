@@ -13,7 +13,7 @@ import winrm
 from winrm.exceptions import InvalidCredentialsError, WinRMOperationTimeoutError, WSManFaultError
 
 from cloudsim.client import CloudSimError
-from cloudsim.windows.testing import wait_for_guest, windows_cloud, windows_frozen  # noqa: F401  pylint: disable=unused-import
+from cloudsim.windows.testing import wait_for_guest
 
 
 def session(guest: dict, password: str | None = None, user: str | None = None) -> winrm.Session:
