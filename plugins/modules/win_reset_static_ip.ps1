@@ -166,10 +166,14 @@ foreach ($adapter in $found.adapters) {
     $beforeStates[[int]$adapter.InterfaceIndex] = $state
 }
 
+# The other adapters are switched first and the session's adapter is scheduled last, so that its delay starts
+# only when nothing but the answer is left to do (a lease wait on another adapter can take 15 seconds).
 $sessionIndexes = @(Get-SessionInterfaceIndex)
+$ordered = @($found.adapters | Where-Object { $sessionIndexes -notcontains [int]$_.InterfaceIndex }) +
+@($found.adapters | Where-Object { $sessionIndexes -contains [int]$_.InterfaceIndex })
 $results = @()
 try {
-    foreach ($adapter in $found.adapters) {
+    foreach ($adapter in $ordered) {
         $index = [int]$adapter.InterfaceIndex
         $results += Get-AdapterResult -Adapter $adapter -Before $beforeStates[$index] -Deferred ($sessionIndexes -contains $index)
     }
@@ -178,6 +182,7 @@ catch {
     $module.Result.adapters = $results
     $module.FailJson("Switching adapter '$($adapter.Name)' to DHCP failed: $($_.Exception.Message)", $_)
 }
+$results = @($results | Sort-Object -Property { $_.interface_index })
 
 $module.Result.adapters = $results
 $module.Result.changed = @($results | Where-Object { $_.changed }).Count -gt 0

@@ -26,7 +26,8 @@ description:
   - "The adapter that carries the Ansible connection (an established TCP connection to one of its addresses on a WinRM
     listener port, or the server address of C(SSH_CONNECTION)) is not switched by the module itself: removing its
     address would cut the connection in the middle of the task, and the WinRM shell would kill the module with it,
-    possibly half way. Instead the module writes the switch, made of the same rules, to a script under
+    possibly half way. Instead, once the other adapters are switched, the module writes the switch, made of the same
+    rules, to a script under
     C(%ProgramData%\\snapkit.cloud), registers a one-shot scheduled task that runs it as C(SYSTEM) (outside the WinRM
     shell), starts it, and returns at once: the task waits O(session_adapter_delay_seconds), switches the adapter,
     writes the result to C(%ProgramData%\\snapkit.cloud\\win_reset_static_ip-<interface index>.json) and removes

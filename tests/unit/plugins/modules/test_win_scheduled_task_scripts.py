@@ -62,7 +62,7 @@ def script_pieces(source, module):
 @pytest.mark.parametrize("module", sorted(TASK_SCRIPTS))
 def test_arguments_passed_are_the_parameters_the_task_script_declares(module):
     source = source_of(module)
-    param_variable, arguments_variable, _ = TASK_SCRIPTS[module]
+    param_variable, arguments_variable = TASK_SCRIPTS[module][:2]
     declared = pst.script_parameters(here_string_value(source, param_variable))
     passed = passed_argument_names(source, arguments_variable)
     assert "taskname" in declared  # the cleanup lines unregister $TaskName
