@@ -162,6 +162,9 @@ class OpenStackApi:
         # Filter again: a Cinder that ignores a filter must not make us act on another volume's snapshot.
         return [item for item in snapshots if item.volume_id == volume_id and (name is None or item.name == name)]
 
+    def project_snapshots(self):
+        return self.call("Listing the project's volume snapshots", lambda: list(self.conn.block_storage.snapshots()))
+
     def get_snapshot(self, snapshot_id):
         return self.call(f"Reading volume snapshot {snapshot_id}", self.conn.block_storage.get_snapshot, snapshot_id)
 

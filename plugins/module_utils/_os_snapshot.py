@@ -271,7 +271,6 @@ def create_unless_found(find, create):
     return attempt
 
 
-
 def wait_snapshots(api, snapshot_ids, context, result=None):
     """Wait until every snapshot is available; an error state fails naming each snapshot and its volume.
 

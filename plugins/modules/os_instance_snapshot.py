@@ -190,7 +190,7 @@ image:
       elements: dict
 volume_snapshots:
   description:
-    - The Cinder snapshots made: the root volume's snapshot, or every snapshot the volume-backed image refers to.
+    - The Cinder snapshots made, the root volume's snapshot or every snapshot the volume-backed image refers to.
     - Empty for an image-booted server's image.
   returned: always
   type: list

@@ -18,7 +18,7 @@ description:
   - Idempotent per volume and snapshot name. Snapshots are looked up among the snapshots B(of that volume) only, so a snapshot
     with the same name on another volume is never taken for this one (openstack.cloud's C(volume_snapshot) matches names
     across the whole project).
-  - An attached (C(in-use)) volume is snapshotted without the user passing O(force): the module sends C(force=true) where
+  - An attached (C(in-use)) volume is snapshotted without the user passing O(force). The module sends C(force=true) where
     Cinder needs it (microversions below 3.66) and never sends C(force=false), which Cinder rejects from 3.66 on.
   - Transient API answers (409, 429, 502, 503, 504) are retried until O(timeout); a retried create looks for the snapshot
     again first, so it never makes a duplicate. Over-quota answers (403, 413) and snapshots ending in C(error) fail with a
@@ -89,7 +89,7 @@ attributes:
 """
 
 EXAMPLES = r"""
-- name: Snapshot the root volume of a boot-from-volume server (attached: force is sent as needed)
+- name: Snapshot the root volume of a boot-from-volume server; it is attached, force is sent as needed
   snapkit.cloud.os_volume_snapshot:
     cloud: devstack
     server: db-1

@@ -1,0 +1,93 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the snapkit.cloud project
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Shared fixtures and helpers for integration tests against the local OpenStack cloud.
+
+Credentials reach the modules as AWX injects them: a ``clouds.yaml`` whose cloud is named
+``devstack``, found through ``OS_CLIENT_CONFIG_FILE``; ``module_defaults`` on the action group
+``group/snapkit.cloud.openstack`` names the cloud once. Import what you need into a test module::
+
+    from _openstack import openstack_sim, sim, os_conn  # noqa: F401
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+
+import pytest
+
+from cloudsim.client import CloudSim
+from cloudsim.testing import FAST_SPEED
+
+CLOUD_NAME = "devstack"
+# A second cloud in the same clouds.yaml, authenticating with an application credential.
+APP_CREDENTIAL_CLOUD = "devstack-appcred"
+OPENSTACK_GROUP = "group/snapkit.cloud.openstack"
+READONLY_PREFIXES = ("list", "show", "versions", "get")
+
+
+@pytest.fixture(scope="session")
+def openstack_sim():
+    """One cloudsim per test session with EC2 (the conftest runner's module_defaults name its endpoint) and OpenStack."""
+    with CloudSim.start(speed=FAST_SPEED, services=("ec2", "openstack")) as running:
+        yield running
+
+
+@pytest.fixture
+def sim(openstack_sim, tmp_path, monkeypatch):  # pylint: disable=redefined-outer-name
+    """Overrides conftest's ``sim``: the OpenStack cloud wiped, running fast, with its clouds.yaml in the environment."""
+    openstack_sim.reset(speed=FAST_SPEED)
+    document = openstack_sim.clouds_yaml(CLOUD_NAME)
+    appcred = openstack_sim.clouds_yaml(APP_CREDENTIAL_CLOUD, auth_type="v3applicationcredential")
+    document["clouds"].update(appcred["clouds"])
+    path = tmp_path / "clouds.yaml"
+    path.write_text(json.dumps(document), encoding="utf-8")  # JSON is YAML
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(path))
+    for name in ("OS_CLOUD", "OS_AUTH_URL", "OS_USERNAME", "OS_PASSWORD", "OS_PROJECT_NAME", "OS_AUTH_TYPE"):
+        monkeypatch.delenv(name, raising=False)
+    openstack_sim.clouds_yaml_path = path
+    return openstack_sim
+
+
+@pytest.fixture
+def os_conn(sim):  # pylint: disable=redefined-outer-name,unused-argument
+    """An openstacksdk connection through the same clouds.yaml, to arrange and check what the modules did."""
+    import openstack  # pylint: disable=import-outside-toplevel
+    connection = openstack.connect(cloud=CLOUD_NAME)
+    yield connection
+    connection.close()
+
+
+def os_task(module, register, cloud=CLOUD_NAME, **params):
+    """A task running ``snapkit.cloud.<module>`` (or a fully qualified name) with the cloud set through the action group."""
+    name = module if "." in module else f"snapkit.cloud.{module}"
+    task = {"name": f"Run {name}", name: params, "register": register}
+    if cloud is not None:
+        task["module_defaults"] = {OPENSTACK_GROUP: {"cloud": cloud}}
+    return task
+
+
+def os_module(ansible, module, check=False, verbosity=0, **params):
+    """Run one module once; its registered result, with the run on ``result['_run']``."""
+    run = ansible.run([os_task(module, "result", **params)], check=check, verbosity=verbosity)
+    result = run["result"]
+    result["_run"] = run
+    return result
+
+
+def mutating_calls(journal):
+    """Journal entries of calls that change something (POST/PUT/DELETE actions, token creation aside)."""
+    return [entry for entry in journal if entry["service"] != "identity" and not entry["action"].startswith(READONLY_PREFIXES)]
+
+
+def calls_by_action(journal):
+    """``{"service action": count}`` of a journal: the API-call figures of a path."""
+    return dict(collections.Counter(f"{entry['service']} {entry['action']}" for entry in journal))
+
+
+def request_body(entry, key):
+    """The request object ``key`` (``snapshot``, ``createImage``...) as journaled."""
+    return entry["params"].get(key) or {}

@@ -1,0 +1,92 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the snapkit.cloud project
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""snapkit.cloud.os_volume_snapshot and os_volume_snapshot_info through real playbook runs against the local OpenStack cloud."""
+# pytest fixtures are parameters named like the imported fixture functions.
+# pylint: disable=redefined-outer-name
+
+from __future__ import annotations
+
+from _openstack import CLOUD_NAME
+from _openstack import mutating_calls
+from _openstack import openstack_sim  # noqa: F401  pylint: disable=unused-import
+from _openstack import os_conn  # noqa: F401  pylint: disable=unused-import
+from _openstack import os_task
+from _openstack import request_body
+from _openstack import sim  # noqa: F401  pylint: disable=unused-import
+from conftest import documented_return
+
+MODULE = "os_volume_snapshot"
+
+
+def test_volume_and_root_volume_snapshots_force_idempotency_and_info(sim, ansible, os_conn):
+    db = sim.seed_server(boot="volume", name="db", volumes=[{"size": 2, "name": "db-data"}])
+    web = sim.seed_server(boot="image", name="web", volumes=[{"size": 1, "name": "web-data"}])
+    root_id, data_id = db["volumes"][0]["volume_id"], db["volumes"][1]["volume_id"]
+    vol_a = os_conn.block_storage.create_volume(size=1, name="vol-a")
+    vol_b = os_conn.block_storage.create_volume(size=1, name="vol-b")
+    vol_c = os_conn.block_storage.create_volume(size=1, name="vol-c")
+    sim.advance(60)
+    sim.fail_openstack_snapshots(volume_id=vol_c.id)
+    run = ansible.run([
+        dict(os_task(MODULE, "check", server="db", name="root"), check_mode=True),
+        os_task(MODULE, "root", server="db", name="root", description="before upgrade", metadata={"ticket": 42}),
+        os_task(MODULE, "snap_a", volume="vol-a", name="nightly"),
+        os_task(MODULE, "snap_b", volume=vol_b.id, name="nightly"),
+        os_task(MODULE, "snap_b_again", volume="vol-b", name="nightly"),
+        # openstack.cloud's module finds snapshots by name across the project: two "nightly" snapshots confuse it.
+        {"openstack.cloud.volume_snapshot": {"cloud": CLOUD_NAME, "volume": "vol-b", "name": "nightly"}, "register": "openstack_cloud"},
+        os_task(MODULE, "refused", volume=root_id, name="x", force=False),
+        os_task(MODULE, "broken", volume="vol-c", name="x"),
+        os_task(MODULE, "image_booted", server="web", name="x"),
+        os_task(MODULE, "bad_input", volume="web-data", server="web", name="x"),
+        os_task("os_volume_snapshot_info", "info_server", server="db"),
+        os_task("os_volume_snapshot_info", "info_b", volume="vol-b", name="nightly", status="available"),
+        os_task(MODULE, "gone", volume="vol-a", name="nightly", state="absent"),
+    ])
+    check = run["check"]
+    assert (check["changed"], check["force_sent"], check["volume_snapshot"]["id"]) == (True, True, None), check
+    assert check["volume"]["id"] == root_id and check["volume"]["status"] == "in-use" and check["volume"]["bootable"] is True
+
+    root = run["root"]
+    assert root["changed"] is True and root["force_sent"] is True, root.get("msg")
+    assert set(root["volume_snapshot"]) == set(documented_return(MODULE)["volume_snapshot"]["contains"])
+    assert root["volume_snapshot"]["volume_id"] == root_id and root["volume_snapshot"]["status"] == "available"
+    assert root["volume_snapshot"]["metadata"] == {"ticket": "42"} and root["volume_snapshot"]["description"] == "before upgrade"
+
+    snap_a, snap_b, again = run["snap_a"], run["snap_b"], run["snap_b_again"]
+    assert snap_a["changed"] is True and snap_a["force_sent"] is None and snap_a["volume_snapshot"]["volume_id"] == vol_a.id
+    # Same name on another volume: a new snapshot of vol-b, not vol-a's.
+    assert snap_b["changed"] is True and snap_b["volume_snapshot"]["volume_id"] == vol_b.id
+    assert snap_b["volume_snapshot"]["id"] != snap_a["volume_snapshot"]["id"]
+    assert again["changed"] is False and again["volume_snapshot"]["id"] == snap_b["volume_snapshot"]["id"]
+    assert run["openstack_cloud"]["failed"] is True and "nightly" in run["openstack_cloud"]["msg"]
+
+    refused = run["refused"]
+    assert refused["failed"] is True and "in-use" in refused["msg"] and "force=false" in refused["msg"] and root_id in refused["msg"]
+    broken = run["broken"]
+    assert broken["failed"] is True and "error" in broken["msg"] and vol_c.id in broken["msg"], broken["msg"]
+    assert broken["volume_snapshots"][0]["status"] == "error"
+
+    assert run["image_booted"]["failed"] is True and "os_instance_snapshot" in run["image_booted"]["msg"]
+    assert web["server_id"] in run["image_booted"]["msg"]
+    assert run["bad_input"]["failed"] is True and "mutually exclusive" in run["bad_input"]["msg"]
+
+    by_server = {item["volume_id"]: item for item in run["info_server"]["volume_snapshots"]}
+    assert set(by_server) == {root_id} and by_server[root_id]["root_volume"] is True
+    assert [item["id"] for item in run["info_b"]["volume_snapshots"]] == [snap_b["volume_snapshot"]["id"]]
+    assert run["gone"]["changed"] is True and run["gone"]["volume_snapshot"]["id"] == snap_a["volume_snapshot"]["id"]
+    assert data_id not in str(run["info_server"])
+
+    creates = sim.journal(action="createSnapshot")
+    bodies = [request_body(entry, "snapshot") for entry in creates]
+    # force only for the attached root volume, never false; nothing for the check run, the re-run or the refused request.
+    assert [body.get("force") for body in bodies] == [True, None, None, None]
+    assert [body["volume_id"] for body in bodies] == [root_id, vol_a.id, vol_b.id, vol_c.id]
+    assert [entry["params"]["microversion"] for entry in creates] == ["3.65"] * 4
+    deletes = [entry for entry in mutating_calls(sim.journal()) if entry["action"] == "deleteSnapshot"]
+    assert [entry["params"]["snapshot_id"] for entry in deletes] == [snap_a["volume_snapshot"]["id"]]
+    remaining = {item["id"] for item in sim.openstack_state()["snapshots"]}
+    assert snap_a["volume_snapshot"]["id"] not in remaining and snap_b["volume_snapshot"]["id"] in remaining
