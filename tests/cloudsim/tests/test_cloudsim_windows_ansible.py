@@ -71,6 +71,7 @@ def test_lightsail_guest_ping_check_mode_diff_and_sysprep_through_ansible(window
         {"hosts": "win-1", "gather_facts": False, "tasks": [
             {"ansible.builtin.wait_for_connection": {"timeout": 20}},
             {"ansible.windows.win_ping": {"data": "hello"}},
+            {"ansible.builtin.raw": "hostname"},
             {sysprep: {}, "check_mode": True, "diff": True},
             {sysprep: {"start_sysprep": False}, "diff": True},
             {sysprep: {"start_sysprep": False}},
@@ -84,8 +85,9 @@ def test_lightsail_guest_ping_check_mode_diff_and_sysprep_through_ansible(window
             {"ansible.windows.win_ping": {}, "ignore_unreachable": True},
         ]},
     ])
-    waited, pinged, checked, password_only, again, wrong_agent, unknown, started = (task["win-1"] for task in plays[0])
+    waited, pinged, raw, checked, password_only, again, wrong_agent, unknown, started = (task["win-1"] for task in plays[0])
     assert waited.get("failed") is not True and pinged["ping"] == "hello"
+    assert raw["rc"] == 0 and raw["stdout_lines"] == [guest["computer_name"]]
     assert checked["changed"] is True and checked["agent"] == "ec2launch_v2" and checked["sysprep_scheduled"] is True
     assert checked["password_option"] == {"before": "doNothing", "after": "random"}
     assert checked["diff"]["before"]["password"] == "doNothing" and checked["diff"]["after"]["password"] == "random"
@@ -174,8 +176,10 @@ def test_openstack_copy_is_reachable_only_after_the_original_nic_went_dhcp(windo
     assert switched["changed"] is True and switched["adapters"][0]["task_name"] == "snapkit.cloud-win_reset_static_ip-4"
     assert switched["diff"]["after"]["Ethernet"]["dhcp_enabled"] is True
     assert pending["changed"] is True and "still pending; not scheduled again" in " ".join(pending["warnings"])
-    # Check mode and the runs so far changed nothing on the guest: the switch waits for its scheduled task.
-    assert cloud.windows_guest("openstack", original["server_id"])["nic"][0]["dhcp_enabled"] is False
+    # Check mode and the runs so far changed nothing on the guest: one switch waits for its scheduled task.
+    waiting = cloud.windows_guest("openstack", original["server_id"])
+    assert waiting["nic"][0]["dhcp_enabled"] is False
+    assert [(work["kind"], work["task_name"]) for work in waiting["scheduled"]] == [("adapter_switch", "snapkit.cloud-win_reset_static_ip-4")]
 
     cloud.advance(20)
     switched_guest = wait_for_guest(cloud, "openstack", original["server_id"], until=lambda found: found["nic"][0]["dhcp_enabled"])
