@@ -101,6 +101,7 @@ def test_lightsail_guest_ping_check_mode_diff_and_sysprep_through_ansible(window
     dropped = plays[2][0]["win-1"]
     assert dropped["unreachable"] is True and "ping" not in dropped
     runs = [(entry["action"], entry["params"]["check_mode"], entry["error_code"]) for entry in cloud.journal(service="windows")]
+    assert seeded["password"] not in json.dumps(cloud.journal())
     assert runs[-6:] == [(sysprep, True, None), (sysprep, False, None), (sysprep, False, None), (sysprep, False, "ModuleFailed"),
                          ("ansible.windows.win_whoami", False, "ModuleFailed"), (sysprep, False, None)]
 

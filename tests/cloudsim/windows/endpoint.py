@@ -73,6 +73,10 @@ class _Server(http.server.ThreadingHTTPServer):
             self.open_sockets.add(connection)
         return connection, address
 
+    def handle_error(self, request, client_address) -> None:
+        # A connection reset on purpose (the guest went away) is no error worth a traceback on cloudsim's stderr.
+        LOG.debug("winrm %s: request from %s ended with an error", self.server_address, client_address, exc_info=True)
+
     def shutdown_request(self, request) -> None:
         with self.sockets_lock:
             self.open_sockets.discard(request)
