@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the snapkit.cloud project
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Retries and error messages of the OpenStack API wrappers."""
+
+from __future__ import annotations
+
+import pytest
+from openstack import exceptions
+
+from ansible_collections.snapkit.cloud.plugins.module_utils._openstack import OpenStackApi
+from ansible_collections.snapkit.cloud.plugins.module_utils._openstack import OpenStackError
+from ansible_collections.snapkit.cloud.plugins.module_utils._os_snapshot import create_unless_found
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
+
+
+def api(timeout=5):
+    return OpenStackApi(conn=None, timeout=timeout, backoff=lambda: Backoff(initial=0.001, factor=1.0, cap=0.001))
+
+
+def http_error(status, message="boom"):
+    return exceptions.HttpException(message=message, details=message, http_status=status)
+
+
+class Script:
+    """Raises the scripted errors in order, then returns ``value``."""
+
+    def __init__(self, *errors, value="done"):
+        self.errors = list(errors)
+        self.value = value
+        self.calls = 0
+
+    def __call__(self):
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return self.value
+
+
+@pytest.mark.parametrize("status", [409, 429, 502, 503, 504])
+def test_transient_answers_are_retried(status):
+    script = Script(http_error(status), http_error(status))
+    assert api().call("Creating snapshot 'x' of volume v", script) == "done"
+    assert script.calls == 3
+
+
+@pytest.mark.parametrize("status, words", [(413, "over its quota"), (403, "over its quota"), (400, "HTTP 400")])
+def test_other_answers_fail_at_once_naming_what_failed(status, words):
+    script = Script(http_error(status, "SnapshotLimitExceeded"))
+    with pytest.raises(OpenStackError) as raised:
+        api().call("Creating snapshot 'x' of volume v-1 (v-1, in-use)", script)
+    assert script.calls == 1
+    message = str(raised.value)
+    assert "Creating snapshot 'x' of volume v-1" in message and f"HTTP {status}" in message and "SnapshotLimitExceeded" in message
+    assert words in message
+
+
+def test_transient_answers_until_the_deadline_say_so():
+    script = Script(*[http_error(503)] * 1000)
+    with pytest.raises(OpenStackError, match="HTTP 503.*retry later"):
+        api(timeout=0.05).call("Reading volume v", script)
+    assert script.calls > 1
+
+
+def test_a_retried_create_looks_first_and_makes_no_duplicate():
+    made = []
+
+    def create():
+        made.append("snapshot")
+        raise http_error(503)  # the snapshot was made, the answer was lost
+
+    attempt = create_unless_found(lambda: made[0] if made else None, create)
+    assert api().call("Creating snapshot", attempt) == "snapshot"
+    assert made == ["snapshot"]
+
+
+def test_the_first_attempt_does_not_look_again():
+    looks = []
+    attempt = create_unless_found(lambda: looks.append(1), lambda: "created")
+    assert api().call("Creating", attempt) == "created"
+    assert not looks
