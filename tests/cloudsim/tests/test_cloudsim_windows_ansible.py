@@ -60,7 +60,7 @@ def advance_clock_task(cloud, seconds: float) -> dict:
 
 def test_lightsail_guest_ping_check_mode_diff_and_sysprep_through_ansible(windows_frozen, tmp_path):
     cloud = windows_frozen
-    cloud.lightsail_config(instance_transition_seconds=30, windows_password_seconds=0)
+    cloud.lightsail_config(instance_transition_seconds=30, windows_password_seconds=0, snapshot_seconds_base=60, snapshot_seconds_per_gib=0)
     seeded = cloud.seed_lightsail_instance("win-1", blueprint="windows")
     cloud.seed_windows_guest("lightsail", "win-1", agent="ec2launch_v2", password_option="doNothing")
     guest = wait_for_guest(cloud, "lightsail", "win-1")
@@ -113,9 +113,19 @@ def test_lightsail_guest_ping_check_mode_diff_and_sysprep_through_ansible(window
     assert not [entry for entry in cloud.journal(service="lightsail") if entry["action"] == "StopInstance"]
     assert wait_for_guest(cloud, "lightsail", "win-1", reachable=False)["sysprep_running"] is True
 
+    # A copy of the generalized disk boots with a new random password too, and its own guest listens with it.
+    lightsail.create_instance_snapshot(instanceName="win-1", instanceSnapshotName="win-1-generalized")
+    cloud.advance(60)
+    lightsail.create_instances_from_snapshot(instanceNames=["win-copy"], availabilityZone="us-east-1a", instanceSnapshotName="win-1-generalized",
+                                             bundleId="small_win_3_0")
     # The next boot of the generalized disk: a new random password, the one GetInstanceAccessDetails gives.
     lightsail.start_instance(instanceName="win-1")
     cloud.advance(30)
+    copy_password = lightsail.get_instance_access_details(instanceName="win-copy")["accessDetails"]["password"]
+    copy_guest = wait_for_guest(cloud, "lightsail", "win-copy", password=copy_password)
+    assert copy_password != seeded["password"] and copy_guest["port"] != guest["port"]
+    copy_session = winrm.Session(f"http://{copy_guest['host']}:{copy_guest['port']}/wsman", auth=("Administrator", copy_password), transport="basic")
+    assert copy_session.run_cmd("hostname").std_out.decode().strip() == copy_guest["computer_name"]
     new_password = lightsail.get_instance_access_details(instanceName="win-1")["accessDetails"]["password"]
     assert new_password and new_password != seeded["password"]
     booted = wait_for_guest(cloud, "lightsail", "win-1", password=new_password, sysprep_running=False)
