@@ -123,3 +123,17 @@ def test_guests_follow_their_instances(windows_frozen, lightsail_guest):
         cloud.windows_guest("lightsail", "win-a")
     with pytest.raises(requests.exceptions.ConnectionError):
         session(restarted).run_cmd("hostname")
+
+
+def test_a_static_address_that_is_not_the_instance_s_cuts_the_guest_off(windows_frozen, lightsail_guest):
+    cloud = windows_frozen
+    own = lightsail_guest["nic"][0]["ipv4_addresses"][0]["ip_address"]
+    static = cloud.seed_windows_guest("lightsail", "win-a", nic="static", ip=own)
+    assert static["reachable"] is True and static["nic"][0]["ipv4_addresses"][0]["prefix_origin"] == "Manual"
+    assert cloud.seed_windows_guest("lightsail", "win-a", nic="static", ip="172.26.9.9")["reachable"] is False
+    with pytest.raises(requests.exceptions.ConnectionError):
+        session(lightsail_guest).run_cmd("hostname")
+    back = cloud.seed_windows_guest("lightsail", "win-a", nic="dhcp")
+    assert back["reachable"] is True and back["nic"][0]["ipv4_addresses"] == [{"ip_address": own, "prefix_length": 20, "prefix_origin": "Dhcp"}]
+    assert session(back).run_cmd("hostname").status_code == 0
+

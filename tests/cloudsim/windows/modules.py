@@ -113,7 +113,8 @@ def validate(module: str, spec: dict[str, Option], args: dict) -> dict:
 
 def win_ping(run: ModuleRun, _guest: Guest, _effects: GuestEffects) -> None:
     if run.params["data"] == "crash":
-        raise ModuleFailure("boom")
+        # win_ping throws on purpose; the exec wrapper reports the exception.
+        raise ModuleFailure("Unhandled exception while executing module: boom")
     run.result["ping"] = run.params["data"]
 
 

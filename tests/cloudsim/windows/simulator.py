@@ -145,7 +145,10 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
                         continue
                     key = f"lightsail/{region}/{instance.arn}"
                     guest = self.guests.get(key) or self._new_lightsail_guest(key, region, instance)
-                    yield key, guest, Observed(running=instance.state == "running", reachable=True, lease_ip=instance.private_ip,
+                    # The same rule as OpenStack's port security: DHCP, or a static address that is the instance's own.
+                    adapter = guest.adapters[0]
+                    usable = adapter.dhcp_enabled or any(address["ip_address"] == instance.private_ip for address in adapter.addresses)
+                    yield key, guest, Observed(running=instance.state == "running", reachable=usable, lease_ip=instance.private_ip,
                                                prefix=LIGHTSAIL_PREFIX, gateway=None, password=instance.password)
 
     def _new_lightsail_guest(self, key: str, region: str, instance) -> Guest:
@@ -190,6 +193,9 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
             guest.password = observed.password
         if observed.nic is not None:
             _apply_nic(guest.adapters[0], observed)
+        elif guest.adapters[0].dhcp_enabled and [item["ip_address"] for item in guest.adapters[0].addresses] != [observed.lease_ip]:
+            # Lightsail's DHCP hands out the instance's private address.
+            guest.adapters[0].lease(observed.lease_ip, observed.prefix)
         was_running = self._was_running.get(guest.key, False)
         if observed.running and not was_running:
             # A new boot: Sysprep (if it ran) is over, and one-shot tasks whose time passed while off never run.
@@ -293,7 +299,7 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
             self.now = self.context.clock.time()
             try:
                 invocation = payload.decode(line, stdin)
-            except (ValueError, UnicodeDecodeError) as error:
+            except (ValueError, TypeError, AttributeError, UnicodeDecodeError) as error:
                 return 1, b"", f"cloudsim Windows guest: cannot decode the exec wrapper input: {error}\r\n".encode()
             if invocation.kind == "cmd":
                 return _encoded(commands.run_cmd(invocation.text, guest))
@@ -402,7 +408,7 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
         if mode == "static" and body.get("ip"):
             adapter.set_static(body["ip"], LIGHTSAIL_PREFIX, body.get("gateway"), body.get("dns_servers") or [])
         elif mode == "dhcp":
-            adapter.lease(adapter.addresses[0]["ip_address"] if adapter.addresses else None, LIGHTSAIL_PREFIX)
+            adapter.lease(None, LIGHTSAIL_PREFIX)
         else:
             raise ControlError('give "nic": "dhcp", or "nic": "static" with "ip"')
 
