@@ -67,8 +67,9 @@ options:
     default: false
   kms_key_id:
     description:
-      - Encrypt the volumes with this KMS key (id, alias or ARN). By default, encryption follows each snapshot: an
-        encrypted snapshot gives a volume encrypted with the same key, an unencrypted one an unencrypted volume.
+      - Encrypt the volumes with this KMS key (id, alias or ARN).
+      - By default encryption follows each snapshot. An encrypted snapshot gives a volume encrypted with the same key,
+        an unencrypted one an unencrypted volume.
     type: str
   tags:
     description:
