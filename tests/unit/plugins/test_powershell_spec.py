@@ -34,23 +34,29 @@ def spec_of(path):
 def normalised(option):
     values = dict(SPEC_DEFAULTS)
     values.update({key: option[key] for key in COMPARED if key in option})
+    values["aliases"] = sorted(option.get("aliases") or [])
     return values
+
+
+def option_mismatches(spec_options, doc_options, prefix=""):
+    """Differences between the options of a $spec (or of one option's options) and their documentation."""
+    problems = []
+    for name in sorted(set(spec_options) - set(doc_options)):
+        problems.append("option %s%s is in $spec but not documented" % (prefix, name))
+    for name in sorted(set(doc_options) - set(spec_options)):
+        problems.append("option %s%s is documented but not in $spec" % (prefix, name))
+    for name in sorted(set(spec_options) & set(doc_options)):
+        in_spec, in_doc = normalised(spec_options[name]), normalised(doc_options[name])
+        for key in COMPARED + ("aliases",):
+            if in_spec[key] != in_doc[key]:
+                problems.append("option %s%s: %s is %r in $spec but %r in the documentation" % (prefix, name, key, in_spec[key], in_doc[key]))
+        problems += option_mismatches(spec_options[name].get("options") or {}, doc_options[name].get("suboptions") or {}, prefix + name + ".")
+    return problems
 
 
 def mismatches(spec, doc):
     """Every difference between a $spec and a DOCUMENTATION, as sentences naming the option and the key."""
-    problems = []
-    spec_options = spec.get("options", {})
-    doc_options = doc.get("options") or {}
-    for name in sorted(set(spec_options) - set(doc_options)):
-        problems.append("option %s is in $spec but not documented" % name)
-    for name in sorted(set(doc_options) - set(spec_options)):
-        problems.append("option %s is documented but not in $spec" % name)
-    for name in sorted(set(spec_options) & set(doc_options)):
-        in_spec, in_doc = normalised(spec_options[name]), normalised(doc_options[name])
-        for key in COMPARED:
-            if in_spec[key] != in_doc[key]:
-                problems.append("option %s: %s is %r in $spec but %r in the documentation" % (name, key, in_spec[key], in_doc[key]))
+    problems = option_mismatches(spec.get("options", {}), doc.get("options") or {})
     check_mode = (doc.get("attributes", {}).get("check_mode") or {}).get("support", "none")
     if bool(spec.get("supports_check_mode")) != (check_mode in ("full", "partial")):
         problems.append("supports_check_mode is %r in $spec but check_mode support is %r in the documentation"
@@ -81,8 +87,9 @@ $spec = @{
         name = @{ type = 'str'; required = $true }
         mode = @{ type = 'str'; default = 'fast'; choices = 'fast', 'slow' }
         secret = @{ type = 'str' }
-        items = @{ type = 'list'; elements = 'int' }
+        items = @{ type = 'list'; elements = 'int'; aliases = @('entries') }
         undocumented = @{ type = 'bool'; default = $false }
+        route = @{ type = 'dict'; options = @{ metric = @{ type = 'int' }; gateway = @{ type = 'str' } } }
     }
 }
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
@@ -94,6 +101,7 @@ options:
   secret: {type: str, no_log: true}
   items: {type: list, elements: str}
   ghost: {type: int}
+  route: {type: dict, suboptions: {metric: {type: str}, interface: {type: str}}}
 attributes:
   check_mode: {support: full}
 """
@@ -105,9 +113,13 @@ def test_every_kind_of_mismatch_is_reported():
         "option undocumented is in $spec but not documented",
         "option ghost is documented but not in $spec",
         "option items: elements is 'int' in $spec but 'str' in the documentation",
+        "option items: aliases is ['entries'] in $spec but [] in the documentation",
         "option mode: default is 'fast' in $spec but 'slow' in the documentation",
         "option mode: choices is ['fast', 'slow'] in $spec but ['fast', 'slow', 'medium'] in the documentation",
         "option name: required is True in $spec but False in the documentation",
+        "option route.gateway is in $spec but not documented",
+        "option route.interface is documented but not in $spec",
+        "option route.metric: type is 'int' in $spec but 'str' in the documentation",
         "option secret: no_log is False in $spec but True in the documentation",
         "supports_check_mode is None in $spec but check_mode support is 'full' in the documentation",
     ]
