@@ -10,30 +10,44 @@
 # - the lookup win_dhcp_userdata embeds this file's text in a cloudbase-init #ps1_sysnative user-data script.
 # Adapters are always addressed by interface index: a restored copy can have renamed or ghost adapters.
 
-Function Get-SnapkitIPv4Interface {
-    <# The adapter's IPv4 interface: active store, else persistent store (an adapter without a link may have no active one). #>
+Function Get-SnapkitIPv4InterfaceStore {
+    <#
+    Where the adapter's IPv4 interface is: ActiveStore, else PersistentStore (an adapter without a link may have no
+    active one), else $null (IPv4 not bound). Rows are always fetched per store: the store a row came from is known
+    from the query, not read from the row.
+    #>
     param([Parameter(Mandatory = $true)][int]$InterfaceIndex)
-    $interface = Get-NetIPInterface -InterfaceIndex $InterfaceIndex -AddressFamily IPv4 -ErrorAction SilentlyContinue
-    if ($null -eq $interface) {
-        $interface = Get-NetIPInterface -InterfaceIndex $InterfaceIndex -AddressFamily IPv4 -PolicyStore PersistentStore -ErrorAction SilentlyContinue
+    foreach ($store in @('ActiveStore', 'PersistentStore')) {
+        if ($null -ne (Get-NetIPInterface -InterfaceIndex $InterfaceIndex -AddressFamily IPv4 -PolicyStore $store -ErrorAction SilentlyContinue)) {
+            return $store
+        }
     }
-    $interface | Select-Object -First 1
+    $null
+}
+
+Function Get-SnapkitIPv4Interface {
+    <# The adapter's IPv4 interface row, from the store Get-SnapkitIPv4InterfaceStore names, or $null. #>
+    param([Parameter(Mandatory = $true)][int]$InterfaceIndex)
+    $store = Get-SnapkitIPv4InterfaceStore -InterfaceIndex $InterfaceIndex
+    if ($null -ne $store) {
+        Get-NetIPInterface -InterfaceIndex $InterfaceIndex -AddressFamily IPv4 -PolicyStore $store -ErrorAction SilentlyContinue | Select-Object -First 1
+    }
 }
 
 Function Get-SnapkitIPv4Address {
-    <# IPv4 addresses of the adapter: every active one, and the persistent (manual) ones, which survive a reboot. #>
-    param([Parameter(Mandatory = $true)][int]$InterfaceIndex)
-    foreach ($store in @('ActiveStore', 'PersistentStore')) {
-        Get-NetIPAddress -InterfaceIndex $InterfaceIndex -AddressFamily IPv4 -PolicyStore $store -ErrorAction SilentlyContinue
-    }
+    <# The IPv4 address rows of the adapter in one store. #>
+    param(
+        [Parameter(Mandatory = $true)][int]$InterfaceIndex,
+        [Parameter(Mandatory = $true)][string]$Store
+    )
+    Get-NetIPAddress -InterfaceIndex $InterfaceIndex -AddressFamily IPv4 -PolicyStore $Store -ErrorAction SilentlyContinue
 }
 
 Function Get-SnapkitManualIPv4Address {
-    <# The manual IPv4 addresses, as rows of either store (persistent rows are always manual). #>
+    <# The manual IPv4 addresses: every persistent row (they survive a reboot) and the active rows of origin Manual. #>
     param([Parameter(Mandatory = $true)][int]$InterfaceIndex)
-    Get-SnapkitIPv4Address -InterfaceIndex $InterfaceIndex | Where-Object {
-        ([string]$_.Store -eq 'PersistentStore') -or ([string]$_.PrefixOrigin -eq 'Manual')
-    }
+    Get-SnapkitIPv4Address -InterfaceIndex $InterfaceIndex -Store PersistentStore
+    Get-SnapkitIPv4Address -InterfaceIndex $InterfaceIndex -Store ActiveStore | Where-Object { [string]$_.PrefixOrigin -eq 'Manual' }
 }
 
 Function Get-SnapkitStaticDefaultRoute {
@@ -78,14 +92,17 @@ Function Get-SnapkitIPv4State {
     $adapter = Get-NetAdapter -InterfaceIndex $InterfaceIndex -IncludeHidden -ErrorAction Stop
     $dhcpEnabled = ([string]$interface.Dhcp -eq 'Enabled')
 
-    $seen = @{}
-    $addresses = @(Get-SnapkitIPv4Address -InterfaceIndex $InterfaceIndex | Sort-Object -Property IPAddress | ForEach-Object {
-            if (-not $seen.ContainsKey($_.IPAddress)) {
-                $seen[$_.IPAddress] = $true
-                $origin = if ([string]$_.Store -eq 'PersistentStore') { 'Manual' } else { [string]$_.PrefixOrigin }
-                [ordered]@{ ip_address = $_.IPAddress; prefix_length = [int]$_.PrefixLength; prefix_origin = $origin }
-            }
-        })
+    # Active rows first (their origin is known), then persistent ones not active yet (always manual).
+    $byAddress = [ordered]@{}
+    foreach ($row in @(Get-SnapkitIPv4Address -InterfaceIndex $InterfaceIndex -Store ActiveStore)) {
+        $byAddress[$row.IPAddress] = [ordered]@{ ip_address = $row.IPAddress; prefix_length = [int]$row.PrefixLength; prefix_origin = [string]$row.PrefixOrigin }
+    }
+    foreach ($row in @(Get-SnapkitIPv4Address -InterfaceIndex $InterfaceIndex -Store PersistentStore)) {
+        if (-not $byAddress.Contains($row.IPAddress)) {
+            $byAddress[$row.IPAddress] = [ordered]@{ ip_address = $row.IPAddress; prefix_length = [int]$row.PrefixLength; prefix_origin = 'Manual' }
+        }
+    }
+    $addresses = @($byAddress.Keys | Sort-Object | ForEach-Object { $byAddress[$_] })
     $gateways = @(Get-SnapkitStaticDefaultRoute -InterfaceIndex $InterfaceIndex -DhcpEnabled $dhcpEnabled |
             ForEach-Object { $_.NextHop } | Sort-Object -Unique)
 
@@ -239,8 +256,9 @@ Function Invoke-SnapkitDhcpSwitch {
     }
     Remove-SnapkitNetObject -Command 'Remove-NetIPAddress' -InputObject @(Get-SnapkitManualIPv4Address -InterfaceIndex $InterfaceIndex)
 
-    $interface = Get-SnapkitIPv4Interface -InterfaceIndex $InterfaceIndex
-    if ([string]$interface.Store -eq 'PersistentStore') {
+    # Without -PolicyStore the active and the persistent store are both set; an adapter with no active IPv4
+    # interface only has the persistent one.
+    if ((Get-SnapkitIPv4InterfaceStore -InterfaceIndex $InterfaceIndex) -eq 'PersistentStore') {
         Set-NetIPInterface -InterfaceIndex $InterfaceIndex -AddressFamily IPv4 -Dhcp Enabled -PolicyStore PersistentStore -ErrorAction Stop
     }
     else {
