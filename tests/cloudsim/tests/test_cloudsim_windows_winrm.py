@@ -137,3 +137,22 @@ def test_a_static_address_that_is_not_the_instance_s_cuts_the_guest_off(windows_
     assert back["reachable"] is True and back["nic"][0]["ipv4_addresses"] == [{"ip_address": own, "prefix_length": 20, "prefix_origin": "Dhcp"}]
     assert session(back).run_cmd("hostname").status_code == 0
 
+
+
+def test_a_silent_drop_leaves_clients_waiting_for_their_read_timeout(windows_frozen, lightsail_guest):
+    cloud = windows_frozen
+    cloud.lightsail_config(instance_transition_seconds=10)
+    cloud.windows_config(silent_drop=1)
+    lightsail = boto3.client("lightsail", **cloud.aws_client_kwargs("lightsail"))
+    lightsail.stop_instance(instanceName="win-a")
+    wait_for_guest(cloud, "lightsail", "win-a", reachable=False)
+    quiet = winrm.Session(f"http://{lightsail_guest['host']}:{lightsail_guest['port']}/wsman", auth=("Administrator", lightsail_guest["password"]),
+                          transport="basic", operation_timeout_sec=1, read_timeout_sec=2)
+    # The port still takes the connection (nothing resets it) but never answers, as a host that went away.
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        quiet.run_cmd("hostname")
+    cloud.advance(10)
+    lightsail.start_instance(instanceName="win-a")
+    cloud.advance(10)
+    back = wait_for_guest(cloud, "lightsail", "win-a")
+    assert back["port"] == lightsail_guest["port"] and session(back).run_cmd("hostname").status_code == 0

@@ -108,6 +108,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         endpoint: WinRMEndpoint = self.server.endpoint
         length = int(self.headers.get("Content-Length") or 0)
         data = self.rfile.read(length) if length else b""
+        if not endpoint.voice.is_set() or self.server is endpoint.muted_server:
+            # The guest went away silently: no answer, ever (the client's read timeout ends the wait).
+            endpoint.voice.wait(SOCKET_TIMEOUT)
+            self.close_connection = True
+            return
         if self.path.split("?", 1)[0].rstrip("/").lower() != "/wsman":
             self._send(404, b"", "text/html")
             return
@@ -143,6 +148,10 @@ class WinRMEndpoint:
         self.shells: dict[str, Shell] = {}
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        # A silent stop: the socket stays open and accepts nothing (connections wait, then time out); set = speaking again.
+        self._mute: _Server | None = None
+        self.voice = threading.Event()
+        self.voice.set()
 
     # Listening ------------------------------------------------------------------------------------
 
@@ -150,8 +159,13 @@ class WinRMEndpoint:
     def listening(self) -> bool:
         return self._server is not None
 
+    @property
+    def muted_server(self):
+        return self._mute
+
     def start(self, host: str, port: int = 0) -> int:
         """Listen on ``port`` (the guest keeps its port across reboots when it is still free), else on a free one."""
+        self._close_mute()
         try:
             server = _Server((host, port), _Handler, self)
         except OSError:
@@ -162,19 +176,36 @@ class WinRMEndpoint:
         self._thread.start()
         return server.server_port
 
-    def stop(self) -> None:
-        """Stop listening and reset open connections; the guest's shells die with it."""
+    def stop(self, silent: bool = False) -> None:
+        """Stop listening and reset open connections; the guest's shells die with it.
+
+        ``silent``: as a host that vanished without a word, the port keeps accepting connections (the kernel's
+        backlog) and nothing ever answers, so clients wait for their read timeout instead of seeing a reset.
+        """
         server, self._server = self._server, None
         if server is None:
+            if not silent:
+                self._close_mute()
             return
         server.shutdown()
-        server.server_close()
-        server.reset_connections()
+        if silent:
+            self.voice.clear()
+            self._mute = server
+        else:
+            server.server_close()
+            server.reset_connections()
         with self._lock:
             for shell in self.shells.values():
                 for command in shell.commands.values():
                     command.done.set()
             self.shells = {}
+
+    def _close_mute(self) -> None:
+        mute, self._mute = self._mute, None
+        if mute is not None:
+            mute.server_close()
+            mute.reset_connections()
+        self.voice.set()
 
     def drop_connections(self) -> None:
         """The address the connections use went away (the adapter was switched): they are reset, the listener stays."""

@@ -34,13 +34,20 @@ LIGHTSAIL_AGENTS = {"windows_server_2016": "ec2launch_v1", "windows_server_2019"
 
 @dataclasses.dataclass
 class WindowsSettings(SimSettings):
-    """``receive_chunk_bytes``: the most output of each stream one Receive answer carries (more means more round trips)."""
+    """``receive_chunk_bytes``: the most output of each stream one Receive answer carries (more means more round trips).
+
+    ``silent_drop``: 1 makes a guest that goes down (stop, Sysprep) vanish without a word, so clients wait for their
+    read timeout; 0 (default) resets the connections.
+    """
 
     receive_chunk_bytes: int = 1024
+    silent_drop: int = 0
 
     def check(self, key: str, value: float) -> None:
         if key == "receive_chunk_bytes" and value < 1:
             raise ValueError("receive_chunk_bytes must be >= 1")
+        if key == "silent_drop" and value not in (0, 1):
+            raise ValueError("silent_drop must be 0 or 1")
 
 
 @dataclasses.dataclass
@@ -270,7 +277,7 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
                 self.endpoints[guest.key] = endpoint
             guest.port = endpoint.start(self.host, guest.port)
         elif not should_listen and endpoint is not None and endpoint.listening:
-            endpoint.stop()
+            endpoint.stop(silent=bool(self.settings.silent_drop))
 
     def _forget(self, key: str) -> None:
         endpoint = self.endpoints.pop(key, None)
