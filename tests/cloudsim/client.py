@@ -337,7 +337,7 @@ class CloudSim:
         return self._call("GET", "/windows/guests")["guests"]
 
     def windows_config(self, **settings) -> dict:
-        """Read, or change, the guests' settings (``receive_chunk_bytes``)."""
+        """Read, or change, the guests' settings (``receive_chunk_bytes``, ``silent_drop``)."""
         if settings:
             return self._call("POST", "/windows/config", settings)
         return self._call("GET", "/windows/config")
