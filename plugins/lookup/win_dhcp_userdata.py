@@ -12,7 +12,7 @@ version_added: 1.0.0
 description:
   - Returns a cloudbase-init C(#ps1_sysnative) user-data script that switches network adapters with a static IPv4
     configuration to DHCP at the first boot of a copy, for a Windows server restored from a snapshot into a network
-    where the original's static address does not work, so that nothing can reach it to run
+    where the original's static address does not work and the copy cannot be reached to run
     M(snapkit.cloud.win_reset_static_ip).
   - The script embeds the text of the module util C(_SnapkitNetAdapter.psm1), the same rules
     M(snapkit.cloud.win_reset_static_ip) runs (selection, order of the steps, what counts as static), so the two cannot
