@@ -11,10 +11,17 @@ lists of lowercase ``key``/``value`` pairs (EC2 uses ``Key``/``Value``).
 
 from __future__ import annotations
 
+import time
+
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import throttling_retry
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 
 # AWSRetry's defaults know EC2's throttling codes ("Throttling", "RequestLimitExceeded") but not
 # the JSON services' "ThrottlingException", which is what Lightsail answers when throttled.
@@ -93,3 +100,210 @@ def get_operation(client, operation_id):
 def tag_resource(client, name, tags):
     """TagResource: adds or overwrites these tags, leaving the others alone."""
     return client.tag_resource(resourceName=name, tags=tag_list(tags))["operations"]
+
+
+@LightsailErrorHandler.list_error_handler("get instance snapshots")
+@lightsail_retry()
+def get_instance_snapshots(client):
+    """Every instance snapshot of the region (all pages)."""
+    snapshots = []
+    params = {}
+    while True:
+        page = client.get_instance_snapshots(**params)
+        snapshots.extend(page.get("instanceSnapshots", []))
+        if not page.get("nextPageToken"):
+            return snapshots
+        params["pageToken"] = page["nextPageToken"]
+
+
+@LightsailErrorHandler.list_error_handler("get the state of instance {name}")
+@lightsail_retry()
+def get_instance_state(client, name):
+    """The instance's state name (pending, running, stopping, stopped...), or None when Lightsail does not know it."""
+    return client.get_instance_state(instanceName=name)["state"]["name"]
+
+
+@LightsailErrorHandler.common_error_handler("stop instance {name}")
+@lightsail_retry()
+def stop_instance(client, name):
+    return client.stop_instance(instanceName=name)["operations"]
+
+
+@LightsailErrorHandler.common_error_handler("start instance {name}")
+@lightsail_retry()
+def start_instance(client, name):
+    return client.start_instance(instanceName=name)["operations"]
+
+
+@LightsailErrorHandler.common_error_handler("get the port states of instance {name}")
+@lightsail_retry()
+def get_instance_port_states(client, name):
+    return client.get_instance_port_states(instanceName=name)["portStates"]
+
+
+@LightsailErrorHandler.common_error_handler("open a public port of instance {name}")
+@lightsail_retry()
+def open_instance_public_ports(client, name, port_info):
+    return client.open_instance_public_ports(instanceName=name, portInfo=port_info)["operation"]
+
+
+@LightsailErrorHandler.common_error_handler("close a public port of instance {name}")
+@lightsail_retry()
+def close_instance_public_ports(client, name, port_info):
+    return client.close_instance_public_ports(instanceName=name, portInfo=port_info)["operation"]
+
+
+@LightsailErrorHandler.common_error_handler("get the access details of instance {name}")
+@lightsail_retry()
+def get_instance_access_details(client, name, protocol=None):
+    params = {"instanceName": name}
+    if protocol:
+        params["protocol"] = protocol
+    return client.get_instance_access_details(**params)["accessDetails"]
+
+
+@LightsailErrorHandler.common_error_handler("create instance {name} from snapshot {snapshot_name}")
+@lightsail_retry()
+def create_instance_from_snapshot(client, name, snapshot_name, availability_zone, bundle_id, tags):
+    """CreateInstancesFromSnapshot for one instance; resending is safe because names are unique."""
+    params = {"instanceNames": [name], "instanceSnapshotName": snapshot_name, "availabilityZone": availability_zone, "bundleId": bundle_id}
+    if tags:
+        params["tags"] = tag_list(tags)
+    return client.create_instances_from_snapshot(**params)["operations"]
+
+
+@LightsailErrorHandler.deletion_error_handler("delete instance {name}")
+@lightsail_retry()
+def delete_instance(client, name):
+    """DeleteInstance; False when the instance was already gone."""
+    client.delete_instance(instanceName=name)
+    return True
+
+
+# Shared by the lightsail_* modules -----------------------------------------------------------------
+
+# Lightsail's rule for new resource names (its model's pattern is looser than what it accepts).
+RESOURCE_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,253}[A-Za-z0-9]"
+RESOURCE_NAME_RULE = "2 to 255 characters: letters, digits, '.', '-' and '_', starting and ending with a letter or a digit"
+# Every key of a returned snapshot, present on every path (null when unknown).
+SNAPSHOT_KEYS = (
+    "name", "arn", "state", "progress", "created_at", "from_instance_name", "from_instance_arn", "from_blueprint_id",
+    "from_bundle_id", "is_from_auto_snapshot", "size_in_gb", "location", "resource_type", "support_code", "tags",
+)
+# Every key of a returned instance (the subset a procedure needs; null when unknown).
+INSTANCE_KEYS = (
+    "name", "arn", "state", "blueprint_id", "blueprint_name", "bundle_id", "is_windows", "public_ip_address",
+    "private_ip_address", "is_static_ip", "username", "ssh_key_name", "location", "created_at", "tags",
+)
+
+
+def iso(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def location_of(resource):
+    location = resource.get("location")
+    return {"availability_zone": location.get("availabilityZone"), "region_name": location.get("regionName")} if location else None
+
+
+def formatted_snapshot(snapshot):
+    """A snapshot as our modules return it: every documented key, snake_case, tags as a dict."""
+    if not snapshot:
+        return {}
+    values = {
+        "name": snapshot.get("name"), "arn": snapshot.get("arn"), "state": snapshot.get("state"), "progress": snapshot.get("progress"),
+        "created_at": iso(snapshot.get("createdAt")), "from_instance_name": snapshot.get("fromInstanceName"),
+        "from_instance_arn": snapshot.get("fromInstanceArn"), "from_blueprint_id": snapshot.get("fromBlueprintId"),
+        "from_bundle_id": snapshot.get("fromBundleId"), "is_from_auto_snapshot": snapshot.get("isFromAutoSnapshot"),
+        "size_in_gb": snapshot.get("sizeInGb"), "location": location_of(snapshot), "resource_type": snapshot.get("resourceType"),
+        "support_code": snapshot.get("supportCode"), "tags": tag_dict(snapshot.get("tags")),
+    }
+    return {key: values[key] for key in SNAPSHOT_KEYS}
+
+
+def is_windows_blueprint(blueprint_id):
+    """Lightsail's Windows blueprints are named windows_server_* (and windows_* for SQL Server editions)."""
+    return (blueprint_id or "").startswith("windows")
+
+
+def formatted_instance(instance):
+    """An instance as our modules return it: the keys a procedure needs, snake_case, tags as a dict."""
+    if not instance:
+        return {}
+    values = {
+        "name": instance.get("name"), "arn": instance.get("arn"), "state": (instance.get("state") or {}).get("name"),
+        "blueprint_id": instance.get("blueprintId"), "blueprint_name": instance.get("blueprintName"), "bundle_id": instance.get("bundleId"),
+        "is_windows": is_windows_blueprint(instance.get("blueprintId")), "public_ip_address": instance.get("publicIpAddress"),
+        "private_ip_address": instance.get("privateIpAddress"), "is_static_ip": instance.get("isStaticIp"),
+        "username": instance.get("username"), "ssh_key_name": instance.get("sshKeyName"), "location": location_of(instance),
+        "created_at": iso(instance.get("createdAt")), "tags": tag_dict(instance.get("tags")),
+    }
+    return {key: values[key] for key in INSTANCE_KEYS}
+
+
+class Deadline:
+    """One wait_timeout shared by every step of a task (retries, operations, states)."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def remaining(self):
+        return max(0.0, self.end - time.monotonic())
+
+
+# Instances stop and start in tens of seconds (Sysprep in minutes): poll briskly, up to 5 s apart.
+POWER_BACKOFF = dict(initial=1.0, factor=1.5, cap=5.0)
+# Transitions that end on their own, and where they end.
+TRANSITIONS = {"pending": "running", "stopping": "stopped"}
+
+
+def wait_for_instance_state(client, name, target, deadline, need_public_ip=False):
+    """Wait until the instance is in ``target`` (and, when asked, has a public IP: it can run before it has one).
+
+    A vanished instance fails at once; so does a ``stopped`` one while waiting for ``running`` (an instance never
+    starts by itself). A ``running`` one while waiting for ``stopped`` is not a failure: its guest may be shutting
+    itself down (Sysprep), which the API shows only once it happens.
+    """
+
+    def poll():
+        instance = get_instance(client, name)
+        return [instance or {"name": name, "state": {"name": "gone"}}]
+
+    def state(item):
+        return (item.get("state") or {}).get("name")
+
+    def done(item):
+        return state(item) == target and (not need_public_ip or bool(item.get("publicIpAddress")))
+
+    def failed(item):
+        return state(item) == "gone" or (target == "running" and state(item) == "stopped")
+
+    return wait_until(
+        poll, done=done, failed=failed, timeout=deadline.remaining(), backoff=Backoff(**POWER_BACKOFF),
+        describe=lambda items: f"instance {name} is {state(items[0])} (waiting for {target}"
+                               f"{' with a public IP' if need_public_ip else ''})",
+    )[0]
+
+
+def lightsail_client(module):
+    """The Lightsail client; retries live on our wrappers only, botocore's own would multiply them."""
+    return module.client("lightsail", config={"retries": {"total_max_attempts": 1}})
+
+
+def run_task(module, result, work, failures=()):
+    """Run ``work(client)``, which fills ``result``; end the module with it, or fail naming what went wrong.
+
+    ``failures`` are the module's own exception types whose message is the whole story, like InputError's.
+    """
+    try:
+        work(lightsail_client(module))
+    except (InputError, *failures) as error:
+        module.fail_json(msg=str(error), **result)
+    except WaitError as error:
+        module.fail_json(msg=f"Gave up after wait_timeout={module.params.get('wait_timeout')} seconds: {error}", **result)
+    except AnsibleAWSError as error:
+        module.fail_json_aws(error.exception or error, msg=error.message, **result)
+    if not module._diff:  # pylint: disable=protected-access
+        result.pop("diff", None)
+    module.exit_json(**result)

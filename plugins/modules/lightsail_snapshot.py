@@ -174,8 +174,6 @@ snapshot:
       sample: {"team": "web"}
 """
 
-import time
-
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _lightsail as lightsail
@@ -189,14 +187,9 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitFai
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import deadline_retry
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 
-# Lightsail's rule for new resource names (its model's pattern is looser than what it accepts).
-RESOURCE_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,253}[A-Za-z0-9]"
-RESOURCE_NAME_RULE = "2 to 255 characters: letters, digits, '.', '-' and '_', starting and ending with a letter or a digit"
-# Every key of the returned snapshot, present on every path (null when unknown).
-SNAPSHOT_KEYS = (
-    "name", "arn", "state", "progress", "created_at", "from_instance_name", "from_instance_arn", "from_blueprint_id",
-    "from_bundle_id", "is_from_auto_snapshot", "size_in_gb", "location", "resource_type", "support_code", "tags",
-)
+RESOURCE_NAME_PATTERN = lightsail.RESOURCE_NAME_PATTERN
+RESOURCE_NAME_RULE = lightsail.RESOURCE_NAME_RULE
+SNAPSHOT_KEYS = lightsail.SNAPSHOT_KEYS
 FAILED_OPERATION_STATUS = "Failed"
 DONE_OPERATION_STATUSES = ("Succeeded", "Completed")
 
@@ -231,30 +224,8 @@ def validate(params):
     check_user_tags("tags", params["tags"], 0)
 
 
-def formatted(snapshot):
-    """The snapshot as this module returns it: every documented key, snake_case, tags as a dict."""
-    if not snapshot:
-        return {}
-    location = snapshot.get("location")
-    created_at = snapshot.get("createdAt")
-    values = {
-        "name": snapshot.get("name"),
-        "arn": snapshot.get("arn"),
-        "state": snapshot.get("state"),
-        "progress": snapshot.get("progress"),
-        "created_at": created_at.isoformat() if hasattr(created_at, "isoformat") else created_at,
-        "from_instance_name": snapshot.get("fromInstanceName"),
-        "from_instance_arn": snapshot.get("fromInstanceArn"),
-        "from_blueprint_id": snapshot.get("fromBlueprintId"),
-        "from_bundle_id": snapshot.get("fromBundleId"),
-        "is_from_auto_snapshot": snapshot.get("isFromAutoSnapshot"),
-        "size_in_gb": snapshot.get("sizeInGb"),
-        "location": {"availability_zone": location.get("availabilityZone"), "region_name": location.get("regionName")} if location else None,
-        "resource_type": snapshot.get("resourceType"),
-        "support_code": snapshot.get("supportCode"),
-        "tags": lightsail.tag_dict(snapshot.get("tags")),
-    }
-    return {key: values[key] for key in SNAPSHOT_KEYS}
+# One form for every module that returns snapshots (lightsail_snapshot_info too).
+formatted = lightsail.formatted_snapshot
 
 
 def predicted(instance, snapshot_name, tags):
@@ -274,15 +245,7 @@ def diff_view(snapshot):
             "tags": lightsail.tag_dict(snapshot.get("tags"))}
 
 
-class Deadline:
-    """One wait_timeout shared by every step of a task (retries, the operation, the snapshot)."""
-
-    def __init__(self, seconds):
-        self.seconds = seconds
-        self.end = time.monotonic() + seconds
-
-    def remaining(self):
-        return max(0.0, self.end - time.monotonic())
+Deadline = lightsail.Deadline
 
 
 def is_auto_snapshot_refusal(error):

@@ -1,0 +1,234 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the snapkit.cloud project
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: lightsail_instance_from_snapshot
+short_description: Create an Amazon Lightsail instance from an instance snapshot, or delete one made that way
+version_added: 1.0.0
+description:
+  - Creates one instance from an C(available) instance snapshot and waits until it is C(running) with a public IP, for
+    example to verify a snapshot before trusting it; or deletes such an instance and waits until it is gone.
+  - The instance is tagged C(snapkit:from-snapshot) with the snapshot's name. A re-run finds it by name and that tag;
+    an instance of that name without the tag is an error, never a silent success.
+  - O(state=absent) deletes only instances that carry the tag, so a wrong O(instance_name) can never delete an
+    instance this module did not make.
+author:
+  - snapkit.cloud maintainers (@snapkit)
+options:
+  instance_name:
+    description:
+      - The name of the new instance, unique in the region among instances, snapshots and static IPs.
+      - "2 to 255 characters: letters, digits, C(.), C(-) and C(_); the first and the last must be a letter or a digit."
+    type: str
+    required: true
+  snapshot_name:
+    description:
+      - The instance snapshot to create the instance from; it must be C(available). Required with O(state=present).
+      - With O(state=absent), when given, the instance is only deleted if it was made from this snapshot.
+    type: str
+  bundle_id:
+    description: The bundle (size) of the new instance. Defaults to the bundle of the instance the snapshot was taken from.
+    type: str
+  availability_zone:
+    description: The availability zone of the new instance. Defaults to the snapshot's.
+    type: str
+  tags:
+    description: More tags for the new instance (keys starting with C(aws:) or C(snapkit:) are reserved).
+    type: dict
+  state:
+    description: V(present) creates the instance, V(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
+  wait:
+    description: Wait until the new instance is C(running) with a public IP. Deleting always waits until it is gone.
+    type: bool
+    default: true
+  wait_timeout:
+    description: How long to wait, in seconds.
+    type: int
+    default: 900
+notes:
+  - Instances cost money from the moment they exist; delete a verification instance in an C(always) section.
+  - A Windows instance made from a snapshot taken before Sysprep has the Administrator password of the original.
+  - "IAM permissions: C(lightsail:GetInstance), C(lightsail:GetInstanceSnapshot), C(lightsail:CreateInstancesFromSnapshot),
+    C(lightsail:DeleteInstance)."
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+  - snapkit.cloud._attributes
+  - snapkit.cloud._attributes.ACTIONGROUP_AWS
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Verify a snapshot on a temporary instance
+  block:
+    - name: Create the instance and wait until it runs
+      snapkit.cloud.lightsail_instance_from_snapshot:
+        instance_name: win-1-verify
+        snapshot_name: win-1-sysprep-20261122
+      register: verify
+
+    - name: Wait until RDP answers
+      ansible.builtin.wait_for:
+        host: "{{ verify.instance.public_ip_address }}"
+        port: 3389
+        timeout: 900
+  always:
+    - name: Delete the temporary instance
+      snapkit.cloud.lightsail_instance_from_snapshot:
+        instance_name: win-1-verify
+        state: absent
+"""
+
+RETURN = r"""
+instance:
+  description:
+    - The instance (with O(state=absent), as it was before deletion; empty if there was none).
+    - In check mode, when the instance would be created, only C(name), C(bundle_id), C(location) and C(tags) are known.
+    - The keys of RV(snapkit.cloud.lightsail_instance_state#module:instance) of M(snapkit.cloud.lightsail_instance_state).
+  returned: always
+  type: dict
+  sample: {"name": "win-1-verify", "state": "running", "public_ip_address": "203.0.113.20", "is_windows": true,
+           "tags": {"snapkit:from-snapshot": "win-1-sysprep-20261122"}}
+"""
+
+from ansible_collections.snapkit.cloud.plugins.module_utils import _lightsail as lightsail
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import TAG_PREFIX
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_user_tags
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
+
+SOURCE_TAG = f"{TAG_PREFIX}from-snapshot"
+
+
+class FromSnapshotFailure(Exception):
+    """The task cannot succeed; the message names the resource and the way out."""
+
+
+def argument_spec():
+    return dict(
+        instance_name=dict(type="str", required=True),
+        snapshot_name=dict(type="str"),
+        bundle_id=dict(type="str"),
+        availability_zone=dict(type="str"),
+        tags=dict(type="dict"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=900),
+    )
+
+
+def validate(params):
+    if params["state"] == "present" and not params["snapshot_name"]:
+        raise InputError("snapshot_name: required with state=present")
+    for field in ("instance_name", "snapshot_name"):
+        check_pattern(field, params[field], lightsail.RESOURCE_NAME_PATTERN, lightsail.RESOURCE_NAME_RULE)
+    if params["wait_timeout"] <= 0:
+        raise InputError(f"wait_timeout: must be a positive number of seconds, got {params['wait_timeout']}")
+    check_user_tags("tags", params["tags"], 1)
+
+
+def check_ours(instance, snapshot_name):
+    """Only an instance this module made (tagged with its source snapshot) may be kept or deleted."""
+    source = lightsail.tag_dict(instance.get("tags")).get(SOURCE_TAG)
+    if source is None:
+        raise FromSnapshotFailure(f"Lightsail instance {instance['name']} exists but was not made by this module (it has no "
+                                  f"{SOURCE_TAG} tag): choose another instance_name; it is left alone")
+    if snapshot_name and source != snapshot_name:
+        raise FromSnapshotFailure(f"Lightsail instance {instance['name']} was made from snapshot {source}, not from {snapshot_name}: "
+                                  "choose another instance_name")
+
+
+def source_snapshot(client, name):
+    snapshot = lightsail.get_instance_snapshot(client, name)
+    if snapshot is None:
+        raise FromSnapshotFailure(f"Lightsail snapshot {name} was not found; check snapshot_name and region")
+    if snapshot.get("state") != "available":
+        raise FromSnapshotFailure(f"Lightsail snapshot {name} is {snapshot.get('state')}; an instance can be made only from an "
+                                  "available snapshot")
+    return snapshot
+
+
+def ensure_present(module, client, result, deadline):
+    params = module.params
+    name = params["instance_name"]
+    existing = lightsail.get_instance(client, name)
+    if existing:
+        check_ours(existing, params["snapshot_name"])
+        if params["wait"] and not module.check_mode:
+            existing = lightsail.wait_for_instance_state(client, name, "running", deadline, need_public_ip=True)
+        return existing
+    snapshot = source_snapshot(client, params["snapshot_name"])
+    zone = params["availability_zone"] or snapshot["location"]["availabilityZone"]
+    bundle = params["bundle_id"] or snapshot.get("fromBundleId")
+    tags = dict(params["tags"] or {}, **{SOURCE_TAG: params["snapshot_name"]})
+    future = {"name": name, "bundleId": bundle, "location": {"availabilityZone": zone, "regionName": zone[:-1]},
+              "tags": lightsail.tag_list(tags), "blueprintId": snapshot.get("fromBlueprintId")}
+    result["changed"] = True
+    result["diff"] = {"before": {}, "after": {"name": name, "snapshot_name": params["snapshot_name"]}}
+    if module.check_mode:
+        return future
+    lightsail.create_instance_from_snapshot(client, name, params["snapshot_name"], zone, bundle, tags)
+    if not params["wait"]:
+        return lightsail.get_instance(client, name) or future
+    return lightsail.wait_for_instance_state(client, name, "running", deadline, need_public_ip=True)
+
+
+def wait_until_gone(client, name, deadline):
+    wait_until(
+        poll=lambda: [instance for instance in [lightsail.get_instance(client, name)] if instance],
+        done=lambda item: False, failed=lambda item: False, timeout=deadline.remaining(), backoff=Backoff(**lightsail.POWER_BACKOFF),
+        describe=lambda items: f"instance {name} still exists",
+    )
+
+
+def ensure_absent(module, client, result, deadline):
+    params = module.params
+    instance = lightsail.get_instance(client, params["instance_name"])
+    if not instance:
+        return {}
+    check_ours(instance, params["snapshot_name"])
+    result["changed"] = True
+    result["diff"] = {"before": {"name": instance["name"]}, "after": {}}
+    if not module.check_mode:
+        lightsail.delete_instance(client, instance["name"])
+        wait_until_gone(client, instance["name"], deadline)
+    return instance
+
+
+def run(module):
+    params = module.params
+    result = dict(changed=False, instance={})
+
+    def work(client):
+        validate(params)
+        ensure = ensure_present if params["state"] == "present" else ensure_absent
+        result["instance"] = lightsail.formatted_instance(ensure(module, client, result, lightsail.Deadline(params["wait_timeout"])))
+
+    lightsail.run_task(module, result, work, failures=(FromSnapshotFailure,))
+
+
+def main():
+    module = SnapkitAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
+    run(module)
+
+
+if __name__ == "__main__":
+    main()

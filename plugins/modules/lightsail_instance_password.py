@@ -1,0 +1,159 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the snapkit.cloud project
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: lightsail_instance_password
+short_description: Get the Administrator password of an Amazon Lightsail Windows instance
+version_added: 1.0.0
+description:
+  - Reads the Administrator password of a running Lightsail Windows instance with C(GetInstanceAccessDetails), waiting
+    until Lightsail has it (a new instance, or the first boot after Sysprep, can take several minutes).
+  - "The returned RV(password) is a B(secret). Always run this module with C(no_log: true) and keep the registered result out of
+    output; the module cannot hide its own return value."
+  - Lightsail knows the password only for instances created with its default key pair (C(LightsailDefaultKeyPair));
+    for others it returns only the encrypted form, and the module fails saying so.
+author:
+  - snapkit.cloud maintainers (@snapkit)
+options:
+  instance_name:
+    description: The Lightsail Windows instance; it must be running.
+    type: str
+    required: true
+  wait:
+    description: Wait until the password is available instead of failing at once.
+    type: bool
+    default: true
+  wait_timeout:
+    description: How long to wait, in seconds.
+    type: int
+    default: 900
+notes:
+  - If the password was changed inside Windows, Lightsail still returns the one it set.
+  - "IAM permissions: C(lightsail:GetInstanceAccessDetails)."
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+  - snapkit.cloud._attributes
+  - snapkit.cloud._attributes.INFO_MODULE
+  - snapkit.cloud._attributes.ACTIONGROUP_AWS
+"""
+
+EXAMPLES = r"""
+- name: Get the Administrator password (never printed)
+  snapkit.cloud.lightsail_instance_password:
+    instance_name: win-1
+  register: win_1_access
+  no_log: true
+
+- name: Save it for a rainy day, readable by the owner only
+  ansible.builtin.copy:
+    content: "{{ win_1_access.password }}"
+    dest: "{{ lookup('ansible.builtin.env', 'HOME') }}/.win-1-administrator-password"
+    mode: "0600"
+  no_log: true
+"""
+
+RETURN = r"""
+password:
+  description:
+    - "The Administrator password. B(Secret:) register the result only in a task with C(no_log: true)."
+  returned: success
+  type: str
+  sample: "********"
+username:
+  description: The user the password belongs to.
+  returned: success
+  type: str
+  sample: Administrator
+key_pair_name:
+  description: The key pair the password is encrypted with.
+  returned: success
+  type: str
+  sample: LightsailDefaultKeyPair
+"""
+
+from ansible_collections.snapkit.cloud.plugins.module_utils import _lightsail as lightsail
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
+
+DEFAULT_KEY_PAIR = "LightsailDefaultKeyPair"
+
+
+class PasswordFailure(Exception):
+    """The password cannot be had; the message says why and what to do instead."""
+
+
+def argument_spec():
+    return dict(
+        instance_name=dict(type="str", required=True),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=900),
+    )
+
+
+def validate(params):
+    check_pattern("instance_name", params["instance_name"], lightsail.RESOURCE_NAME_PATTERN, lightsail.RESOURCE_NAME_RULE)
+    if params["wait_timeout"] <= 0:
+        raise InputError(f"wait_timeout: must be a positive number of seconds, got {params['wait_timeout']}")
+
+
+def check_instance(instance, name, region):
+    if instance is None:
+        raise InputError(f"Lightsail instance {name} was not found in region {region}; check instance_name and region")
+    if not lightsail.is_windows_blueprint(instance.get("blueprintId")):
+        raise PasswordFailure(f"Lightsail instance {name} runs {instance.get('blueprintId')}, not Windows: it has no Administrator password")
+    if (instance.get("state") or {}).get("name") != "running":
+        raise PasswordFailure(f"Lightsail instance {name} is {(instance.get('state') or {}).get('name')}; Lightsail gives the password "
+                              "of running instances only (start it with snapkit.cloud.lightsail_instance_state)")
+
+
+def read_password(client, name, wait, timeout):
+    """Access details once the password is there (it is an empty string until Windows has set it)."""
+    def has_password(details):
+        return bool(details.get("password")) or details.get("passwordData", {}).get("keyPairName", DEFAULT_KEY_PAIR) != DEFAULT_KEY_PAIR
+
+    if not wait:
+        return lightsail.get_instance_access_details(client, name, "rdp")
+    return wait_until(
+        poll=lambda: [lightsail.get_instance_access_details(client, name, "rdp")], done=has_password, failed=lambda details: False,
+        timeout=timeout, backoff=Backoff(initial=2.0, factor=1.5, cap=15.0),
+        describe=lambda items: f"Lightsail has no Administrator password for instance {name} yet",
+    )[0]
+
+
+def run(module):
+    params = module.params
+    name = params["instance_name"]
+    result = dict(changed=False)
+
+    def work(client):
+        validate(params)
+        check_instance(lightsail.get_instance(client, name), name, module.region)
+        details = read_password(client, name, params["wait"], params["wait_timeout"])
+        key_pair = details.get("passwordData", {}).get("keyPairName") or DEFAULT_KEY_PAIR
+        if not details.get("password"):
+            raise PasswordFailure(
+                f"Lightsail returns only the encrypted password of instance {name}: it uses key pair {key_pair}; decrypt "
+                "passwordData with that key's private key" if key_pair != DEFAULT_KEY_PAIR
+                else f"Lightsail has no Administrator password for instance {name} yet; run again with wait=true")
+        result.update(password=details["password"], username=details.get("username") or "Administrator", key_pair_name=key_pair)
+
+    lightsail.run_task(module, result, work, failures=(PasswordFailure,))
+
+
+def main():
+    module = SnapkitAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
+    run(module)
+
+
+if __name__ == "__main__":
+    main()
