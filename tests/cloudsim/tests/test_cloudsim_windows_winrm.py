@@ -138,7 +138,6 @@ def test_a_static_address_that_is_not_the_instance_s_cuts_the_guest_off(windows_
     assert session(back).run_cmd("hostname").status_code == 0
 
 
-
 def test_a_silent_drop_leaves_clients_waiting_for_their_read_timeout(windows_frozen, lightsail_guest):
     cloud = windows_frozen
     cloud.lightsail_config(instance_transition_seconds=10)
