@@ -112,6 +112,13 @@ def list_security_groups(call: Call) -> Reply:
     return Reply(200, {"security_groups": _filtered(call, [default_security_group(call.cloud.identity.project_id)])})
 
 
+def show_security_group(call: Call) -> Reply:
+    group = default_security_group(call.cloud.identity.project_id)
+    if call.params["group_id"] != group["id"]:
+        raise ApiError(404, f"Security group {call.params['group_id']} does not exist", "SecurityGroupNotFound")
+    return Reply(200, {"security_group": group})
+
+
 ROUTES = [
     Route("GET", r"/?", "versions", versions, public=True),
     Route("GET", r"/v2\.0/networks", "listNetworks", list_networks),
@@ -124,4 +131,5 @@ ROUTES = [
     Route("DELETE", r"/v2\.0/ports/(?P<port_id>[^/]+)", "deletePort", delete_port),
     Route("GET", r"/v2\.0/floatingips", "listFloatingIps", list_floating_ips),
     Route("GET", r"/v2\.0/security-groups", "listSecurityGroups", list_security_groups),
+    Route("GET", r"/v2\.0/security-groups/(?P<group_id>[^/]+)", "showSecurityGroup", show_security_group),
 ]
