@@ -44,12 +44,13 @@ def test_listings_and_details_match_the_cloud(openstack_frozen, openstack_conn, 
     image = openstack_conn.compute.create_server_image(web["server_id"], "web-snap")
     data_id = db["volumes"][1]["volume_id"]
     openstack_conn.block_storage.create_snapshot(volume_id=data_id, name="data-snap", force=True)
+    group_id = openstack_conn.network.find_security_group("default", ignore_missing=False).id
     openstack_frozen.advance(3600)
     (servers, db_shown, images, image_shown, flavor, networks, subnets, ports, volumes, root_shown, snapshots,
-     attachments) = run_session(clouds_yaml_file, [
+     attachments, groups, group) = run_session(clouds_yaml_file, [
          "server list --long", "server show db", "image list", "image show web-snap", "flavor show m1.tiny", "network list",
          "subnet list", f"port list --server {web['server_id']}", "volume list --long", f"volume show {db['volumes'][0]['volume_id']}",
-         "volume snapshot list --long", "server volume list db"])
+         "volume snapshot list --long", "server volume list db", "security group list", f"security group show {group_id}"])
     servers = by_name(servers)
     # The seed tells the two boot kinds apart by the "Image" column: an image name, or nothing for a volume.
     assert (servers["web"]["Image Name"], servers["web"]["Image ID"]) == ("cirros-0.6.3-x86_64-disk", web["image_id"])
@@ -73,6 +74,7 @@ def test_listings_and_details_match_the_cloud(openstack_frozen, openstack_conn, 
     assert [(row["Name"], row["Status"], row["Volume"], row["Size"]) for row in snapshots] == [("data-snap", "available", data_id, 2)]
     assert sorted((row["Device"], row["Volume ID"]) for row in attachments) == [
         ("/dev/vda", db["volumes"][0]["volume_id"]), ("/dev/vdb", data_id)]
+    assert [row["Name"] for row in groups] == ["default"] and (group["id"], group["name"]) == (groups[0]["ID"], "default")
     assert unsupported_calls(openstack_frozen) == []
 
 
