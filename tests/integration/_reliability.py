@@ -1,0 +1,106 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the snapkit.cloud project
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Shared fixtures and helpers of the reliability suite (``test_reliability_*.py``).
+
+One cloudsim per test file runs EC2, Lightsail and OpenStack, so that one playbook can hold cases for
+every module. It is offered as ``openstack_sim``: ``_openstack.sim`` then wipes it and writes its
+clouds.yaml, and the conftest ``ansible`` runner uses it. Import into a test module::
+
+    from _reliability import openstack_sim, sim  # noqa: F401
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from _openstack import CLOUD_NAME
+from _openstack import OPENSTACK_GROUP
+from _openstack import sim  # noqa: F401  pylint: disable=unused-import
+from conftest import REPO_ROOT
+from cloudsim.client import CloudSim
+from cloudsim.testing import FAST_SPEED
+
+AWS_SERVICES = ("ec2", "lightsail")
+# A valid-looking id of nothing: the format checks pass, the cloud knows no such resource.
+SOME_INSTANCE_ID = "i-0123456789abcdef0"
+ROLE_PLAYBOOK = REPO_ROOT / "playbooks" / "ebs_instance_snapshot.yml"
+# As AWX injects temporary AWS credentials: a session token beside the conftest's planted keys.
+PLANTED_SESSION_TOKEN = "planted-session-token-h8-IQoJb3JpZ2luX2VjEJr"
+
+
+@pytest.fixture(scope="module")
+def openstack_sim():
+    """Overrides ``_openstack.openstack_sim``: one cloud with all three services for the whole test file."""
+    with CloudSim.start(speed=FAST_SPEED, services=("ec2", "lightsail", "openstack")) as running:
+        yield running
+
+
+def task(sim, module, register, **params):  # pylint: disable=redefined-outer-name
+    """A task of ``snapkit.cloud.<module>`` aimed at the right cloud: Lightsail's endpoint, or the clouds.yaml cloud."""
+    entry = {"name": register, f"snapkit.cloud.{module}": params, "register": register}
+    if module.startswith("lightsail_"):
+        params.setdefault("endpoint_url", sim.lightsail_url)
+    elif module.startswith("os_"):
+        entry["module_defaults"] = {OPENSTACK_GROUP: {"cloud": CLOUD_NAME}}
+    return entry
+
+
+def aws_calls(journal):
+    """The journal entries of AWS API calls (the OpenStack services are left out)."""
+    return [entry for entry in journal if entry["service"] in AWS_SERVICES]
+
+
+def mutating(journal):
+    """Journal entries that change something: AWS actions other than reads, OpenStack writes (token creation aside)."""
+    readonly = ("Describe", "Get", "List", "list", "show", "versions", "get")
+    return [entry for entry in journal if entry["service"] != "identity" and not entry["action"].startswith(readonly)]
+
+
+def ec2_power_states(sim, instance_ids):  # pylint: disable=redefined-outer-name
+    """{instance id: state name} read through the control API (not journaled, so not counted as a call of ours)."""
+    state = sim.ec2_state()
+    found = {}
+    for instance in state.get("instances", []):
+        if instance.get("instance_id") in instance_ids:
+            found[instance["instance_id"]] = instance.get("state")
+    return found
+
+
+def role_command(sim, ansible, hosts, extra_args=(), **extra_vars):  # pylint: disable=redefined-outer-name
+    """The command and environment that run the EBS role's playbook over ``hosts`` ({inventory name: instance id})."""
+    inventory = ansible.workdir / "fleet.yml"
+    inventory.write_text(yaml.safe_dump({"all": {
+        "hosts": {name: {"instance_id": instance_id} for name, instance_id in hosts.items()},
+        "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
+    }}))
+    extra_vars.setdefault("ebs_instance_snapshot_endpoint_url", sim.endpoints["ec2"])
+    command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(ROLE_PLAYBOOK),
+               "-e", json.dumps(extra_vars), *extra_args]
+    return command, dict(ansible.environment(), AWS_SESSION_TOKEN=PLANTED_SESSION_TOKEN)
+
+
+def run_role(sim, ansible, hosts, extra_args=(), **extra_vars):  # pylint: disable=redefined-outer-name
+    """Run the EBS role's playbook to its end; the CompletedProcess."""
+    command, environment = role_command(sim, ansible, hosts, extra_args, **extra_vars)
+    return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600, check=False)
+
+
+def module_command(sim, ansible, tasks, name):  # pylint: disable=redefined-outer-name
+    """The command and environment of a playbook of ``tasks`` on localhost, for runs the conftest runner cannot make
+    (killed part way, or with temporary credentials: its environment drops AWS_SESSION_TOKEN)."""
+    play = {"name": name, "hosts": "localhost", "connection": "local", "gather_facts": False,
+            "vars": {"ansible_python_interpreter": sys.executable},
+            "module_defaults": {"group/snapkit.cloud.aws": {"endpoint_url": sim.endpoints["ec2"]}}, "tasks": tasks}
+    playbook = ansible.workdir / f"{name}.yml"
+    playbook.write_text(yaml.safe_dump([play], sort_keys=False))
+    command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", str(playbook)]
+    return command, dict(ansible.environment(), AWS_SESSION_TOKEN=PLANTED_SESSION_TOKEN)
