@@ -64,6 +64,29 @@ def find_set(client, instance_id, set_name):
     return describe_snapshots_by_filters(client, filters)
 
 
+class SetUnusable(Exception):
+    """The set asked for cannot be used (not found, or not completed); the message names the snapshots."""
+
+
+def load_completed_set(client, set_name, instance_id, snapshot_ids, purpose):
+    """The snapshots of a set (by name and instance, or by ids); every one must exist and be completed."""
+    if snapshot_ids:
+        snapshots = describe_snapshots_by_ids(client, snapshot_ids)
+        missing = sorted(set(snapshot_ids) - {s["SnapshotId"] for s in snapshots})
+        if missing:
+            raise SetUnusable(f"Snapshot(s) {', '.join(missing)} not found; check snapshot_ids and region")
+    else:
+        snapshots = find_set(client, instance_id, set_name)
+        if not snapshots:
+            raise SetUnusable(f"No snapshot set {set_name} of instance {instance_id} found; list the sets with "
+                              "snapkit.cloud.ebs_snapshot_set_info")
+    unfinished = [s for s in snapshots if s.get("State") != COMPLETED]
+    if unfinished:
+        raise SetUnusable(f"Only a completed set can be {purpose}; not completed: {describe(unfinished, {})}. "
+                          "Wait for it (ebs_snapshot_set_info with wait=true) and run again")
+    return snapshots
+
+
 def set_queries(set_name=None, instance_ids=(), tags=None):
     """The DescribeSnapshots filter lists that together find our sets matching these criteria.
 

@@ -231,7 +231,6 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import attach_v
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_volume
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import delete_volume
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_instance
-from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_ids
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_volumes
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_volumes_by_ids
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import detach_volume
@@ -277,26 +276,6 @@ def validate(params):
     if params["wait_timeout"] <= 0:
         raise InputError(f"wait_timeout: must be a positive number of seconds, got {params['wait_timeout']}")
     check_user_tags("tags", params["tags"], restore.RESTORE_TAG_COUNT)
-
-
-def load_set(client, params):
-    """The snapshots to restore; all must exist and be completed."""
-    if params["snapshot_ids"]:
-        snapshots = describe_snapshots_by_ids(client, params["snapshot_ids"])
-        missing = sorted(set(params["snapshot_ids"]) - {s["SnapshotId"] for s in snapshots})
-        if missing:
-            raise restore.RestoreFailure(f"Snapshot(s) {', '.join(missing)} not found; check snapshot_ids and region")
-    else:
-        snapshots = sets.find_set(client, params["instance_id"], params["set_name"])
-        if not snapshots:
-            raise restore.RestoreFailure(
-                f"No snapshot set {params['set_name']} of instance {params['instance_id']} found; list the sets with "
-                "snapkit.cloud.ebs_snapshot_set_info")
-    unfinished = [s for s in snapshots if s.get("State") != sets.COMPLETED]
-    if unfinished:
-        raise restore.RestoreFailure(
-            "Only a completed set can be restored; not completed: " + sets.describe(unfinished, {}))
-    return snapshots
 
 
 def source_volumes(client, snapshots):
@@ -408,7 +387,7 @@ def swap_and_attach(module, client, target, to_attach, old_root, existing, resul
 
 def ensure_present(module, client, result):
     params = module.params
-    snapshots = load_set(client, params)
+    snapshots = sets.load_completed_set(client, params["set_name"], params["instance_id"], params["snapshot_ids"], "restored")
     set_name = params["set_name"] or restore.tag_dict(snapshots[0]).get(sets.SET_NAME_TAG, "")
     result["set_name"] = set_name
     sources = source_volumes(client, snapshots)
@@ -507,6 +486,8 @@ def run(module):
     except restore.RestoreFailure as failure:
         result.update(failure.details)
         module.fail_json(msg=str(failure), **result)
+    except sets.SetUnusable as error:
+        module.fail_json(msg=str(error), **result)
     except AnsibleAWSError as error:
         module.fail_json_aws(error.exception or error, msg=error.message, **result)
     module.exit_json(**result)
