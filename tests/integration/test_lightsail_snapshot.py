@@ -13,6 +13,7 @@ from cloudsim.client import CloudSim
 from cloudsim.testing import FAST_SPEED
 from conftest import documented_return
 from conftest import mutating_calls
+from test_lightsail_modules import resume_clock_after_first
 
 MODULE = "lightsail_snapshot"
 
@@ -115,9 +116,12 @@ def test_snapshot_in_error_fails_the_task(sim, ansible):
 
 def test_automatic_snapshot_in_progress_is_retried_until_it_ends(sim, ansible):
     sim.seed_lightsail_instance("web-1")
-    # Ten seconds of real time: longer than ansible-playbook takes to start, so the first call is refused.
-    sim.start_lightsail_auto_snapshot("web-1", seconds=10 * FAST_SPEED)
+    sim.start_lightsail_auto_snapshot("web-1", seconds=600)
+    # The clock stands still until the first (refused) call: however slow ansible-playbook starts, it is refused.
+    sim.set_speed(0)
+    watcher = resume_clock_after_first(sim, "CreateInstanceSnapshot")
     result = snapshot_module(sim, ansible, instance_name="web-1", snapshot_name="after-auto")
+    watcher.join()
 
     assert result["changed"] is True, result.get("msg")
     assert result["snapshot"]["state"] == "available"

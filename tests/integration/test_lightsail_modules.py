@@ -1,0 +1,174 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the snapkit.cloud project
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The lightsail_* helper modules (state, port, password, snapshot info, instance from snapshot) in real playbook runs.
+
+Each test is one ansible-playbook run with many tasks, asserting idempotency, check mode and errors from the
+registered results and from the Lightsail simulator's journal.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from cloudsim.client import CloudSim
+from cloudsim.testing import FAST_SPEED
+from conftest import documented_return
+from conftest import mutating_calls
+
+
+@pytest.fixture(scope="module")
+def lightsail_sim():
+    with CloudSim.start(speed=FAST_SPEED, services=("ec2", "lightsail")) as running:
+        yield running
+
+
+@pytest.fixture
+def sim(lightsail_sim):  # pylint: disable=redefined-outer-name
+    lightsail_sim.reset(speed=FAST_SPEED)
+    return lightsail_sim
+
+
+def task(sim, register, module, check=False, **params):  # pylint: disable=redefined-outer-name
+    """One task of a module on the Lightsail endpoint (the runner's module_defaults point at EC2)."""
+    entry = {"name": register, f"snapkit.cloud.{module}": dict(params, endpoint_url=sim.lightsail_url), "register": register}
+    if check:
+        entry["check_mode"] = True
+    return entry
+
+
+def actions(sim, since=0):  # pylint: disable=redefined-outer-name
+    return [entry["action"] for entry in sim.journal(service="lightsail", since=since)]
+
+
+def test_instance_state_stops_starts_reports_and_is_idempotent(sim, ansible):
+    sim.seed_lightsail_instance("web-1")
+    sim.seed_lightsail_instance("web-2", state="stopped")
+    run = ansible.run([
+        task(sim, "check_stop", "lightsail_instance_state", check=True, instance_name="web-1", state="stopped"),
+        task(sim, "stop", "lightsail_instance_state", instance_name="web-1", state="stopped"),
+        task(sim, "stop_again", "lightsail_instance_state", instance_name="web-1", state="stopped"),
+        task(sim, "start", "lightsail_instance_state", instance_name="web-1", state="running"),
+        task(sim, "wait_only", "lightsail_instance_state", instance_name="web-2", state="running", wait_only=True, wait_timeout=2),
+        task(sim, "missing", "lightsail_instance_state", instance_name="ghost", state="running"),
+        task(sim, "bad_name", "lightsail_instance_state", instance_name="-bad", state="running"),
+    ], diff=True)
+    assert run["check_stop"]["changed"] is True and run["check_stop"]["previous_state"] == "running"
+    assert run["check_stop"]["diff"] == {"before": {"state": "running"}, "after": {"state": "stopped"}}
+    assert (run["stop"]["changed"], run["stop"]["previous_state"], run["stop"]["state"]) == (True, "running", "stopped")
+    assert run["stop"]["instance"]["public_ip_address"] is None
+    assert (run["stop_again"]["changed"], run["stop_again"]["previous_state"]) == (False, "stopped")
+    assert (run["start"]["changed"], run["start"]["previous_state"], run["start"]["state"]) == (True, "stopped", "running")
+    assert run["start"]["instance"]["public_ip_address"], "running is reported only with a public IP"
+    assert set(run["start"]["instance"]) == set(documented_return("lightsail_instance_state")["instance"]["contains"])
+    # wait_only never starts anything: a stopped instance that nobody starts times out.
+    assert run["wait_only"].get("failed") is True and "web-2" in run["wait_only"]["msg"] and "stopped" in run["wait_only"]["msg"]
+    assert run["missing"].get("failed") is True and "ghost was not found" in run["missing"]["msg"]
+    assert run["bad_name"].get("failed") is True and "instance_name" in run["bad_name"]["msg"]
+    assert [entry["action"] for entry in mutating_calls(sim.journal(service="lightsail"))] == ["StopInstance", "StartInstance"]
+
+
+def resume_clock_after_first(sim, action):  # pylint: disable=redefined-outer-name
+    """A thread that sets the frozen clock going once ``action`` is journaled: the module saw the frozen state."""
+    def watch():
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not sim.journal(service="lightsail", action=action):
+            time.sleep(0.1)
+        sim.set_speed(FAST_SPEED)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_instance_state_waits_out_a_transition_before_acting(sim, ansible):
+    sim.seed_lightsail_instance("web-1")
+    sim.lightsail_guest_shutdown("web-1", delay_seconds=0, generalize=False)
+    sim.set_speed(0)
+    watcher = resume_clock_after_first(sim, "GetInstance")
+    run = ansible.run([task(sim, "start", "lightsail_instance_state", instance_name="web-1", state="running")])
+    watcher.join()
+    assert (run["start"]["previous_state"], run["start"]["state"], run["start"]["changed"]) == ("stopping", "running", True)
+    starts = sim.journal(service="lightsail", action="StartInstance")
+    assert len(starts) == 1 and starts[0]["error_code"] is None, "the start waited until the stop had ended"
+
+
+def test_instance_port_opens_for_one_cidr_closes_only_what_it_opened(sim, ansible):
+    sim.seed_lightsail_instance("win-1", blueprint="windows")
+    client_cidr = "198.51.100.7/32"
+    run = ansible.run([
+        task(sim, "check_open", "lightsail_instance_port", check=True, instance_name="win-1", port=5986, cidr=client_cidr),
+        task(sim, "open", "lightsail_instance_port", instance_name="win-1", port=5986, cidr=client_cidr),
+        task(sim, "open_again", "lightsail_instance_port", instance_name="win-1", port=5986, cidr=client_cidr),
+        task(sim, "open_other", "lightsail_instance_port", instance_name="win-1", port=5986, cidr="192.0.2.0/24"),
+        task(sim, "close", "lightsail_instance_port", instance_name="win-1", port=5986, cidr=client_cidr, state="absent"),
+        task(sim, "close_again", "lightsail_instance_port", instance_name="win-1", port=5986, cidr=client_cidr, state="absent"),
+        task(sim, "rdp_already_open", "lightsail_instance_port", instance_name="win-1", port=3389, cidr=client_cidr),
+        task(sim, "rdp_not_ours", "lightsail_instance_port", instance_name="win-1", port=3389, cidr=client_cidr, state="absent"),
+        task(sim, "bad_cidr", "lightsail_instance_port", instance_name="win-1", port=5986, cidr="198.51.100.7/24"),
+        task(sim, "bad_range", "lightsail_instance_port", instance_name="win-1", port=5986, to_port=5985, cidr=client_cidr),
+    ], diff=True)
+    before = run["open"]["previous_rules"]
+    assert run["check_open"]["changed"] is True and run["check_open"]["previous_rules"] == before
+    assert [rule["from_port"] for rule in before] == [22, 3389]
+    assert run["open"]["changed"] is True and run["open_again"]["changed"] is False
+    assert [rule["cidrs"] for rule in run["open"]["rules"] if rule["from_port"] == 5986] == [[client_cidr]]
+    assert [sorted(rule["cidrs"]) for rule in run["open_other"]["rules"] if rule["from_port"] == 5986] == [["192.0.2.0/24", client_cidr]]
+    # Closing ours keeps the other CIDR of the same rule.
+    assert run["close"]["changed"] is True
+    assert [rule["cidrs"] for rule in run["close"]["rules"] if rule["from_port"] == 5986] == [["192.0.2.0/24"]]
+    assert run["close_again"]["changed"] is False
+    # 3389 is open to 0.0.0.0/0: already reachable, and not ours to close.
+    assert run["rdp_already_open"]["changed"] is False and run["rdp_not_ours"]["changed"] is False
+    assert run["bad_cidr"].get("failed") is True and "cidr" in run["bad_cidr"]["msg"]
+    assert run["bad_range"].get("failed") is True and "to_port" in run["bad_range"]["msg"]
+    ports = {rule["fromPort"]: rule["cidrs"] for rule in sim.lightsail_state()["instances"][0]["ports"]}
+    assert ports == {22: ["0.0.0.0/0"], 3389: ["0.0.0.0/0"], 5986: ["192.0.2.0/24"]}
+
+
+def test_password_snapshot_info_and_instance_from_snapshot(sim, ansible):
+    sim.lightsail_config(windows_password_seconds=60)
+    seeded = sim.seed_lightsail_instance("win-1", blueprint="windows", password="Planted-Passw0rd-h5!")
+    sim.seed_lightsail_instance("web-1")
+    sim.seed_lightsail_instance("win-2", blueprint="windows", key_pair="my-keys")
+    run = ansible.run([
+        {**task(sim, "password", "lightsail_instance_password", instance_name="win-1"), "no_log": True},
+        task(sim, "linux_password", "lightsail_instance_password", instance_name="web-1"),
+        task(sim, "custom_key", "lightsail_instance_password", instance_name="win-2"),
+        task(sim, "snap", "lightsail_snapshot", instance_name="win-1", snapshot_name="win-1-snap"),
+        task(sim, "by_instance", "lightsail_snapshot_info", instance_name="win-1", states=["available"]),
+        task(sim, "by_name", "lightsail_snapshot_info", snapshot_names=["win-1-snap", "gone-snap"]),
+        task(sim, "pending_only", "lightsail_snapshot_info", states=["pending"]),
+        task(sim, "check_copy", "lightsail_instance_from_snapshot", check=True, instance_name="win-1-verify", snapshot_name="win-1-snap"),
+        task(sim, "copy", "lightsail_instance_from_snapshot", instance_name="win-1-verify", snapshot_name="win-1-snap"),
+        task(sim, "copy_again", "lightsail_instance_from_snapshot", instance_name="win-1-verify", snapshot_name="win-1-snap"),
+        {**task(sim, "copy_password", "lightsail_instance_password", instance_name="win-1-verify"), "no_log": True},
+        task(sim, "not_ours", "lightsail_instance_from_snapshot", instance_name="win-1", state="absent"),
+        task(sim, "delete", "lightsail_instance_from_snapshot", instance_name="win-1-verify", state="absent"),
+        task(sim, "delete_again", "lightsail_instance_from_snapshot", instance_name="win-1-verify", state="absent"),
+    ], verbosity=3)
+    assert run["password"]["password"] == seeded["password"] and run["password"]["username"] == "Administrator"
+    assert "Planted-Passw0rd-h5!" not in run.results["password"].get("msg", "")
+    assert run["linux_password"].get("failed") is True and "not Windows" in run["linux_password"]["msg"]
+    assert run["custom_key"].get("failed") is True and "my-keys" in run["custom_key"]["msg"]
+    assert [snapshot["name"] for snapshot in run["by_instance"]["snapshots"]] == ["win-1-snap"]
+    assert set(run["by_instance"]["snapshots"][0]) == set(documented_return("lightsail_snapshot")["snapshot"]["contains"])
+    assert run["by_name"]["missing"] == ["gone-snap"] and len(run["by_name"]["snapshots"]) == 1
+    assert run["pending_only"]["snapshots"] == []
+    assert run["check_copy"]["changed"] is True and run["check_copy"]["instance"]["bundle_id"] == "small_win_3_0"
+    assert run["copy"]["changed"] is True and run["copy"]["instance"]["state"] == "running"
+    assert run["copy"]["instance"]["tags"] == {"snapkit:from-snapshot": "win-1-snap"}
+    assert run["copy_again"]["changed"] is False
+    # A copy of a snapshot taken without Sysprep keeps the original password (the seed's warning).
+    assert run["copy_password"]["password"] == seeded["password"]
+    assert run["not_ours"].get("failed") is True and "not made by this module" in run["not_ours"]["msg"]
+    assert run["delete"]["changed"] is True and run["delete_again"]["changed"] is False
+    assert "Planted-Passw0rd-h5!" not in run.output
+    journal = sim.journal(service="lightsail")
+    assert [entry["params"]["instanceName"] for entry in journal if entry["action"] == "DeleteInstance"] == ["win-1-verify"]
+    assert [entry["action"] for entry in journal if entry["action"] == "CreateInstancesFromSnapshot"] == ["CreateInstancesFromSnapshot"]
