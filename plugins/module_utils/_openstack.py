@@ -118,6 +118,11 @@ class OpenStackApi:
                 return None
         return self.call(what, attempt)
 
+    @staticmethod
+    def _strict(find):
+        """``find`` raising NotFound: openstacksdk deprecates ``ignore_missing`` on find_* (its default flips in 6.0)."""
+        return lambda name_or_id: find(name_or_id, ignore_missing=False)
+
     def _new_backoff(self):
         return self.backoff() if self.backoff else None
 
@@ -128,7 +133,7 @@ class OpenStackApi:
     # Nova -------------------------------------------------------------------------------------
 
     def find_server(self, name_or_id):
-        return self.call(f"Looking up server {name_or_id!r}", self.conn.compute.find_server, name_or_id, ignore_missing=True)
+        return self.get_or_none(f"Looking up server {name_or_id!r}", self._strict(self.conn.compute.find_server), name_or_id)
 
     def get_server(self, server_id):
         return self.call(f"Reading server {server_id}", self.conn.compute.get_server, server_id)
@@ -138,7 +143,7 @@ class OpenStackApi:
                               lambda: list(self.conn.compute.volume_attachments(server_id))))
 
     def find_flavor(self, name_or_id):
-        return self.call(f"Looking up flavor {name_or_id!r}", self.conn.compute.find_flavor, name_or_id, ignore_missing=True)
+        return self.get_or_none(f"Looking up flavor {name_or_id!r}", self._strict(self.conn.compute.find_flavor), name_or_id)
 
     def create_server_image(self, server_id, name, metadata):
         """Nova createImage; returns the Glance image (openstacksdk reads the id from the body at 2.45+)."""
@@ -148,7 +153,7 @@ class OpenStackApi:
     # Cinder -----------------------------------------------------------------------------------
 
     def find_volume(self, name_or_id):
-        return self.call(f"Looking up volume {name_or_id!r}", self.conn.block_storage.find_volume, name_or_id, ignore_missing=True)
+        return self.get_or_none(f"Looking up volume {name_or_id!r}", self._strict(self.conn.block_storage.find_volume), name_or_id)
 
     def get_volume(self, volume_id):
         return self.call(f"Reading volume {volume_id}", self.conn.block_storage.get_volume, volume_id)

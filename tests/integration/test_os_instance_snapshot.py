@@ -127,17 +127,20 @@ def test_failures_are_clear_and_transient_errors_are_retried(sim, ansible):
     web = sim.seed_server(boot="image", name="web")
     db = sim.seed_server(boot="volume", name="db")
     bad = sim.seed_server(boot="volume", name="bad")
+    upload = sim.seed_server(boot="image", name="upload")
     sim.inject_fault("volume", "createSnapshot", "OverLimit", status=413, count=1,
                      message="SnapshotLimitExceeded: Maximum number of snapshots allowed (10) exceeded")
     sim.inject_fault("volume", "createSnapshot", "serviceUnavailable", status=503, count=2, message="Service Unavailable")
     sim.inject_fault("compute", "createImage", "conflictingRequest", status=409, count=1,
                      message=f"Cannot 'createImage' instance {web['server_id']} while it is in task_state image_snapshot")
     sim.fail_openstack_snapshots(server_id=bad["server_id"])
+    sim.fail_openstack_snapshots(server_id=upload["server_id"])  # the image upload fails; Nova deletes the image
     run = ansible.run([
         os_task(MODULE, "over_quota", server="db", name="db-snap"),
         os_task(MODULE, "retried", server="db", name="db-snap"),
         os_task(MODULE, "busy", server="web", name="web-snap"),
         os_task(MODULE, "broken", server="bad", name="bad-snap"),
+        os_task(MODULE, "upload_failed", server="upload", name="upload-snap"),
         os_task(MODULE, "wrong_method", server="web", name="web-vol", method="volume"),
         os_task(MODULE, "missing", server="nope", name="x"),
     ])
@@ -150,12 +153,17 @@ def test_failures_are_clear_and_transient_errors_are_retried(sim, ansible):
     creates = sim.journal(action="createSnapshot")
     assert [entry["status"] for entry in creates[:4]] == [413, 503, 503, 202]
     assert run["busy"]["changed"] is True and run["busy"]["image"]["status"] == "active", run["busy"].get("msg")
-    assert [entry["status"] for entry in sim.journal(action="createImage")] == [409, 202]
+    assert [entry["status"] for entry in sim.journal(action="createImage") if entry["params"]["server_id"] == web["server_id"]] == [409, 202]
 
     broken = run["broken"]
     assert broken["failed"] is True
     assert "error" in broken["msg"] and bad["volumes"][0]["volume_id"] in broken["msg"], broken["msg"]
     assert broken["volume_snapshots"][0]["status"] == "error"  # what was made is reported
+
+    upload_failed = run["upload_failed"]
+    assert upload_failed["failed"] is True, upload_failed
+    assert "deleted" in upload_failed["msg"] and upload["server_id"] in upload_failed["msg"], upload_failed["msg"]
+    assert upload_failed["image"]["name"] == "upload-snap"  # what was made is reported
 
     wrong = run["wrong_method"]
     assert wrong["failed"] is True and "method=volume" in wrong["msg"] and web["server_id"] in wrong["msg"]

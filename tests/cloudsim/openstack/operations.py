@@ -127,6 +127,13 @@ class Operations:
                 return True
         return False
 
+    def _take_upload_failure(self, server: Server) -> bool:
+        for plan in self.cloud.snapshot_failures:
+            if plan.server_id == server.server_id and not plan.volume_id:
+                self.cloud.snapshot_failures.remove(plan)
+                return True
+        return False
+
     def delete_snapshot(self, snapshot_id: str) -> None:
         snapshot = self.snapshot(snapshot_id)
         if snapshot.status not in ("available", "error", "error_deleting"):
@@ -193,10 +200,15 @@ class Operations:
         saving_at = self.now + self.settings.image_queued_seconds
         active_at = saving_at + self.settings.image_seconds_base + self.settings.image_seconds_per_gib * size_gib
         image.later(saving_at, status="saving", updated=saving_at)
-        image.later(active_at, status="active", size=size_gib * 1024 ** 3 // 8, updated=active_at)
         server.task_state = "image_snapshot"
         server.later(saving_at, task_state="image_uploading")
-        server.later(active_at, task_state=None)
+        if self._take_upload_failure(server):
+            failed_at = saving_at + (active_at - saving_at) / 2
+            image.later(failed_at, removed=True)
+            server.later(failed_at, task_state=None)
+        else:
+            image.later(active_at, status="active", size=size_gib * 1024 ** 3 // 8, updated=active_at)
+            server.later(active_at, task_state=None)
         self.cloud.images[image.image_id] = image
         return image
 

@@ -80,6 +80,8 @@ class Image(Timed):
     properties: dict = dataclasses.field(default_factory=dict)
     # The emulated guest on the disk: {"windows": bool, "nic": {...}}; copies inherit it.
     guest: dict = dataclasses.field(default_factory=dict)
+    # Set by the schedule when Nova deletes the image of a failed snapshot; settle() then drops it.
+    removed: bool = False
 
 
 @dataclasses.dataclass
@@ -212,7 +214,11 @@ class Identity:
 
 @dataclasses.dataclass
 class SnapshotFailure:
-    """The next Cinder snapshot of ``volume_id`` (or of any volume of ``server_id``) ends in ``error``."""
+    """The next Cinder snapshot of ``volume_id`` (or of any volume of ``server_id``) ends in ``error``.
+
+    With ``server_id`` only, the next createImage of that image-backed server fails too: the upload stops
+    half way and Nova deletes the image (api-ref "Troubleshooting"), putting the server's task state back.
+    """
 
     volume_id: str | None
     server_id: str | None
@@ -243,6 +249,8 @@ class OpenStackCloud:
         for collection in (self.images, self.volumes, self.snapshots, self.servers):
             for resource in collection.values():
                 resource.settle(now)
+        for image_id in [image.image_id for image in self.images.values() if image.removed]:
+            del self.images[image_id]
 
     # Neutron helpers ---------------------------------------------------------------------------
 

@@ -109,6 +109,24 @@ def test_create_image_of_image_backed_server_goes_queued_saving_active(openstack
     assert openstack_conn.compute.get_server(server_id).task_state is None
 
 
+def test_failed_upload_of_an_image_backed_server_deletes_the_image(openstack_frozen, openstack_conn):
+    openstack_frozen.openstack_config(image_queued_seconds=10, image_seconds_base=30, image_seconds_per_gib=0)
+    server_id = openstack_frozen.seed_server(name="web")["server_id"]
+    openstack_frozen.fail_openstack_snapshots(server_id=server_id)
+    image = openstack_conn.compute.create_server_image(server_id, "web-snap")
+    openstack_frozen.advance(10)
+    assert openstack_conn.image.get_image(image.id).status == "saving"
+    openstack_frozen.advance(15)
+    # Nova deletes the image of a failed snapshot and the server is free again.
+    with pytest.raises(exceptions.NotFoundException):
+        openstack_conn.image.get_image(image.id)
+    assert openstack_conn.compute.get_server(server_id).task_state is None
+    assert openstack_frozen.openstack_state()["snapshot_failures"] == []
+    second = openstack_conn.compute.create_server_image(server_id, "web-snap-2")
+    openstack_frozen.advance(40)
+    assert openstack_conn.image.get_image(second.id).status == "active"
+
+
 def test_create_image_of_volume_backed_server_is_active_before_its_snapshots(openstack_frozen, openstack_conn):
     openstack_frozen.openstack_config(snapshot_seconds_base=100, snapshot_seconds_per_gib=0)
     seeded = openstack_frozen.seed_server(boot="volume", name="db", volumes=[{"size": 4}])
