@@ -208,6 +208,40 @@ def test_aws_cli_lists_and_snapshots_instances(lightsail_frozen):
     assert missing.returncode != 0 and "NotFoundException" in missing.stderr
 
 
+def test_aws_cli_runs_the_seeds_windows_sequence(lightsail_frozen):
+    """The seed's console steps, done with ``aws lightsail``: each answer parsed by the CLI from the model."""
+    lightsail_frozen.lightsail_config(instance_transition_seconds=30, snapshot_seconds_base=60, snapshot_seconds_per_gib=0,
+                                      windows_password_seconds=0)
+    seeded = lightsail_frozen.seed_lightsail_instance("win-1", blueprint="windows")
+    env = dict(os.environ, **lightsail_frozen.aws_env())
+    aws = os.path.join(os.path.dirname(sys.executable), "aws")
+
+    def run(*args) -> dict:
+        done = subprocess.run([aws, "lightsail", *args, "--endpoint-url", lightsail_frozen.lightsail_url, "--output", "json"], env=env,
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout) if done.stdout.strip() else {}
+
+    assert run("stop-instance", "--instance-name", "win-1")["operations"][0]["status"] == "Started"
+    assert run("get-instance-state", "--instance-name", "win-1")["state"]["name"] == "stopping"
+    lightsail_frozen.advance(30)
+    run("create-instance-snapshot", "--instance-name", "win-1", "--instance-snapshot-name", "win-1-backup")
+    assert [s["state"] for s in run("get-instance-snapshots")["instanceSnapshots"]] == ["pending"]
+    lightsail_frozen.advance(60)
+    run("start-instance", "--instance-name", "win-1")
+    lightsail_frozen.advance(30)
+    run("open-instance-public-ports", "--instance-name", "win-1", "--port-info", "fromPort=5986,toPort=5986,protocol=tcp,cidrs=198.51.100.7/32")
+    ports = run("get-instance-port-states", "--instance-name", "win-1")["portStates"]
+    assert {(port["fromPort"], tuple(port["cidrs"])) for port in ports} >= {(5986, ("198.51.100.7/32",))}
+    assert run("get-instance-access-details", "--instance-name", "win-1")["accessDetails"]["password"] == seeded["password"]
+    run("close-instance-public-ports", "--instance-name", "win-1", "--port-info", "fromPort=5986,toPort=5986,protocol=tcp,cidrs=198.51.100.7/32")
+    state = lightsail_frozen.lightsail_state()
+    assert [port["fromPort"] for port in state["instances"][0]["ports"]] == [22, 3389] and state["instances"][0]["state"] == "running"
+    assert [snapshot["state"] for snapshot in state["instance_snapshots"]] == ["available"]
+    journaled = [entry["action"] for entry in lightsail_frozen.journal(service="lightsail")]
+    assert journaled[:3] == ["StopInstance", "GetInstanceState", "CreateInstanceSnapshot"] and journaled[-1] == "CloseInstancePublicPorts"
+
+
 def test_output_validator_catches_what_breaks_a_shape(lightsail):
     shape = lightsail.meta.service_model.operation_model("GetInstanceState").output_shape
     assert output_problems(shape, {"state": {"code": 16, "name": "running"}}) == []
