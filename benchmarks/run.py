@@ -224,7 +224,7 @@ def fleet_table(count, results, snapshot_seconds):
 
 def scaling_table(fleets, snapshot_seconds):
     """How each variant's figures grow with the fleet: one column per size."""
-    sizes = list(fleets)
+    sizes = sorted(fleets)
     names = list(FLEET_VARIANTS)
     rows = [f"### EBS fleet: how the figures grow with the fleet (4 volumes each, every snapshot {snapshot_seconds} simulated s)", "",
             "| variant | metric | " + " | ".join(f"{size} instances" for size in sizes) + " |",
@@ -269,20 +269,26 @@ def main():
     snapshot_seconds = QUICK["snapshot_seconds"] if args.quick else FLEET_SNAPSHOT_SECONDS
     results_dir = args.results or (REPO_ROOT / ".build" / "bench-quick" if args.quick else RESULTS)
     results_dir.mkdir(parents=True, exist_ok=True)
+    title = f"EBS, one instance with {count} volumes: snapkit.cloud.ebs_multi_snapshot vs amazon.aws.ec2_snapshot loop"
     with CloudSim.start(speed=SPEED) as sim, tempfile.TemporaryDirectory() as workdir:
         ours = measure(sim, ours_tasks, count, workdir)
         anchor = measure(sim, anchor_tasks, count, workdir)
-        fleets = measure_fleets(sim, sizes, anchor_max, snapshot_seconds, workdir)
-    title = f"EBS, one instance with {count} volumes: snapkit.cloud.ebs_multi_snapshot vs amazon.aws.ec2_snapshot loop"
+        fleets = {}
+        for size in sizes:  # written after each size: a large fleet can take long, the smaller ones are kept
+            fleets.update(measure_fleets(sim, (size,), anchor_max, snapshot_seconds, workdir))
+            write_results(results_dir, title, ours, anchor, fleets, snapshot_seconds)
+    print((results_dir / "results.md").read_text())
+    return 0
+
+
+def write_results(results_dir, title, ours, anchor, fleets, snapshot_seconds):
     report = {"speed": SPEED, "ebs_instance": {"title": title, "ours": ours, "anchor": anchor},
               "ebs_fleet": {"snapshot_seconds": snapshot_seconds, "forks": FLEET_FORKS, "sizes": {str(k): v for k, v in fleets.items()}}}
     markdown = f"# snapkit.cloud benchmarks\n\nSimulated clock at {SPEED}x; times in real seconds unless marked simulated.\n\n"
     markdown += table(title, ours, anchor) + "\n" + scaling_table(fleets, snapshot_seconds)
-    markdown += "".join("\n" + fleet_table(size, results, snapshot_seconds) for size, results in fleets.items())
+    markdown += "".join("\n" + fleet_table(size, fleets[size], snapshot_seconds) for size in sorted(fleets))
     (results_dir / "results.json").write_text(json.dumps(report, indent=2) + "\n")
     (results_dir / "results.md").write_text(markdown)
-    print(markdown)
-    return 0
 
 
 if __name__ == "__main__":
