@@ -193,8 +193,8 @@ def state_entry(instance: Instance, now: float) -> dict:
             "seconds_left": max(0.0, instance.transition_ends - now) if instance.transition_ends else 0.0,
             "public_ip": instance.public_ip, "static_ip_name": instance.static_ip_name, "blueprint_id": instance.blueprint_id,
             "auto_snapshot_running": now < instance.auto_snapshot_until, "generalized": instance.generalized,
-            "guest_shutdown_at": instance.guest_shutdown[0] if instance.guest_shutdown else None, "ports": [views.port_state_view(rule) for rule in instance.ports],
-            "tags": dict(instance.tags)}
+            "guest_shutdown_at": instance.guest_shutdown[0] if instance.guest_shutdown else None,
+            "ports": [views.port_state_view(rule) for rule in instance.ports], "tags": dict(instance.tags)}
 
 
 def _blueprint_id(body: dict) -> str:
