@@ -10,6 +10,8 @@ every module. It is offered as ``openstack_sim``: ``_openstack.sim`` then wipes 
 clouds.yaml, and the conftest ``ansible`` runner uses it. Import into a test module::
 
     from _reliability import openstack_sim, sim  # noqa: F401
+
+Files that need no OpenStack import ``aws_cloud`` and ``aws_sim as sim`` instead.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ from cloudsim.client import CloudSim
 from cloudsim.testing import FAST_SPEED
 
 AWS_SERVICES = ("ec2", "lightsail")
+# cloudsim imports moto and the botocore models before it listens: on a loaded CI machine that takes
+# longer than the client's default minute.
+START_TIMEOUT = 240
 # A valid-looking id of nothing: the format checks pass, the cloud knows no such resource.
 SOME_INSTANCE_ID = "i-0123456789abcdef0"
 ROLE_PLAYBOOK = REPO_ROOT / "playbooks" / "ebs_instance_snapshot.yml"
@@ -40,8 +45,22 @@ PLANTED_SESSION_TOKEN = "planted-session-token-h8-IQoJb3JpZ2luX2VjEJr"
 @pytest.fixture(scope="module")
 def openstack_sim():
     """Overrides ``_openstack.openstack_sim``: one cloud with all three services for the whole test file."""
-    with CloudSim.start(speed=FAST_SPEED, services=("ec2", "lightsail", "openstack")) as running:
+    with CloudSim.start(speed=FAST_SPEED, services=("ec2", "lightsail", "openstack"), timeout=START_TIMEOUT) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def aws_cloud():
+    """EC2 and Lightsail only, for test files that need no OpenStack (a lighter, quicker cloudsim)."""
+    with CloudSim.start(speed=FAST_SPEED, services=AWS_SERVICES, timeout=START_TIMEOUT) as running:
+        yield running
+
+
+@pytest.fixture
+def aws_sim(aws_cloud):  # pylint: disable=redefined-outer-name
+    """``aws_cloud`` wiped; import it as ``sim`` (``from _reliability import aws_sim as sim``) for the conftest runner."""
+    aws_cloud.reset(speed=FAST_SPEED)
+    return aws_cloud
 
 
 def task(sim, module, register, **params):  # pylint: disable=redefined-outer-name

@@ -30,11 +30,11 @@ import signal
 import subprocess
 import time
 
+from _reliability import aws_cloud  # noqa: F401  pylint: disable=unused-import
+from _reliability import aws_sim as sim  # noqa: F401  pylint: disable=unused-import
 from _reliability import ec2_power_states
 from _reliability import module_command
-from _reliability import openstack_sim  # noqa: F401  pylint: disable=unused-import
 from _reliability import role_command
-from _reliability import sim  # noqa: F401  pylint: disable=unused-import
 from _reliability import task
 
 # Seeded: the same kill points on every run; change the seed to explore others.
