@@ -99,7 +99,7 @@ class RoleRun:
         self.password_given = marker.read_text() if self.sysprep_ran else None
 
 
-def run_role(sim, workdir, verbosity=0, **variables):  # pylint: disable=redefined-outer-name
+def run_role(sim, workdir, verbosity=0, check=False, **variables):  # pylint: disable=redefined-outer-name
     """Run playbooks/lightsail_instance_snapshot.yml with extra vars only, credentials in the environment (as AWX does)."""
     double = workdir / "sysprep_double.yml"
     double.write_text(DOUBLE)
@@ -117,6 +117,8 @@ def run_role(sim, workdir, verbosity=0, **variables):  # pylint: disable=redefin
                str(REPO_ROOT / "playbooks" / "lightsail_instance_snapshot.yml"), "-e", json.dumps(extra)]
     if verbosity:
         command.append("-" + "v" * verbosity)
+    if check:
+        command.append("--check")
     process = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
     return RoleRun(process, marker)
 
@@ -193,6 +195,15 @@ def test_linux_snapshot_with_optional_stop_and_power_state_kept(sim, tmp_path): 
 
 
 # A bad instance name, and a good one whose derived snapshot name would be too long.
+def test_check_mode_reads_only(sim, tmp_path):  # pylint: disable=redefined-outer-name
+    sim.seed_lightsail_instance("win-1", blueprint="windows", password=PLANTED_PASSWORD)
+    run = run_role(sim, tmp_path, check=True, lightsail_instance_snapshot_instance_name="win-1", lightsail_instance_snapshot_winrm_cidr=CIDR,
+                   lightsail_instance_snapshot_verify=True)
+    assert run.rc == 0, run.output[-3000:]
+    assert mutations(journal(sim)) == [] and not run.sysprep_ran
+    assert "Sysprep snapshot win-1-sysprep-t1 to be made (check mode)" in run.output
+
+
 @pytest.mark.parametrize("name", ["-web", "a" * 250])
 def test_bad_names_are_rejected_with_zero_api_calls(sim, tmp_path, name):  # pylint: disable=redefined-outer-name
     run = run_role(sim, tmp_path, lightsail_instance_snapshot_instance_name=name)
