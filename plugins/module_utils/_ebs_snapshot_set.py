@@ -15,13 +15,16 @@ from __future__ import annotations
 import datetime
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import TAG_PREFIX
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import error_code
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import FILTER_VALUES_PER_CALL
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_filters
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_ids
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import deadline_retry
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 
 SET_NAME_TAG = TAG_PREFIX + "set-name"
@@ -85,6 +88,34 @@ def load_completed_set(client, set_name, instance_id, snapshot_ids, purpose):
         raise SetUnusable(f"Only a completed set can be {purpose}; not completed: {describe(unfinished, {})}. "
                           "Wait for it (ebs_snapshot_set_info with wait=true) and run again")
     return snapshots
+
+
+def send_without_duplicates(send, find_made, timeout, safe_to_resend, retried):
+    """Call ``send`` (a create call without a client token) until it succeeds, never doing its work twice.
+
+    Errors in ``safe_to_resend`` (throttling, limits) mean EC2 did nothing: send again. Any other
+    retried error (a server error, a lost connection: code None) may hide a request EC2 processed,
+    so before sending again ``find_made`` looks for the result by its tags and is returned when found.
+    Retries go on until ``timeout`` seconds have passed; then the last error is raised.
+    """
+    maybe_made = []
+
+    def attempt():
+        if maybe_made:
+            found = find_made()
+            if found:
+                return found
+        try:
+            return send()
+        except AnsibleAWSError as error:
+            if error_code(error) not in safe_to_resend:
+                maybe_made.append(error)
+            raise
+
+    def should_retry(error):
+        return isinstance(error, AnsibleAWSError) and error_code(error) in set(retried) | {None}
+
+    return deadline_retry(attempt, should_retry, timeout=timeout)
 
 
 def set_queries(set_name=None, instance_ids=(), tags=None):

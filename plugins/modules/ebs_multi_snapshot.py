@@ -337,7 +337,6 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._ec2_power import st
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2_power import wait_for_state
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitFailed
-from ansible_collections.snapkit.cloud.plugins.module_utils._wait import deadline_retry
 
 SET_NAME_PATTERN = r"[A-Za-z0-9 ._:/=+@-]{1,200}"
 MAX_DESCRIPTION_LENGTH = 255
@@ -480,25 +479,12 @@ def create_set(module, client, set_name, volumes, tags):
     request = create_request(module.params, tags)
     # botocore's own retries would resend blindly; this client sends each request exactly once.
     once = module.client("ec2", config={"retries": {"total_max_attempts": 1}})
-    maybe_created = []
-
-    def attempt():
-        if maybe_created:
-            found = sets.find_set(client, instance_id, set_name)
-            if found:
-                return found
-        try:
-            return create_snapshots(once, instance_id, **request)
-        except AnsibleAWSError as error:
-            if error_code(error) not in SAFE_TO_RESEND:
-                maybe_created.append(error)
-            raise
-
-    def should_retry(error):
-        return isinstance(error, AnsibleAWSError) and error_code(error) in RETRIED_CREATE_ERRORS | {None}
-
     try:
-        return deadline_retry(attempt, should_retry, timeout=module.params["wait_timeout"])
+        return sets.send_without_duplicates(
+            lambda: create_snapshots(once, instance_id, **request),
+            lambda: sets.find_set(client, instance_id, set_name),
+            module.params["wait_timeout"], SAFE_TO_RESEND, RETRIED_CREATE_ERRORS,
+        )
     except is_ansible_aws_error_code(LIMIT_ERROR):
         counts = pending_snapshots_by_volume(client, [v["volume_id"] for v in volumes])
         busy = ", ".join(f"{volume_id} ({count} pending)" for volume_id, count in sorted(counts.items())) or "none any more"

@@ -188,12 +188,10 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputErr
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_user_tags
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import error_code
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import copy_snapshot
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_filters
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_ids
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
-from ansible_collections.snapkit.cloud.plugins.module_utils._wait import deadline_retry
 
 COPIED_FROM_TAG = TAG_PREFIX + "copied-from"
 SOURCE_REGION_TAG = TAG_PREFIX + "source-region"
@@ -281,25 +279,12 @@ def copy_one(module, client, once, source, request):
     The concurrent-copy limit and throttling mean EC2 did nothing: resend. A server error or a lost
     connection may hide a copy that was made: look for it by its tags before resending.
     """
-    source_region = module.params["source_region"]
-    maybe_made = []
-
-    def attempt():
-        if maybe_made:
-            found = find_copies(client, [source["SnapshotId"]], source_region)
-            if found:
-                return found[source["SnapshotId"]]["SnapshotId"]
-        try:
-            return copy_snapshot(once, source_region, source["SnapshotId"], **request)
-        except AnsibleAWSError as error:
-            if error_code(error) not in SAFE_TO_RESEND:
-                maybe_made.append(error)
-            raise
-
-    def should_retry(error):
-        return isinstance(error, AnsibleAWSError) and error_code(error) in RETRIED_ERRORS | {None}
-
-    return deadline_retry(attempt, should_retry, timeout=module.params["wait_timeout"])
+    source_region, source_id = module.params["source_region"], source["SnapshotId"]
+    return sets.send_without_duplicates(
+        lambda: copy_snapshot(once, source_region, source_id, **request),
+        lambda: find_copies(client, [source_id], source_region).get(source_id, {}).get("SnapshotId"),
+        module.params["wait_timeout"], SAFE_TO_RESEND, RETRIED_ERRORS,
+    )
 
 
 def formatted(copies, sources):

@@ -123,3 +123,44 @@ def test_group_sets_by_instance_and_name_newest_first_with_set_state():
     assert by_key[("i-1", "b")]["state"] == "completed" and by_key[("i-1", "b")]["snapshot_count"] == 1
     assert by_key[("i-2", "a")]["volume_ids"] == ["vol-8", "vol-9"]
     assert "a of i-2: error 10% (2 snapshots)" in sets.describe_sets(found)
+
+
+def aws_error(code):
+    from botocore.exceptions import ClientError
+    from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+    return AnsibleAWSError(message=code, exception=ClientError({"Error": {"Code": code, "Message": code}}, "Create"))
+
+
+@pytest.fixture
+def no_sleep(monkeypatch):
+    from ansible_collections.snapkit.cloud.plugins.module_utils import _wait
+    monkeypatch.setattr(sets, "deadline_retry", lambda *a, **kw: _wait.deadline_retry(*a, sleep=lambda _s: None, **kw))
+
+
+def test_send_without_duplicates_resends_after_a_limit_but_looks_first_after_a_server_error(no_sleep):
+    answers = [aws_error("ResourceLimitExceeded"), aws_error("InternalError"), "made"]
+    calls = []
+
+    def send():
+        calls.append("send")
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def find_made():
+        calls.append("look")
+        return None
+
+    result = sets.send_without_duplicates(send, find_made, 60, {"ResourceLimitExceeded"}, {"ResourceLimitExceeded", "InternalError"})
+    assert result == "made" and calls == ["send", "send", "look", "send"]
+    # A request EC2 processed although its answer failed is found, not sent again.
+    assert sets.send_without_duplicates(failing("InternalError"), lambda: "found", 60, set(), {"InternalError"}) == "found"
+    with pytest.raises(Exception, match="InvalidParameterValue"):
+        sets.send_without_duplicates(failing("InvalidParameterValue"), lambda: "never", 60, set(), set())
+
+
+def failing(code):
+    def send():
+        raise aws_error(code)
+    return send
