@@ -420,9 +420,10 @@ def ensure_present(module, client, result):
     create_volumes(module, client, missing, zone, target_key, set_name, existing)
     volume_ids = [v["VolumeId"] for v in existing.values()]
     report(result, specs, existing, zone, params, target_key)
-    if target is not None or params["wait"]:
-        ready = wait_for_volumes(client, [existing[s["snapshot_id"]]["VolumeId"] for s in to_attach] or volume_ids,
-                                 lambda v: v.get("State") in ("available", "in-use"), params["wait_timeout"], "available")
+    # EC2 attaches only available volumes: those to attach are waited for even with wait=false.
+    waited = volume_ids if params["wait"] else [existing[s["snapshot_id"]]["VolumeId"] for s in to_attach]
+    if waited:
+        ready = wait_for_volumes(client, waited, lambda v: v.get("State") in ("available", "in-use"), params["wait_timeout"], "available")
         existing.update({restore.tag_dict(v)[restore.RESTORED_FROM_SNAPSHOT_TAG]: v for v in ready})
     if to_attach:
         swap_and_attach(module, client, target, to_attach, old_root, existing, result)
