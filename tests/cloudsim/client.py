@@ -48,7 +48,7 @@ class CloudSim:
 
     @classmethod
     def start(cls, speed: float = 1.0, endpoints_file: str | None = None, env: dict | None = None,
-              services: tuple = ("ec2",), timeout: float = 60.0) -> CloudSim:
+              services: tuple = ("ec2",), timeout: float = 180.0) -> CloudSim:
         """Launch ``python -m cloudsim`` with this interpreter and wait for its endpoints file."""
         temp_dir = tempfile.mkdtemp(prefix="cloudsim-")
         endpoints_file = endpoints_file or os.path.join(temp_dir, "endpoints.json")
