@@ -17,6 +17,7 @@ import collections
 import json
 import os
 import pathlib
+import socket
 import subprocess
 import sys
 
@@ -131,6 +132,16 @@ class Runner:
         result = run["result"]
         result["_run"] = run
         return result
+
+
+@pytest.fixture(scope="module")
+def listener():
+    """A TCP port that answers on loopback: a new instance's SSH, RDP or WinRM port, as far as a role's port check can tell."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    yield server.getsockname()[1]
+    server.close()
 
 
 @pytest.fixture

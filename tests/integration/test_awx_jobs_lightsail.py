@@ -11,7 +11,6 @@ job event or artifact.
 
 from __future__ import annotations
 
-import socket
 
 import pytest
 
@@ -29,17 +28,7 @@ def clouds():
         yield running
 
 
-@pytest.fixture(scope="module")
-def rdp_port():
-    """A port that answers on loopback: the verification instance's RDP port, as far as the role can tell."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    yield server.getsockname()[1]
-    server.close()
-
-
-def test_lightsail_windows_job_template_runs_as_an_awx_job(clouds, rdp_port, tmp_path):
+def test_lightsail_windows_job_template_runs_as_an_awx_job(clouds, listener, tmp_path):
     clouds.reset(speed=FAST_SPEED)
     clouds.seed_lightsail_instance("win-1", blueprint="windows", password=PLANTED_ADMIN_PASSWORD)
     guest = wait_for_guest(clouds, "lightsail", "win-1")
@@ -49,7 +38,7 @@ def test_lightsail_windows_job_template_runs_as_an_awx_job(clouds, rdp_port, tmp
     extravars.update(lightsail_instance_snapshot_endpoint_url=clouds.lightsail_url, lightsail_instance_snapshot_winrm_host=guest["host"],
                      lightsail_instance_snapshot_winrm_port=guest["port"], lightsail_instance_snapshot_winrm_scheme="http",
                      lightsail_instance_snapshot_winrm_transport="basic", lightsail_instance_snapshot_winrm_cert_validation="ignore",
-                     lightsail_instance_snapshot_verify_host="127.0.0.1", lightsail_instance_snapshot_verify_port=rdp_port)
+                     lightsail_instance_snapshot_verify_host="127.0.0.1", lightsail_instance_snapshot_verify_port=listener)
     envvars = dict(aws_credential_env(clouds), AWS_REGION=clouds.region)
     job = run_job(tmp_path, "job", "lightsail_instance_snapshot.yml", {"localhost": {}}, extravars, envvars, verbosity=3)
 

@@ -12,7 +12,6 @@ appears in no job event or artifact.
 from __future__ import annotations
 
 import json
-import socket
 
 import pytest
 
@@ -27,16 +26,6 @@ def clouds():
         yield running
 
 
-@pytest.fixture(scope="module")
-def ssh_port():
-    """A port that answers on loopback: the copy's SSH port, as far as the role can tell."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    yield server.getsockname()[1]
-    server.close()
-
-
 def awx_openstack_credential(clouds, tmp_path):
     """What AWX's OpenStack credential type injects: a clouds.yaml with the cloud `devstack`, and its path."""
     document = clouds.clouds_yaml("devstack")
@@ -46,13 +35,13 @@ def awx_openstack_credential(clouds, tmp_path):
 
 
 @pytest.mark.parametrize("boot", ["image", "volume"])
-def test_openstack_job_template_runs_as_an_awx_job(clouds, ssh_port, tmp_path, boot):
+def test_openstack_job_template_runs_as_an_awx_job(clouds, listener, tmp_path, boot):
     clouds.reset(speed=FAST_SPEED)
     clouds.seed_server(boot=boot, name="app", root_size=12)
     extravars = survey_answers(job_template("openstack_snapshot_and_copy.yml"), openstack_instance_snapshot_server="app",
                                openstack_instance_snapshot_name="app-snap", openstack_launch_copy_name="app-copy")
     # Where the copy's SSH port would answer: a listener on loopback.
-    extravars.update(openstack_launch_copy_ssh_host="127.0.0.1", openstack_launch_copy_ssh_port=ssh_port)
+    extravars.update(openstack_launch_copy_ssh_host="127.0.0.1", openstack_launch_copy_ssh_port=listener)
     envvars, password = awx_openstack_credential(clouds, tmp_path)
     job = run_job(tmp_path, "job", "openstack_snapshot_and_copy.yml", {"localhost": {}}, extravars, envvars, verbosity=3)
 

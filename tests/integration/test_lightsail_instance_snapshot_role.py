@@ -16,7 +16,6 @@ import datetime
 import json
 import os
 import pathlib
-import socket
 import subprocess
 import sys
 
@@ -79,16 +78,6 @@ def lightsail_sim():
 def sim(lightsail_sim):  # pylint: disable=redefined-outer-name
     lightsail_sim.reset(speed=FAST_SPEED)
     return lightsail_sim
-
-
-@pytest.fixture(scope="module")
-def listener():
-    """A port that answers on loopback: the verification instance's RDP port, as far as the role can tell."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    yield server.getsockname()[1]
-    server.close()
 
 
 class RoleRun:

@@ -16,7 +16,6 @@ import base64
 import json
 import os
 import pathlib
-import socket
 import subprocess
 import sys
 
@@ -38,16 +37,6 @@ def openstack_sim():
     """Overrides _openstack's cloud for this module: EC2 (the runner's module_defaults name it), OpenStack and Windows guests."""
     with CloudSim.start(speed=FAST_SPEED, services=("ec2", "openstack", "windows")) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def listener():
-    """A port that answers on loopback: the Linux copy's SSH port, as far as the role can tell."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    yield server.getsockname()[1]
-    server.close()
 
 
 def role_task(role, register, **variables):
