@@ -551,6 +551,28 @@ class PowerGuard:
             self.restarted = True
 
 
+def error_text(error):
+    if isinstance(error, AnsibleAWSError):
+        return f"{error.message}: {error.exception or error}"
+    return str(error)
+
+
+def restart_or_report(guard, set_name, created, failure):
+    """Start the instance again if we stopped it; if EC2 refuses, say so and what became of the set."""
+    try:
+        guard.restore()
+    except (AnsibleAWSError, WaitError) as error:
+        if created:
+            outcome = f"The set was created: {', '.join(sorted(s['SnapshotId'] for s in created))}."
+        else:
+            outcome = "No set was created" + (f" ({error_text(failure)})." if failure else ".")
+        raise SetFailure(
+            f"Instance {guard.instance_id} was stopped for snapshot set {set_name} and could not be started again: "
+            f"{error_text(error)}. It is left stopped: start it (for example aws ec2 start-instances --instance-ids "
+            f"{guard.instance_id}). {outcome}"
+        ) from error
+
+
 def ensure_present(module, client, result):
     params = module.params
     instance_id = params["instance_id"]
@@ -577,16 +599,21 @@ def ensure_present(module, client, result):
         return result
 
     guard = PowerGuard(client, instance, params["wait_timeout"])
+    created, failure = [], None
     try:
         if params["stop_instance"]:
             guard.stop()
         created = create_set(module, client, set_name, volumes, tags)
-    finally:
-        # Set made or not, the instance goes back to the state we found it in, at once: the
-        # snapshots are point-in-time from the moment CreateSnapshots answered.
-        result["instance_stopped"] = guard.stopped
-        guard.restore()
-        result["instance_restarted"] = guard.restarted
+    except Exception as error:  # pylint: disable=broad-exception-caught
+        failure = error  # raised again once the instance has its power state back
+    # Set made or not, the instance goes back to the state we found it in, at once: the
+    # snapshots are point-in-time from the moment CreateSnapshots answered.
+    result["instance_stopped"] = guard.stopped
+    result["snapshots"] = formatted(created, devices)
+    restart_or_report(guard, set_name, created, failure)
+    result["instance_restarted"] = guard.restarted
+    if failure is not None:
+        raise failure
     record_volumes(module, client, created, volumes)
     result["snapshots"] = formatted(created, devices)
     if params["wait"]:
@@ -673,8 +700,15 @@ def run(module):
     except WaitError as error:
         module.fail_json(msg=f"Gave up waiting: {error}", **result)
     except AnsibleAWSError as error:
-        module.fail_json_aws(error.exception or error, msg=error.message, **result)
+        module.fail_json_aws(error.exception or error, msg=error.message + subject(result), **result)
     module.exit_json(**result)
+
+
+def subject(result):
+    """What the failed call was for, so that the message names the resource."""
+    if not result["instance_id"]:
+        return ""
+    return f" (instance {result['instance_id']}" + (f", snapshot set {result['set_name']})" if result["set_name"] else ")")
 
 
 def main():

@@ -132,12 +132,10 @@ def test_ebs_multi_snapshot_hard_fault_at_each_step_fails_cleanly(sim, ansible):
 
 # Best-effort steps: refused, the module warns and goes on (the set exists and is usable).
 BEST_EFFORT_STEPS = {"CreateTags"}
-# Known gaps of ebs_multi_snapshot found by this matrix (issue 8 report), left out of the checks until fixed:
-# - an AWS error on a step other than CreateSnapshots is reported as "Failed to <action>: ..." without the instance;
-# - a refused StartInstances after the set was made fails without the set in `snapshots` and without saying that
-#   the instance is left stopped.
-MESSAGE_NAMES_INSTANCE = {"CreateSnapshots"}
-REPORTS_SNAPSHOTS_WHEN_REFUSED = {"DescribeInstances", "DescribeSnapshots", "DescribeVolumes", "StopInstances", "CreateSnapshots", "CreateTags"}
+# Every refused call's message names the instance (and the set), and every snapshot made is reported,
+# also when the restart is refused and the instance is left stopped (the message says so).
+MESSAGE_NAMES_INSTANCE = {"DescribeInstances", "DescribeSnapshots", "DescribeVolumes", "StopInstances", "CreateSnapshots", "StartInstances"}
+REPORTS_SNAPSHOTS_WHEN_REFUSED = MESSAGE_NAMES_INSTANCE | BEST_EFFORT_STEPS
 
 
 def hard_fault_problems(sim, result, action, instance_id):  # pylint: disable=redefined-outer-name
@@ -159,6 +157,8 @@ def hard_fault_problems(sim, result, action, instance_id):  # pylint: disable=re
             problems.append(f"message does not name the refused call {action} and {EC2_DENIED[0]}: {message}")
         if action in MESSAGE_NAMES_INSTANCE and instance_id not in message:
             problems.append(f"message does not name {instance_id}: {message}")
+        if action == "StartInstances" and "left stopped" not in message:
+            problems.append(f"message does not say the instance is left stopped: {message}")
     unreported = made - {s["snapshot_id"] for s in result.get("snapshots", [])}
     if unreported and action in REPORTS_SNAPSHOTS_WHEN_REFUSED:
         problems.append(f"snapshots made but not reported: {sorted(unreported)}")
