@@ -136,7 +136,8 @@ def fleet(cloud, tmp_path_factory):
                                  ebs_instance_snapshot_delete_on_failure=True, **variables)
     return {"hosts": hosts, "before": before, "after": states(cloud, hosts.values()), "process": process,
             "output": process.stdout + process.stderr, "journal": cloud.journal(service="ec2"),
-            "sets": sets_by_instance(cloud), "copies": sets_by_instance(cloud, COPY_REGION), "foreign": foreign, "preview": preview, "preview_journal": preview_journal,
+            "sets": sets_by_instance(cloud), "copies": sets_by_instance(cloud, COPY_REGION), "foreign": foreign,
+            "preview": preview, "preview_journal": preview_journal,
             "snapshot_ids": {s["SnapshotId"] for s in ec2_client(cloud).describe_snapshots(OwnerIds=["self"])["Snapshots"]}}
 
 

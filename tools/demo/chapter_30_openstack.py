@@ -60,7 +60,7 @@ def describe(seeded, result, journal):
         print(f"  It got a volume snapshot of its root volume only: Cinder snapshot {made['id']} ('{made['name']}', "
               f"{made['size']} GiB) of volume {made['volume_id']}, taken while attached (force, as Cinder needs below 3.66); "
               "its data volume is not part of the copy.")
-    via = (f"booted from the image" if copy["boot_source"] == "image"
+    via = ("booted from the image" if copy["boot_source"] == "image"
            else f"booted from the new {copy['volume_size']} GiB volume {copy['volume_id']}, made from the snapshot")
     print(f"  The copy '{copy['name']}' ({copy['server_id']}) is {copy['status']}, {via}, in the same network at "
           f"{copy['address']}, flavor {copy['flavor'].get('original_name', copy['flavor'].get('name'))}.")
