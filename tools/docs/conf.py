@@ -39,9 +39,10 @@ def ansible_docs_url(target):
     if target in ANSIBLE_LABELS:
         return ANSIBLE_DOCS + ANSIBLE_LABELS[target]
     if target.startswith("ansible_collections.") and not target.startswith("ansible_collections.snapkit.cloud."):
-        namespace, name, page = target.split(".", 3)[1:]
-        if "__" not in page:
-            return f"{ANSIBLE_DOCS}collections/{namespace}/{name}/{page}.html"
+        namespace, name, label = target.split(".", 3)[1:]
+        # "<plugin>_<type>" is a plugin's page; "<plugin>_<type>__parameter-x" an option on it.
+        page, _sep, anchor = label.partition("__")
+        return f"{ANSIBLE_DOCS}collections/{namespace}/{name}/{page}.html" + (f"#{anchor}" if anchor else "")
     return None
 
 
