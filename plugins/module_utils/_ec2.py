@@ -7,7 +7,7 @@
 
 amazon.aws already wraps DescribeInstances, DescribeVolumes, StopInstances, StartInstances and
 DeleteSnapshot the same way; we re-export those instead of writing them again, and add the calls
-it lacks (CreateSnapshots, a paginated DescribeSnapshots by filters, CreateTags, CopySnapshot). Its
+it lacks (CreateSnapshots, a paginated DescribeSnapshots by filters, CreateTags, DeleteTags, CopySnapshot). Its
 CreateVolume, AttachVolume, DetachVolume and DeleteVolume wrappers serve the restore of a set.
 """
 
@@ -129,6 +129,15 @@ def describe_volumes_by_ids(client, volume_ids):
 def create_tags(client, resource_id, tags):
     """CreateTags on one resource; setting a tag to the value it has is harmless, so retries are safe."""
     client.create_tags(Resources=[resource_id], Tags=ansible_dict_to_boto3_tag_list(tags))
+    return True
+
+
+@EC2SnapshotErrorHandler.common_error_handler("untag {resource_id}")
+@throttling_retry()
+def delete_tags(client, resource_id, tags):
+    """DeleteTags on one resource. Each key is given with its value, and EC2 then deletes the tag only while it
+    still has that value; deleting a tag that is gone is harmless, so retries are safe."""
+    client.delete_tags(Resources=[resource_id], Tags=ansible_dict_to_boto3_tag_list(tags))
     return True
 
 

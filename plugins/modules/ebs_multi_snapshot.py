@@ -86,6 +86,11 @@ options:
       - Stop the instance before creating the set and start it again as soon as the set is created.
       - AWS recommends stopping an instance before snapshotting its root volume. An instance that was already
         stopped stays stopped. If anything fails after the instance was stopped, it is started again.
+      - Just before stopping it, the module tags the instance C(snapkit:stopped-for-set) with the set name, and removes
+        the tag once the instance runs again. If the run is cut off in between (the controller dies, the job is
+        cancelled), the next run with the same O(set_name) finds the tag on the stopped instance, finishes the set and
+        starts the instance, whatever O(stop_instance) says. An instance stopped for another set is left stopped,
+        with a warning.
     type: bool
     default: false
   wait:
@@ -114,7 +119,9 @@ notes:
   - "IAM permissions: C(ec2:DescribeInstances), C(ec2:DescribeVolumes), C(ec2:DescribeSnapshots),
     C(ec2:CreateSnapshots), C(ec2:CreateTags) (for the tags written on creation and the recorded volume attributes),
     C(ec2:DeleteSnapshot), and
-    C(ec2:StopInstances)/C(ec2:StartInstances) with O(stop_instance)."
+    C(ec2:StopInstances)/C(ec2:StartInstances) and C(ec2:CreateTags)/C(ec2:DeleteTags) on the instance with
+    O(stop_instance). Without the tag permissions on the instance the module still works, with a warning that a
+    run cut off while the instance is stopped could not be resumed."
 seealso:
   - module: amazon.aws.ec2_snapshot
     description: One snapshot of one volume.
@@ -300,7 +307,9 @@ snapshots:
       sample: {"snapkit:set-name": "nightly-2026-11-22", "snapkit:instance-id": "i-0123456789abcdef0", "Team": "storage",
                "snapkit:device": "/dev/xvda", "snapkit:volume": "type=gp3 iops=3000 throughput=125"}
 instance_stopped:
-  description: Whether the module stopped the instance.
+  description:
+    - Whether the module stopped the instance, in this run or in an earlier run of the same set that was cut off
+      before it could start the instance again (see O(stop_instance)).
   returned: always
   type: bool
   sample: false
@@ -331,10 +340,8 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_filters
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_ids
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_volumes
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2_power import PowerGuard
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2_power import instance_state
-from ansible_collections.snapkit.cloud.plugins.module_utils._ec2_power import start_and_wait
-from ansible_collections.snapkit.cloud.plugins.module_utils._ec2_power import stop_and_wait
-from ansible_collections.snapkit.cloud.plugins.module_utils._ec2_power import wait_for_state
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitFailed
 
@@ -524,43 +531,16 @@ def wait_for_set(module, client, snapshots, devices):
         ) from None
 
 
-class PowerGuard:
-    """Stops the instance when asked and guarantees it is started again if we stopped it."""
-
-    def __init__(self, client, instance, timeout):
-        self.client = client
-        self.instance_id = instance["InstanceId"]
-        self.initial_state = instance_state(instance)
-        self.timeout = timeout
-        self.stopped = False
-        self.restarted = False
-
-    def stop(self):
-        if self.initial_state in ("stopped", "stopping"):
-            # Already (going) down: snapshot it stopped and leave it stopped, as we found it.
-            wait_for_state(self.client, self.instance_id, "stopped", self.timeout)
-            return
-        if self.initial_state == "pending":
-            wait_for_state(self.client, self.instance_id, "running", self.timeout)
-        self.stopped = True
-        stop_and_wait(self.client, self.instance_id, self.timeout)
-
-    def restore(self):
-        if self.stopped and not self.restarted:
-            start_and_wait(self.client, self.instance_id, self.timeout)
-            self.restarted = True
-
-
 def error_text(error):
     if isinstance(error, AnsibleAWSError):
         return f"{error.message}: {error.exception or error}"
     return str(error)
 
 
-def restart_or_report(guard, set_name, created, failure):
+def restart_or_report(guard, set_name, created, failure, restore):
     """Start the instance again if we stopped it; if EC2 refuses, say so and what became of the set."""
     try:
-        guard.restore()
+        restore()
     except (AnsibleAWSError, WaitError) as error:
         if created:
             outcome = f"The set was created: {', '.join(sorted(s['SnapshotId'] for s in created))}."
@@ -580,10 +560,11 @@ def ensure_present(module, client, result):
     devices = device_map(instance)
     set_name = params["set_name"] or sets.default_set_name(instance_id)
     result["set_name"] = set_name
+    guard = PowerGuard(client, instance, set_name, params["wait_timeout"])
 
     existing = sets.find_set(client, instance_id, set_name) if params["set_name"] else []
     if existing:
-        return use_existing_set(module, client, existing, devices, result)
+        return use_existing_set(module, client, guard, existing, devices, result)
 
     volumes = describe_selected_volumes(
         client, sets.select_volumes(instance, params["exclude_boot_volume"], params["exclude_data_volume_ids"]))
@@ -598,20 +579,17 @@ def ensure_present(module, client, result):
     if module.check_mode:
         return result
 
-    guard = PowerGuard(client, instance, params["wait_timeout"])
     created, failure = [], None
     try:
-        if params["stop_instance"]:
+        if params["stop_instance"] or guard.left_down_by_a_cut_off_run:
             guard.stop()
         created = create_set(module, client, set_name, volumes, tags)
     except Exception as error:  # pylint: disable=broad-exception-caught
         failure = error  # raised again once the instance has its power state back
     # Set made or not, the instance goes back to the state we found it in, at once: the
     # snapshots are point-in-time from the moment CreateSnapshots answered.
-    result["instance_stopped"] = guard.stopped
     result["snapshots"] = formatted(created, devices)
-    restart_or_report(guard, set_name, created, failure)
-    result["instance_restarted"] = guard.restarted
+    restore_power(module, guard, created, failure, result)
     if failure is not None:
         raise failure
     record_volumes(module, client, created, volumes)
@@ -619,6 +597,18 @@ def ensure_present(module, client, result):
     if params["wait"]:
         result["snapshots"] = formatted(wait_for_set(module, client, created, devices), devices)
     return result
+
+
+def restore_power(module, guard, created, failure, result, restore=None):
+    """Give the instance its power state back (``restore``: the guard's way to do it) and report what was done."""
+    try:
+        restart_or_report(guard, result["set_name"], created, failure, restore or guard.restore)
+    finally:
+        result["instance_stopped"] = guard.stopped
+        result["instance_restarted"] = guard.restarted
+        for warning in guard.warnings:
+            module.warn(warning)
+        guard.warnings.clear()
 
 
 def record_volumes(module, client, created, volumes):
@@ -647,9 +637,14 @@ def record_volumes(module, client, created, volumes):
         )
 
 
-def use_existing_set(module, client, existing, devices, result):
-    """The set exists: report it, wait for it if asked, fail if it failed."""
+def use_existing_set(module, client, guard, existing, devices, result):
+    """The set exists: start the instance if the run that made it was cut off while it was down; then report the set,
+    wait for it if asked, fail if it failed."""
     params = module.params
+    if guard.left_down_by_a_cut_off_run:
+        result["changed"] = True
+    if not module.check_mode:
+        restore_power(module, guard, existing, None, result, guard.resume_cut_off_run)
     failed = [s for s in existing if s.get("State") in sets.FAILED_STATES]
     if failed:
         raise SetFailure(

@@ -31,6 +31,14 @@ def instance_state(sim, instance_id):
     return reservations[0]["Instances"][0]["State"]["Name"]
 
 
+STOP_MARK = "snapkit:stopped-for-set"
+
+
+def instance_tags(sim, instance_id):
+    reservations = ec2_client(sim).describe_instances(InstanceIds=[instance_id])["Reservations"]
+    return {tag["Key"]: tag["Value"] for tag in reservations[0]["Instances"][0].get("Tags", [])}
+
+
 def set_snapshots(sim, set_name):
     return ec2_client(sim).describe_snapshots(OwnerIds=["self"], Filters=[{"Name": "tag:snapkit:set-name", "Values": [set_name]}])["Snapshots"]
 
@@ -160,8 +168,12 @@ def test_stop_instance_restarts_it_as_soon_as_the_set_is_created(sim, ansible):
     assert {s["state"] for s in result["snapshots"]} == {"pending"}
     assert instance_state(sim, seeded["instance_id"]) == "running"
     mutations = [entry["action"] for entry in mutating_calls(sim.journal(service="ec2"))]
-    # The device and volume attributes are recorded on each snapshot after the restart: no extra downtime.
-    assert mutations == ["StopInstances", "CreateSnapshots", "StartInstances"] + ["CreateTags"] * 3
+    # The instance is marked before the stop and unmarked after the restart; the device and volume attributes are
+    # recorded on each snapshot after the restart: no extra downtime.
+    assert mutations == ["CreateTags", "StopInstances", "CreateSnapshots", "StartInstances", "DeleteTags"] + ["CreateTags"] * 3
+    marks = [entry for entry in sim.journal(service="ec2") if entry["action"] in ("CreateTags", "DeleteTags")][:2]
+    assert [seeded["instance_id"] in entry["params"].values() for entry in marks] == [True, True]
+    assert STOP_MARK not in instance_tags(sim, seeded["instance_id"])
 
 
 def test_stop_instance_then_wait_polls_after_the_restart(sim, ansible):
@@ -184,6 +196,69 @@ def test_a_stopped_instance_stays_stopped(sim, ansible):
     assert result["instance_stopped"] is False and result["instance_restarted"] is False
     assert instance_state(sim, seeded["instance_id"]) == "stopped"
     assert "StartInstances" not in actions(sim) and "StopInstances" not in actions(sim)
+
+
+def test_a_run_cut_off_while_the_instance_was_stopped_is_finished_and_the_instance_started(sim, ansible):
+    # What a run killed between StopInstances and CreateSnapshots leaves: the instance stopped, carrying our mark.
+    seeded = sim.seed_instance(volumes=THREE_VOLUMES, state="stopped", tags={STOP_MARK: "cut-off", "Name": "db"})
+    result = ansible.module("ebs_multi_snapshot", instance_id=seeded["instance_id"], set_name="cut-off")
+
+    assert result["changed"] is True, result.get("msg")
+    assert result["instance_stopped"] is True and result["instance_restarted"] is True
+    assert any("cut off" in warning and seeded["instance_id"] in warning for warning in result.get("warnings", []))
+    assert instance_state(sim, seeded["instance_id"]) == "running"
+    assert instance_tags(sim, seeded["instance_id"]) == {"Name": "db"}, "the mark is gone, the owner's tags stay"
+    assert len(set_snapshots(sim, "cut-off")) == 3 and actions(sim, "CreateSnapshots") == ["CreateSnapshots"]
+    assert actions(sim, "StopInstances") == [], "it was already down: the snapshot is still taken stopped"
+
+
+def test_a_run_cut_off_after_making_the_set_is_finished_by_starting_the_instance(sim, ansible):
+    # Killed between CreateSnapshots and StartInstances: the set exists, the instance is stopped and marked.
+    seeded = sim.seed_instance(volumes=THREE_VOLUMES, state="stopped")
+    first = ansible.module("ebs_multi_snapshot", instance_id=seeded["instance_id"], set_name="made", wait=False)
+    assert first["changed"] is True and instance_state(sim, seeded["instance_id"]) == "stopped"
+    ec2_client(sim).create_tags(Resources=[seeded["instance_id"]], Tags=[{"Key": STOP_MARK, "Value": "made"}])
+    sim.clear_journal()
+
+    result = ansible.module("ebs_multi_snapshot", instance_id=seeded["instance_id"], set_name="made")
+
+    assert result["changed"] is True and result["instance_restarted"] is True, result.get("msg")
+    assert instance_state(sim, seeded["instance_id"]) == "running"
+    assert STOP_MARK not in instance_tags(sim, seeded["instance_id"])
+    assert actions(sim, "CreateSnapshots") == [], "the set was found: no second set"
+    assert {s["state"] for s in result["snapshots"]} == {"completed"}
+
+
+def test_an_instance_stopped_for_another_set_is_left_stopped_with_a_warning(sim, ansible):
+    seeded = sim.seed_instance(volumes=THREE_VOLUMES, state="stopped", tags={STOP_MARK: "other-set"})
+    result = ansible.module("ebs_multi_snapshot", instance_id=seeded["instance_id"], set_name="this-set", stop_instance=True)
+
+    assert result["changed"] is True, result.get("msg")
+    assert result["instance_stopped"] is False and result["instance_restarted"] is False
+    assert any("other-set" in warning and "left stopped" in warning for warning in result.get("warnings", []))
+    assert instance_state(sim, seeded["instance_id"]) == "stopped"
+    assert instance_tags(sim, seeded["instance_id"]) == {STOP_MARK: "other-set"}, "another run's mark is not ours to remove"
+
+
+def test_a_mark_left_on_a_running_instance_is_removed_without_a_stop(sim, ansible):
+    # Killed between StartInstances and DeleteTags.
+    seeded = sim.seed_instance(volumes=THREE_VOLUMES, tags={STOP_MARK: "warm"})
+    result = ansible.module("ebs_multi_snapshot", instance_id=seeded["instance_id"], set_name="warm")
+
+    assert result["changed"] is True and result["instance_stopped"] is False, result.get("msg")
+    assert instance_tags(sim, seeded["instance_id"]) == {}
+    assert actions(sim, "StopInstances") == [] and actions(sim, "StartInstances") == []
+
+
+def test_a_refused_mark_only_warns(sim, ansible):
+    seeded = sim.seed_instance(volumes=THREE_VOLUMES)
+    sim.inject_fault("ec2", "CreateTags", "UnauthorizedOperation", status=403, count=1)
+    result = ansible.module("ebs_multi_snapshot", instance_id=seeded["instance_id"], set_name="unmarked", stop_instance=True)
+
+    assert result["changed"] is True and result["instance_restarted"] is True, result.get("msg")
+    assert any(STOP_MARK in warning and "UnauthorizedOperation" in warning for warning in result.get("warnings", []))
+    assert instance_state(sim, seeded["instance_id"]) == "running"
+    assert actions(sim, "DeleteTags") == [], "nothing to remove"
 
 
 def test_power_state_is_restored_when_the_set_cannot_be_created(sim, ansible):

@@ -13,11 +13,11 @@ and the instance in the power state it started in.
 
 The kill takes the whole process tree, as when the machine running the job dies (ansible's workers
 call setsid, so killing the process group would let the module finish its work). A kill between
-StopInstances and StartInstances leaves the instance stopped, and a rerun cannot know that it was
-running before: ebs_multi_snapshot then snapshots the stopped instance and leaves it stopped, as
-documented for an instance found stopped. That is a known gap (issue 8 report: the module could mark an
-instance it stops, so that a rerun restarts it); those kill points are told apart and must end settled,
-``stopped``, with one complete set; the others must end running.
+StopInstances and StartInstances leaves the instance stopped; ebs_multi_snapshot tags the instance
+``snapkit:stopped-for-set`` before it stops it, so the rerun knows the instance was running and starts
+it again. Every kill point must therefore end running, with one complete set and the tag gone. The kill
+points inside that window are drawn apart from the others (``kill_points_in_window``), so that the
+window is always tried.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from _reliability import task
 # Seeded: the same kill points on every run; change the seed to explore others.
 KILL_POINTS = random.Random(8)
 KILLS_PER_PROCEDURE = 2
+STOP_MARK = "snapkit:stopped-for-set"
 TWO_VOLUMES = [{"size": 8, "device": "/dev/xvda"}, {"size": 4, "device": "/dev/sdf"}]
 
 
@@ -100,6 +101,21 @@ def kill_points(clean_calls):
     return sorted(KILL_POINTS.sample(range(1, len(clean_calls)), KILLS_PER_PROCEDURE))
 
 
+def kill_points_in_window(clean_calls, first, last):
+    """One kill point drawn from between the first ``first`` call and the first ``last`` call of the clean run
+    (after ``first`` answered, before ``last`` was sent), and the usual random ones."""
+    actions = [entry["action"] for entry in clean_calls]
+    window = range(actions.index(first) + 1, actions.index(last) + 1)
+    return sorted({KILL_POINTS.choice(window), *kill_points(clean_calls)})
+
+
+def assert_unmarked(sim, instance_id):  # pylint: disable=redefined-outer-name
+    """The rerun removed the mark ebs_multi_snapshot puts on an instance it stops."""
+    for instance in sim.ec2_state()["instances"]:
+        if instance["instance_id"] == instance_id:
+            assert STOP_MARK not in (instance.get("tags") or {}), (instance_id, instance.get("tags"))
+
+
 def ec2_sets(sim, instance_id):  # pylint: disable=redefined-outer-name
     """{set id: {snapshot states}} of this instance's volumes."""
     state = sim.ec2_state()
@@ -111,12 +127,6 @@ def ec2_sets(sim, instance_id):  # pylint: disable=redefined-outer-name
     return found
 
 
-def inside_the_stop_window(calls):
-    """True when the killed run had stopped the instance and not started it again."""
-    actions = [entry["action"] for entry in calls]
-    return "StopInstances" in actions and "StartInstances" not in actions
-
-
 def test_ebs_multi_snapshot_with_stop_instance_killed_and_rerun(sim, ansible):  # pylint: disable=redefined-outer-name
     def procedure(instance_id, name):
         return module_command(sim, ansible, [task(sim, "ebs_multi_snapshot", "made", instance_id=instance_id, set_name="killed",
@@ -126,7 +136,7 @@ def test_ebs_multi_snapshot_with_stop_instance_killed_and_rerun(sim, ansible):  
     since = sim.journal()[-1]["seq"] if sim.journal() else 0
     assert run_to_the_end(*procedure(clean_instance, "clean")).returncode == 0
     clean_calls = sim.journal(service="ec2", since=since)
-    for point in kill_points(clean_calls):
+    for point in kill_points_in_window(clean_calls, "StopInstances", "StartInstances"):
         instance_id = sim.seed_instance(volumes=TWO_VOLUMES)["instance_id"]
         seen = run_and_kill(sim, *procedure(instance_id, f"killed-{point}"), "ec2", point)
         rerun = run_to_the_end(*procedure(instance_id, f"rerun-{point}"))
@@ -134,8 +144,8 @@ def test_ebs_multi_snapshot_with_stop_instance_killed_and_rerun(sim, ansible):  
         assert rerun.returncode == 0, (point, rerun.stdout[-2000:])
         sets = ec2_sets(sim, instance_id)
         assert list(sets.values()) == [{"completed"}], f"killed after call {point} ({seen[-1]['action']}): {sets}"
-        expected = ("stopped",) if inside_the_stop_window(seen) else ("running",)
-        assert ec2_power_states(sim, [instance_id])[instance_id] in expected, (point, [e["action"] for e in seen])
+        assert ec2_power_states(sim, [instance_id])[instance_id] == "running", (point, [e["action"] for e in seen])
+        assert_unmarked(sim, instance_id)
 
 
 def test_ebs_role_over_a_small_fleet_killed_and_rerun(sim, ansible):  # pylint: disable=redefined-outer-name
@@ -145,7 +155,7 @@ def test_ebs_role_over_a_small_fleet_killed_and_rerun(sim, ansible):  # pylint: 
     clean = run_to_the_end(*role_command(sim, ansible, clean_hosts, **variables))
     assert clean.returncode == 0, clean.stdout[-2000:]
     clean_calls = sim.journal(service="ec2", since=since)
-    for point in kill_points(clean_calls):
+    for point in kill_points_in_window(clean_calls, "StopInstances", "StartInstances"):
         hosts = {f"web{n}": sim.seed_instance(volumes=TWO_VOLUMES)["instance_id"] for n in range(2)}
         seen = run_and_kill(sim, *role_command(sim, ansible, hosts, **variables), "ec2", point)
         rerun = run_to_the_end(*role_command(sim, ansible, hosts, **variables))
@@ -154,9 +164,9 @@ def test_ebs_role_over_a_small_fleet_killed_and_rerun(sim, ansible):  # pylint: 
         for instance_id in hosts.values():
             sets = ec2_sets(sim, instance_id)
             assert list(sets.values()) == [{"completed"}], f"killed after call {point} ({seen[-1]['action']}): {instance_id} {sets}"
-            touched = [e for e in seen if instance_id in e["params"].values()]
-            expected = ("stopped",) if inside_the_stop_window(touched) else ("running",)
-            assert ec2_power_states(sim, [instance_id])[instance_id] in expected, (point, instance_id, [e["action"] for e in touched])
+            touched = [e["action"] for e in seen if instance_id in e["params"].values()]
+            assert ec2_power_states(sim, [instance_id])[instance_id] == "running", (point, instance_id, touched)
+            assert_unmarked(sim, instance_id)
 
 
 def test_lightsail_snapshot_killed_and_rerun(sim, ansible):  # pylint: disable=redefined-outer-name

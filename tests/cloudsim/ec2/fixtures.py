@@ -115,6 +115,7 @@ def _instance_view(instance) -> dict:
         "hibernation": bool((instance.hibernation_options or {}).get("Configured")),
         "root_device": instance.root_device_name,
         "volumes": {device: mapping.volume_id for device, mapping in instance.get_block_device_mapping},
+        "tags": {tag["key"]: tag["value"] for tag in instance.get_tags()},
     }
 
 
