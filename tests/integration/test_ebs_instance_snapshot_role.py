@@ -99,6 +99,15 @@ def make_old_set(sim, instance_id, set_name):
     sim.advance(DAY)
 
 
+def make_old_copy(sim, instance_id, set_name):
+    """A copy of an older set in COPY_REGION as ebs_snapshot_set_copy leaves it: our set tags on a snapshot there."""
+    client = boto3.client("ec2", **dict(sim.aws_client_kwargs(), region_name=COPY_REGION))
+    volume_id = client.create_volume(AvailabilityZone=COPY_REGION + "a", Size=1)["VolumeId"]
+    client.create_snapshot(VolumeId=volume_id, TagSpecifications=[{"ResourceType": "snapshot", "Tags": [
+        {"Key": SET_NAME_TAG, "Value": set_name}, {"Key": INSTANCE_TAG, "Value": instance_id}]}])
+    return volume_id
+
+
 @pytest.fixture(scope="module")
 def fleet(cloud, tmp_path_factory):
     """Twelve instances snapshotted in one run; what the run left behind, read once."""
@@ -113,6 +122,10 @@ def fleet(cloud, tmp_path_factory):
     # Sets of earlier nights on st1-0, one set made for another purpose, and a snapshot that is not ours.
     for name in ("nightly-1", "nightly-2", "nightly-3", "before-upgrade"):
         make_old_set(cloud, hosts["st1-0"], name)
+    # Their copies in the other region: nightly-2 and -3 were copied (the rule applies there too).
+    for name in ("nightly-2", "nightly-3"):
+        make_old_copy(cloud, hosts["st1-0"], name)
+        cloud.advance(DAY)
     # The instance whose new set fails keeps its old sets: retention follows only a successful set.
     for name in ("nightly-1", "nightly-2"):
         make_old_set(cloud, hosts["doomed"], name)
@@ -164,8 +177,9 @@ def test_fleet_wait_is_one_query_for_all_instances(fleet):  # pylint: disable=re
     waits = fleet_queries(fleet["journal"], made, "nightly-4")
     assert waits, "the fleet wait names every instance in one DescribeSnapshots call"
     assert len(waits) < len(made), "polls are rounds of the whole fleet, not one per instance"
-    # Retention, too, reads the sets of every instance whose set succeeded in one query, not one per instance.
-    assert len(fleet_queries(fleet["journal"], healthy(fleet))) == 1
+    # Retention, too, reads the sets of every instance whose set succeeded in one query, not one per instance: one in
+    # the source region, one for the copies in the other.
+    assert len(fleet_queries(fleet["journal"], healthy(fleet))) == 2
 
 
 def test_hibernated_instance_refused_and_untouched(fleet):  # pylint: disable=redefined-outer-name
@@ -181,7 +195,8 @@ def test_failed_set_reported_and_deleted(fleet):  # pylint: disable=redefined-ou
     assert "failed=1" in recap(fleet["output"])["doomed"]
     assert f"The snapshot set nightly-4 of {doomed} is error (deleted)" in " ".join(fleet["output"].split()), fleet["output"]
     assert sorted(fleet["sets"][doomed]) == ["nightly-1", "nightly-2"], "the failed set deleted, the old ones not retired"
-    assert len(calls(fleet["journal"], "DeleteSnapshot")) == 3 + 2 * 3  # the failed set, then retention on st1-0
+    # The failed set, then retention on st1-0, then on its copies
+    assert len(calls(fleet["journal"], "DeleteSnapshot")) == 3 + 2 * 3 + 1
 
 
 def test_every_instance_back_in_its_power_state(fleet):  # pylint: disable=redefined-outer-name
@@ -210,7 +225,11 @@ def test_retention_deletes_exactly_the_old_sets_and_check_mode_nothing(fleet):  
 
 
 def test_every_completed_set_copied_to_the_other_region_as_a_set(fleet):  # pylint: disable=redefined-outer-name
-    assert fleet["copies"] == {instance_id: {"nightly-4": {"completed"}} for instance_id in healthy(fleet)}
+    st1_0 = fleet["hosts"]["st1-0"]
+    # The retention rule (keep 2 nightly- sets) applied to the copies too: the oldest copy, nightly-2, is gone.
+    assert fleet["copies"] == {instance_id: {"nightly-4": {"completed"}} | ({"nightly-3": {"completed"}} if instance_id == st1_0 else {})
+                               for instance_id in healthy(fleet)}
+    assert f"{st1_0}: set nightly-4" in fleet["output"] and "copies retention deleted nightly-2" in " ".join(fleet["output"].split())
     copied = len(calls(fleet["journal"], "CopySnapshot"))
     assert copied == 5 * len(VOLUMES) + 4 * len(GP3_ONLY) + len(VOLUMES), "one copy per snapshot of every completed set"
     summary = f"{fleet['hosts']['gp3-0']}: set nightly-4, 2 snapshots, completed (100.0%), instance stopped and restarted; copy in {COPY_REGION} completed"
