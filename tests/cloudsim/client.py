@@ -168,7 +168,7 @@ class CloudSim:
         return self._call("GET", "/health")
 
     def reset(self, speed: float | None = None) -> dict:
-        """Wipe all simulator state, the journal and the faults (clock speed kept unless given)."""
+        """Wipe all simulator state, the journal, the faults and the throttling (clock speed kept unless given)."""
         return self._call("POST", "/reset", {} if speed is None else {"speed": speed})
 
     def clock(self) -> dict:
@@ -191,6 +191,19 @@ class CloudSim:
 
     def clear_faults(self) -> dict:
         return self._call("DELETE", "/faults")
+
+    def throttle(self, service: str, rate: float, burst: int = 1, scope: str = "category") -> dict:
+        """Rate-limit ``service`` (``ec2``, ``lightsail``, ``compute``, ``volume``...): ``rate`` requests per real second,
+        ``burst`` at once, one bucket per action category (``scope="category"``) or for the whole service."""
+        return self._call("POST", "/throttle", {"service": service, "rate": rate, "burst": burst, "scope": scope})
+
+    def throttle_counters(self) -> list[dict]:
+        """Each throttled service's limit with its ``allowed`` and ``throttled`` call counts."""
+        return self._call("GET", "/throttle")["limits"]
+
+    def throttle_off(self, service: str | None = None) -> dict:
+        """No more throttling of ``service``, or of any service."""
+        return self._call("DELETE", "/throttle", query={"service": service})
 
     def journal(self, service: str | None = None, action: str | None = None, since: int = 0) -> list[dict]:
         return self._call("GET", "/journal", query={"service": service, "action": action, "since": since})["entries"]

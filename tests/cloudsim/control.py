@@ -2,7 +2,7 @@
 """JSON control API of cloudsim (its own loopback port).
 
 Generic routes: ``GET /health``, ``POST /reset``, ``GET|POST /clock``, ``GET|POST|DELETE /faults``,
-``GET|DELETE /journal``. Each simulator adds its own routes (``/ec2/...``). Control calls are not
+``GET|POST|DELETE /throttle``, ``GET|DELETE /journal``. Each simulator adds its own routes (``/ec2/...``). Control calls are not
 journaled: the journal is about cloud API calls only.
 """
 
@@ -60,6 +60,9 @@ class ControlApp:
             ControlRoute("GET", "/faults", self._list_faults),
             ControlRoute("POST", "/faults", self._inject_fault),
             ControlRoute("DELETE", "/faults", self._clear_faults),
+            ControlRoute("GET", "/throttle", self._throttle_counters),
+            ControlRoute("POST", "/throttle", self._set_throttle),
+            ControlRoute("DELETE", "/throttle", self._throttle_off),
             ControlRoute("GET", "/journal", self._get_journal),
             ControlRoute("DELETE", "/journal", self._clear_journal),
         ]
@@ -95,6 +98,7 @@ class ControlApp:
             simulator.reset()
         self.context.journal.clear()
         self.context.faults.clear()
+        self.context.throttle.clear()
         if "speed" in request.body:
             self.context.clock.set_speed(request.body["speed"])
         return {"ok": True, "clock": self.context.clock.describe()}
@@ -126,6 +130,19 @@ class ControlApp:
 
     def _clear_faults(self, _request: ControlRequest) -> dict:
         self.context.faults.clear()
+        return {"ok": True}
+
+    def _throttle_counters(self, _request: ControlRequest) -> dict:
+        return self.context.throttle.counters()
+
+    def _set_throttle(self, request: ControlRequest) -> dict:
+        body = request.body
+        if "service" not in body or "rate" not in body:
+            raise ControlError('"service" and "rate" are required')
+        return self.context.throttle.limit(body["service"], body["rate"], body.get("burst", 1), body.get("scope", "category"))
+
+    def _throttle_off(self, request: ControlRequest) -> dict:
+        self.context.throttle.clear(request.body.get("service") or request.query.get("service"))
         return {"ok": True}
 
     def _get_journal(self, request: ControlRequest) -> dict:

@@ -2,7 +2,7 @@
 """What every simulator shares and provides.
 
 Each simulator (EC2 today; Lightsail, OpenStack and a WinRM guest later) gets one
-:class:`SimContext` (clock, journal, faults) and offers a WSGI app for its API port, a
+:class:`SimContext` (clock, journal, faults, throttle) and offers a WSGI app for its API port, a
 ``reset()`` and its own control routes, mounted by :mod:`cloudsim.control`.
 """
 
@@ -15,6 +15,7 @@ from cloudsim import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 from cloudsim.clock import SimClock
 from cloudsim.faults import FaultRegistry
 from cloudsim.journal import Journal
+from cloudsim.throttle import ThrottleRegistry
 
 
 class ControlError(Exception):
@@ -51,6 +52,7 @@ class SimContext:
     clock: SimClock
     journal: Journal
     faults: FaultRegistry
+    throttle: ThrottleRegistry = dataclasses.field(default_factory=ThrottleRegistry)
     region: str = DEFAULT_REGION
     account_id: str = DEFAULT_ACCOUNT_ID
 

@@ -130,7 +130,7 @@ class Ec2Simulator(Simulator):
 
     def _respond(self, request: Ec2Request, environ: dict) -> tuple[int, bytes, str | None]:
         request_id = wire.new_request_id()
-        fault = self.context.faults.take(SERVICE, request.action)
+        fault = self.context.faults.take(SERVICE, request.action) or self.context.throttle.take(SERVICE, request.action)
         if fault is not None:
             return fault.status, wire.render_error(fault.code, fault.message, request_id), fault.code
         try:

@@ -117,7 +117,7 @@ class LightsailSimulator(Simulator):
         return found.group(1) if found else self.context.region
 
     def _respond(self, action: str, params: dict, region: str) -> tuple[int, bytes, str | None]:
-        fault = self.context.faults.take(SERVICE, action)
+        fault = self.context.faults.take(SERVICE, action) or self.context.throttle.take(SERVICE, action)
         if fault is not None:
             return fault.status, wire.render_error(fault.code, fault.message), fault.code
         handler = actions.HANDLERS.get(action)

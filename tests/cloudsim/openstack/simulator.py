@@ -23,6 +23,7 @@ from cloudsim.openstack.operations import Operations
 from cloudsim.openstack.routing import Call, Reply, Route, find_route
 from cloudsim.openstack.wire import REASONS, ApiError, Microversion, requested_microversion
 from cloudsim.simulator import ControlError, ControlRequest, ControlRoute, SimContext, Simulator
+from cloudsim.throttle import retry_after_headers, with_retry_after
 
 LOG = logging.getLogger(__name__)
 NAME = "openstack"
@@ -122,10 +123,8 @@ class OpenStackSimulator(Simulator):
                 call.microversion = microversion
                 # Journaled: tests of our modules check which microversion a call used (createImage 2.45, Cinder 3.65...).
                 params["microversion"] = str(microversion)
-            fault = self.context.faults.take(service.name, action)
-            if fault is not None:
-                raise ApiError(fault.status, fault.message, fault.code)
-            reply = route.handler(call)
+            fault = self.context.faults.take(service.name, action) or self.context.throttle.take(service.name, action)
+            reply = route.handler(call) if fault is None else _fault_reply(service, fault)
         except ApiError as error:
             reply = Reply(error.status, service.error_body(error))
         except Exception:  # pylint: disable=broad-exception-caught
@@ -207,6 +206,12 @@ class OpenStackSimulator(Simulator):
         with self._lock:
             self.cloud.snapshot_failures.clear()
         return {"ok": True}
+
+
+def _fault_reply(service: Service, fault) -> Reply:
+    """An injected fault or a throttled call in the service's error format (a 429 with its Retry-After)."""
+    body = service.error_body(ApiError(fault.status, fault.message, fault.code))
+    return Reply(fault.status, with_retry_after(body, fault), headers=retry_after_headers(fault))
 
 
 def _journal_params(call: Call) -> dict:
