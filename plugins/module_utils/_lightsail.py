@@ -23,14 +23,15 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 
-# AWSRetry's defaults know EC2's throttling codes ("Throttling", "RequestLimitExceeded") but not
-# the JSON services' "ThrottlingException", which is what Lightsail answers when throttled.
-LIGHTSAIL_THROTTLING_CODES = ["ThrottlingException"]
+# AWSRetry's defaults know EC2's throttling codes ("Throttling", "RequestLimitExceeded") and the generic 5xx codes, but
+# not the JSON services' "ThrottlingException", which is what Lightsail answers when throttled, nor Lightsail's own
+# server error "ServiceException" (HTTP 500, botocore's lightsail model and the Lightsail API Reference).
+LIGHTSAIL_RETRIED_CODES = ["ThrottlingException", "ServiceException"]
 
 
 def lightsail_retry():
-    """The collection's jittered backoff, plus Lightsail's throttling code (not among AWSRetry's defaults)."""
-    return throttling_retry(extra_codes=LIGHTSAIL_THROTTLING_CODES)
+    """The collection's jittered backoff, plus Lightsail's throttling and server error codes (not among AWSRetry's defaults)."""
+    return throttling_retry(extra_codes=LIGHTSAIL_RETRIED_CODES)
 
 
 class LightsailErrorHandler(AWSErrorHandler):
@@ -291,10 +292,11 @@ def lightsail_client(module):
     return module.client("lightsail", config={"retries": {"total_max_attempts": 1}})
 
 
-def run_task(module, result, work, failures=()):
+def run_task(module, result, work, failures=(), subject=None):
     """Run ``work(client)``, which fills ``result``; end the module with it, or fail naming what went wrong.
 
     ``failures`` are the module's own exception types whose message is the whole story, like InputError's.
+    ``subject`` (what the task is about) goes before the message of an AWS error whose call does not name it.
     """
     try:
         work(lightsail_client(module))
@@ -303,7 +305,7 @@ def run_task(module, result, work, failures=()):
     except WaitError as error:
         module.fail_json(msg=f"Gave up after wait_timeout={module.params.get('wait_timeout')} seconds: {error}", **result)
     except AnsibleAWSError as error:
-        module.fail_json_aws(error.exception or error, msg=error.message, **result)
+        module.fail_json_aws(error.exception or error, msg=f"{subject}: {error.message}" if subject else error.message, **result)
     if not module._diff:  # pylint: disable=protected-access
         result.pop("diff", None)
     module.exit_json(**result)

@@ -302,6 +302,18 @@ def planned(source, tags):
             "volume_size": source.get("VolumeSize"), "tags": tags}
 
 
+def aws_error_text(error):
+    """The wrapper's description and botocore's message (the action and the error code)."""
+    return f"{error.message}: {error.exception}" if error.exception is not None else error.message
+
+
+def subject(params):
+    """What the task copies, for messages about AWS errors that do not say it."""
+    what = (f"set {params['set_name']} of instance {params['instance_id']}" if params["set_name"]
+            else f"snapshots {', '.join(params['snapshot_ids'] or [])}")
+    return f"Copying {what} from {params['source_region']}"
+
+
 def ensure_copied(module, result):
     params = module.params
     source_client = module.client("ec2", region=params["source_region"])
@@ -327,8 +339,13 @@ def ensure_copied(module, result):
         for source in missing:
             made.append(copy_one(module, client, once, source, copy_request(params, source, wanted[source["SnapshotId"]])))
     except AnsibleAWSError as error:
+        # Every copy made so far is reported (pending), beside those that exist and those still to make.
+        done = dict(zip((source["SnapshotId"] for source in missing), made))
+        snapshots = formatted(existing.values(), sources) + [
+            dict(planned(source, wanted[source["SnapshotId"]]), snapshot_id=done.get(source["SnapshotId"]),
+                 state="pending" if source["SnapshotId"] in done else None) for source in missing]
         raise CopyFailure(f"Copying the set stopped at an error after {len(made)} of {len(missing)} new copies "
-                          f"({', '.join(made) or 'none'}); a re-run copies the rest: {error.message}") from None
+                          f"({', '.join(made) or 'none'}); a re-run copies the rest: {aws_error_text(error)}", snapshots=snapshots) from None
     copy_ids += made
     if params["wait"]:
         try:
@@ -358,7 +375,7 @@ def run(module):
         result.update(failure.details)
         module.fail_json(msg=str(failure), **result)
     except AnsibleAWSError as error:
-        module.fail_json_aws(error.exception or error, msg=error.message, **result)
+        module.fail_json_aws(error.exception or error, msg=f"{subject(params)}: {error.message}", **result)
     module.exit_json(**result)
 
 

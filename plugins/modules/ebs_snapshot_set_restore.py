@@ -367,22 +367,51 @@ def create_volumes(module, client, specs, zone, target, set_name, existing):
 
 
 def swap_and_attach(module, client, target, to_attach, old_root, existing, result):
-    """Detach the old root (kept) when swapping, then attach; if the new root cannot go on, put the old one back."""
+    """Detach the old root (kept) when swapping, then attach, the new root first: the instance is without a root volume
+    as briefly as possible, and if the new root cannot be attached the old one is put back before the module fails."""
     instance_id = target["InstanceId"]
+    root_device = target.get("RootDeviceName")
     timeout = module.params["wait_timeout"]
     if old_root:
         detach_volume(client, old_root, InstanceId=instance_id)
         result["replaced_root_volume_id"] = old_root
         wait_for_volumes(client, [old_root], is_available, timeout, "detached")
-    for spec in to_attach:
+    for spec in sorted(to_attach, key=lambda spec: spec["device_name"] != root_device):
         volume_id = existing[spec["snapshot_id"]]["VolumeId"]
         try:
             attach_volume(client, spec["device_name"], instance_id, volume_id)
-        except AnsibleAWSError:
-            if old_root and spec["device_name"] == target.get("RootDeviceName"):
-                attach_volume(client, spec["device_name"], instance_id, old_root)
-                result["replaced_root_volume_id"] = None
-            raise
+        except AnsibleAWSError as error:
+            failure = (f"Attaching restored volume {volume_id} at {spec['device_name']} of target instance {instance_id} failed: "
+                       f"{aws_error_text(error)}")
+            if old_root and spec["device_name"] == root_device:
+                failure += put_back(client, instance_id, root_device, old_root, timeout, result)
+            raise restore.RestoreFailure(failure) from None
+
+
+def put_back(client, instance_id, device, old_root, timeout, result):
+    """Attach the old root again after the new one was refused; what became of it, for the failure message."""
+    try:
+        attach_volume(client, device, instance_id, old_root)
+        wait_for_volumes(client, [old_root], is_attached, timeout, "attached")
+    except (AnsibleAWSError, restore.RestoreFailure) as error:
+        reason = aws_error_text(error) if isinstance(error, AnsibleAWSError) else str(error)
+        return (f". The old root volume {old_root} is detached and not attached again ({reason}): attach it at {device} "
+                "before starting the instance")
+    result["replaced_root_volume_id"] = None
+    return f". The old root volume {old_root} is put back at {device}: the instance is as it was"
+
+
+def aws_error_text(error):
+    """The wrapper's description and botocore's message (the action and the error code)."""
+    return f"{error.message}: {error.exception}" if error.exception is not None else error.message
+
+
+def subject(params):
+    """What the task restores, for messages about AWS errors that do not say it."""
+    what = (f"set {params['set_name']} of instance {params['instance_id']}" if params["set_name"]
+            else f"snapshots {', '.join(params['snapshot_ids'] or [])}")
+    onto = f" onto target instance {params['target_instance_id']}" if params["target_instance_id"] else ""
+    return f"Restoring {what}{onto}"
 
 
 def ensure_present(module, client, result):
@@ -417,9 +446,12 @@ def ensure_present(module, client, result):
     if module.check_mode or not result["changed"]:
         return result
 
-    create_volumes(module, client, missing, zone, target_key, set_name, existing)
+    try:
+        create_volumes(module, client, missing, zone, target_key, set_name, existing)
+    finally:
+        # Every volume made is reported, also when a later CreateVolume fails.
+        report(result, specs, existing, zone, params, target_key)
     volume_ids = [v["VolumeId"] for v in existing.values()]
-    report(result, specs, existing, zone, params, target_key)
     # EC2 attaches only available volumes: those to attach are waited for even with wait=false.
     waited = volume_ids if params["wait"] else [existing[s["snapshot_id"]]["VolumeId"] for s in to_attach]
     if waited:
@@ -490,7 +522,7 @@ def run(module):
     except sets.SetUnusable as error:
         module.fail_json(msg=str(error), **result)
     except AnsibleAWSError as error:
-        module.fail_json_aws(error.exception or error, msg=error.message, **result)
+        module.fail_json_aws(error.exception or error, msg=f"{subject(params)}: {error.message}", **result)
     module.exit_json(**result)
 
 

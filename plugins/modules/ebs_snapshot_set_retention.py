@@ -214,8 +214,28 @@ def summary(found_set):
     }
 
 
+class RetentionFailure(Exception):
+    """A set could not be deleted whole; the message names it and its snapshots, deleted and left."""
+
+
+def delete_sets(client, deleted):
+    """Delete set by set, oldest first; a refused DeleteSnapshot names its set and what is left of it."""
+    for found_set in deleted:
+        snapshot_ids = summary(found_set)["snapshot_ids"]
+        for number, snapshot_id in enumerate(snapshot_ids):
+            try:
+                delete_snapshot(client, snapshot_id)
+            except AnsibleAWSError as error:
+                raise RetentionFailure(
+                    f"Deleting set {found_set['set_name']} of instance {found_set['instance_id']} stopped at snapshot {snapshot_id}: "
+                    f"{error.message}: {error.exception}. Deleted of this set: {', '.join(snapshot_ids[:number]) or 'none'}; left: "
+                    f"{', '.join(snapshot_ids[number:])}. Sets before it in deleted_sets are deleted; a re-run deletes the rest"
+                ) from None
+
+
 def run(module):
     params = module.params
+    result = dict(changed=False, deleted_sets=[], kept_sets=[], pending_sets=[])
     try:
         validate(params)
         client = module.client("ec2")
@@ -223,18 +243,18 @@ def run(module):
         deleted, kept, pending = decide(found_sets, now, params["keep_count"], params["keep_newer_than"])
         deleted.sort(key=lambda s: s["start_time"])
         kept.sort(key=lambda s: s["start_time"], reverse=True)
-        result = dict(changed=bool(deleted), deleted_sets=[summary(s) for s in deleted],
+        result.update(changed=bool(deleted), deleted_sets=[summary(s) for s in deleted],
                       kept_sets=[summary(s) for s in kept], pending_sets=[summary(s) for s in pending])
         if module._diff:
             names = sorted(f"{s['instance_id']}/{s['set_name']}" for s in deleted + kept)
             gone = {f"{s['instance_id']}/{s['set_name']}" for s in deleted}
             result["diff"] = {"before": {"sets": names}, "after": {"sets": [n for n in names if n not in gone]}}
         if not module.check_mode:
-            for found_set in deleted:
-                for snapshot_id in summary(found_set)["snapshot_ids"]:
-                    delete_snapshot(client, snapshot_id)
+            delete_sets(client, deleted)
     except InputError as error:
-        module.fail_json(msg=str(error), deleted_sets=[], kept_sets=[], pending_sets=[])
+        module.fail_json(msg=str(error), **result)
+    except RetentionFailure as failure:
+        module.fail_json(msg=str(failure), **result)
     except AnsibleAWSError as error:
         module.fail_json_aws(error.exception or error, msg=error.message)
     module.exit_json(**result)

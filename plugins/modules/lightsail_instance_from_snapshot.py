@@ -222,7 +222,8 @@ def run(module):
         ensure = ensure_present if params["state"] == "present" else ensure_absent
         result["instance"] = lightsail.formatted_instance(ensure(module, client, result, lightsail.Deadline(params["wait_timeout"])))
 
-    lightsail.run_task(module, result, work, failures=(FromSnapshotFailure,))
+    source = f" from snapshot {params['snapshot_name']}" if params["snapshot_name"] else ""
+    lightsail.run_task(module, result, work, failures=(FromSnapshotFailure,), subject=f"Lightsail instance {params['instance_name']}{source}")
 
 
 def main():

@@ -134,7 +134,9 @@ def run(module):
         result["snapshots"] = [lightsail.formatted_snapshot(snapshot) for snapshot in selected]
         result["missing"] = [name for name in params["snapshot_names"] if name not in known]
 
-    lightsail.run_task(module, result, work)
+    names = f" {', '.join(params['snapshot_names'])}" if params["snapshot_names"] else ""
+    of_instance = f" of instance {params['instance_name']}" if params["instance_name"] else ""
+    lightsail.run_task(module, result, work, subject=f"Looking up Lightsail instance snapshots{names}{of_instance}")
 
 
 def main():

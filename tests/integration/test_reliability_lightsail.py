@@ -1,0 +1,354 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the snapkit.cloud project
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Reliability suite for the Lightsail modules and the lightsail_instance_snapshot role.
+
+Modules: lightsail_instance_state, _port, _password, _from_snapshot and lightsail_snapshot_info. The steps of
+each come from the journal of a clean run (one playbook, the journal read between the tasks). Transient faults
+(ThrottlingException, and a 5xx: Lightsail's own ServiceException, InternalFailure, ServiceUnavailable) are planted
+for every step of every module right before its task: each must be retried to success. Hard faults (Lightsail's
+error shapes in the botocore model: AccessDeniedException at every step, OperationFailureException at every call
+that changes something) one at a time on a fresh instance: each must fail naming the instance (or snapshot) and
+the error, with the instance in its starting power state and nothing made that is not reported.
+
+Role: the Linux path with stop, through its AWX playbook: transient faults at every step retried; each step refused
+in turn fails naming the step, lists what the run made and leaves the instance running; the Windows path (the
+Sysprep step as the test double of ``test_lightsail_instance_snapshot_role.py``) retried through transient faults.
+
+Kill and rerun (the Linux path with stop): a kill between StopInstance and StartInstance leaves the instance
+stopped, and the rerun does not start it: it reads the power state at its start (``stopped``) and keeps it. That is
+the gap ebs_multi_snapshot had; the test asserts it as it is (stopped after such a kill, running after any other).
+The same cure would work here: before StopInstance, tag the instance (Lightsail ``TagResource``, key
+``snapkit:stopped-for-snapshot``); a rerun that finds the tag treats the instance as running at the start and starts
+it at the end, then removes the tag (``UntagResource``). That needs ``lightsail:TagResource`` and
+``lightsail:UntagResource`` in the IAM policy.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from _reliability import aws_cloud  # noqa: F401  pylint: disable=unused-import
+from _reliability import aws_sim as sim  # noqa: F401  pylint: disable=unused-import
+from _reliability import task
+from _reliability_aws import LIGHTSAIL_5XX
+from _reliability_aws import LIGHTSAIL_THROTTLING
+from _reliability_aws import deny_task
+from _reliability_aws import refused_before_any_change
+from _reliability_aws import role_command
+from _reliability_aws import run_lightsail_role
+from _reliability_aws import succeeded_calls
+from test_lightsail_instance_snapshot_role import DOUBLE
+from test_reliability_faults import inject_everywhere
+from test_reliability_faults import steps
+from test_reliability_faults import unmet_faults
+from test_reliability_kill_rerun import kill_points_in_window
+from test_reliability_kill_rerun import run_and_kill
+from test_reliability_kill_rerun import run_to_the_end
+
+CIDR = "198.51.100.7/32"
+PASSWORD = "Planted-Admin-Passw0rd-h8-aws"
+BASE = "base-snap"
+DENIED = ("AccessDeniedException", 403)
+FAILED_OPERATION = ("OperationFailureException", 400)
+CHANGES = ("StopInstance", "StartInstance", "OpenInstancePublicPorts", "CloseInstancePublicPorts", "CreateInstancesFromSnapshot",
+           "DeleteInstance")
+
+
+def module_steps(name):
+    """The procedure over every Lightsail module: (module, params, index of the step it needs done first, or None)."""
+    copy = f"{name}-copy"
+    return [
+        ("lightsail_instance_state", dict(instance_name=name, state="stopped"), None),
+        ("lightsail_instance_state", dict(instance_name=name, state="running"), 0),
+        ("lightsail_instance_port", dict(instance_name=name, port=5986, cidr=CIDR), None),
+        ("lightsail_instance_port", dict(instance_name=name, port=5986, cidr=CIDR, state="absent"), 2),
+        ("lightsail_instance_password", dict(instance_name=name), None),
+        ("lightsail_snapshot_info", dict(snapshot_names=[BASE, f"{name}-none"]), None),
+        ("lightsail_snapshot_info", dict(snapshot_names=[BASE]), None),
+        ("lightsail_instance_from_snapshot", dict(instance_name=copy, snapshot_name=BASE), None),
+        ("lightsail_instance_from_snapshot", dict(instance_name=copy, snapshot_name=BASE, state="absent"), 7),
+    ]
+
+
+def seed_windows(sim, name, **extra):  # pylint: disable=redefined-outer-name
+    return sim.seed_lightsail_instance(name, blueprint="windows", password=PASSWORD, **extra)
+
+
+def make_base_snapshot(sim, ansible):  # pylint: disable=redefined-outer-name
+    seed_windows(sim, "base")
+    made = ansible.run([task(sim, "lightsail_snapshot", "base", instance_name="base", snapshot_name=BASE)])["base"]
+    assert made.get("changed") is True, made.get("msg")
+
+
+def journal_marker(sim, number):  # pylint: disable=redefined-outer-name
+    """A task that reads the journal (the control API: not journaled) so that each step's calls can be told apart."""
+    return {"name": f"Journal after step {number}", "ansible.builtin.uri": {"url": sim.control_url + "/journal?service=lightsail"},
+            "register": f"marker_{number}"}
+
+
+def actions_by_step(sim, ansible, name):  # pylint: disable=redefined-outer-name
+    """Run the procedure cleanly on ``name``: the actions of each step, in the order of their first call."""
+    tasks = [journal_marker(sim, "start")]
+    for number, (module, params, _needs) in enumerate(module_steps(name)):
+        tasks += [task(sim, module, f"step_{number}", **params), journal_marker(sim, number)]
+    run = ansible.run(tasks)
+    seen = {entry["seq"] for entry in run["marker_start"]["json"]["entries"]}
+    found = []
+    for number in range(len(module_steps(name))):
+        assert run[f"step_{number}"].get("failed") is not True, (number, run[f"step_{number}"].get("msg"))
+        entries = [e for e in run[f"marker_{number}"]["json"]["entries"] if e["seq"] not in seen]
+        seen.update(e["seq"] for e in entries)
+        found.append(steps(entries))
+    return found
+
+
+def lightsail_transient(number, _action):
+    """Throttling on every step, then a 5xx whose kind changes from step to step (each retry backs off for seconds)."""
+    return [LIGHTSAIL_THROTTLING, LIGHTSAIL_5XX[number % len(LIGHTSAIL_5XX)]]
+
+
+def instance_states(sim):  # pylint: disable=redefined-outer-name
+    return {i["name"]: i["state"] for i in sim.lightsail_state()["instances"]}
+
+
+def ports_of(sim, name):  # pylint: disable=redefined-outer-name
+    instance = next(i for i in sim.lightsail_state()["instances"] if i["name"] == name)
+    return {rule["fromPort"]: sorted(rule["cidrs"]) for rule in instance["ports"]}
+
+
+def test_every_lightsail_module_retries_each_of_its_steps(sim, ansible):  # pylint: disable=redefined-outer-name
+    make_base_snapshot(sim, ansible)
+    seed_windows(sim, "clean-1")
+    seed_windows(sim, "win-1")
+    by_step = actions_by_step(sim, ansible, "clean-1")
+    sim.clear_journal()
+
+    tasks, planted = [], []
+    for number, ((module, params, _needs), actions) in enumerate(zip(module_steps("win-1"), by_step)):
+        for action in actions:
+            for fault in lightsail_transient(number + len(planted), action):
+                tasks.append(deny_task(sim, "lightsail", action, fault))
+                planted.append((action, fault[0]))
+        tasks.append(task(sim, module, f"step_{number}", **params))
+    run = ansible.run(tasks)
+
+    failed = {n: run[f"step_{n}"].get("msg") for n in range(len(by_step)) if run[f"step_{n}"].get("failed")}
+    assert failed == {}
+    assert unmet_faults(sim, planted, "lightsail") == [] and sim.faults() == []
+    assert len(planted) >= 30 and {code for _action, code in planted} >= {"ThrottlingException", "ServiceException"}
+    assert len(succeeded_calls(sim, "lightsail", "CreateInstancesFromSnapshot")) == 1
+    assert run["step_4"]["password"] == PASSWORD
+    assert instance_states(sim) == {"base": "running", "clean-1": "running", "win-1": "running"}, "the copies are deleted"
+    assert 5986 not in ports_of(sim, "win-1")
+
+
+def hard_cases(by_step):
+    """(step number, action, fault) for every action of every step, and OperationFailureException on each change."""
+    cases = []
+    for number, actions in enumerate(by_step):
+        for action in actions:
+            cases.append((number, action, DENIED))
+            if action in CHANGES:
+                cases.append((number, action, FAILED_OPERATION))
+    return cases
+
+
+def hard_fault_problems(sim, number, code, name, result):  # pylint: disable=redefined-outer-name
+    module, params, _needs = module_steps(name)[number]
+    if result.get("failed") is not True:
+        return [f"{module} did not fail"]
+    problems = []
+    named = params.get("instance_name") or params["snapshot_names"][0]
+    if code not in result["msg"] or named not in result["msg"]:
+        problems.append(f"{module}: message does not name {code} and {named}: {result['msg']}")
+    states = instance_states(sim)
+    expected = "stopped" if number == 1 else "running"
+    if states.get(name) != expected:
+        problems.append(f"{module}: {name} is {states.get(name)}, it started {expected}")
+    copy = f"{name}-copy"
+    if number == 7 and copy in states and result.get("instance", {}).get("name") != copy:
+        problems.append(f"{module}: {copy} exists and is not reported")
+    if number == 2 and 5986 in ports_of(sim, name):
+        problems.append(f"{module}: port 5986 opened although the task failed")
+    return problems
+
+
+def test_every_lightsail_module_refused_at_each_step_fails_naming_the_instance(sim, ansible):  # pylint: disable=redefined-outer-name
+    make_base_snapshot(sim, ansible)
+    seed_windows(sim, "clean-1")
+    cases = hard_cases(actions_by_step(sim, ansible, "clean-1"))
+    tasks = []
+    for case, (number, action, fault) in enumerate(cases):
+        name = f"case-{case}"
+        seed_windows(sim, name, state="stopped" if number == 1 else "running")
+        module, params, needs = module_steps(name)[number]
+        if needs is not None and needs != 0:
+            needed_module, needed_params, _ = module_steps(name)[needs]
+            tasks.append(task(sim, needed_module, f"setup_{case}", **needed_params))
+        tasks += [deny_task(sim, "lightsail", action, fault), task(sim, module, f"case_{case}", **params)]
+    run = ansible.run(tasks)
+
+    problems = []
+    for case, (number, action, (code, _status)) in enumerate(cases):
+        problems.extend(f"step {number} {action}: {p}" for p in hard_fault_problems(sim, number, code, f"case-{case}", run[f"case_{case}"]))
+    assert not problems, "\n".join(problems)
+    assert sim.faults() == [] and len(cases) >= 20
+
+
+def test_error_states_and_timeouts_fail_naming_the_resource_and_its_state(sim, ansible):  # pylint: disable=redefined-outer-name
+    seed_windows(sim, "win-1")
+    seed_windows(sim, "win-off", state="stopped")
+    seed_windows(sim, "win-key", key_pair="my-own-key")
+    sim.seed_lightsail_instance("web-1")
+    sim.fail_lightsail_snapshot("win-1")
+    run = ansible.run([
+        task(sim, "lightsail_snapshot", "broken", instance_name="win-1", snapshot_name="win-1-broken"),
+        task(sim, "lightsail_instance_from_snapshot", "from_broken", instance_name="copy-1", snapshot_name="win-1-broken"),
+        task(sim, "lightsail_instance_state", "never_stops", instance_name="web-1", state="stopped", wait_only=True, wait_timeout=5),
+        task(sim, "lightsail_instance_password", "stopped", instance_name="win-off"),
+        task(sim, "lightsail_instance_password", "linux", instance_name="web-1"),
+        task(sim, "lightsail_instance_password", "own_key", instance_name="win-key", wait=False),
+        task(sim, "lightsail_snapshot_info", "errors", states=["error"]),
+    ])
+    expected = {"from_broken": ("win-1-broken", "error"), "never_stops": ("web-1", "running"), "stopped": ("win-off", "stopped"),
+                "linux": ("web-1", "not Windows"), "own_key": ("win-key", "my-own-key")}
+    for register, words in expected.items():
+        assert run[register].get("failed") is True and all(w in run[register]["msg"] for w in words), (register, run[register].get("msg"))
+    assert [s["name"] for s in run["errors"]["snapshots"]] == ["win-1-broken"]
+    assert "copy-1" not in instance_states(sim) and instance_states(sim)["web-1"] == "running"
+
+
+# The role ----------------------------------------------------------------------------------------
+
+LINUX_WITH_STOP = {"lightsail_instance_snapshot_stop_instance": True}
+
+
+def role_steps(sim, ansible, **variables):  # pylint: disable=redefined-outer-name
+    since = sim.journal()[-1]["seq"] if sim.journal() else 0
+    clean = run_lightsail_role(sim, ansible, **variables)
+    assert clean.returncode == 0, clean.stdout[-3000:]
+    return sim.journal(service="lightsail", since=since)
+
+
+def snapshots_of(sim, name):  # pylint: disable=redefined-outer-name
+    return sorted((s["name"], s["state"]) for s in sim.lightsail_state()["instance_snapshots"] if s["instance"] == name)
+
+
+def windows_variables(ansible, name):
+    double = ansible.workdir / "sysprep_double.yml"
+    double.write_text(DOUBLE)
+    return {"lightsail_instance_snapshot_instance_name": name, "lightsail_instance_snapshot_winrm_cidr": CIDR,
+            "lightsail_instance_snapshot_sysprep_tasks": str(double), "lightsail_test_control_url": ansible.sim.control_url,
+            "lightsail_test_marker": str(ansible.workdir / f"sysprep-{name}")}
+
+
+@pytest.mark.parametrize("path", ["linux with stop", "windows"])
+def test_role_retries_every_step(sim, ansible, path):  # pylint: disable=redefined-outer-name
+    if path == "windows":
+        seed_windows(sim, "clean-1")
+        seed_windows(sim, "inst-1")
+        clean_vars, faulted_vars = windows_variables(ansible, "clean-1"), windows_variables(ansible, "inst-1")
+        made = [("inst-1-backup-t1", "available"), ("inst-1-sysprep-t1", "available")]  # delete_backup is off
+    else:
+        sim.seed_lightsail_instance("clean-1")
+        sim.seed_lightsail_instance("inst-1")
+        clean_vars = dict(LINUX_WITH_STOP, lightsail_instance_snapshot_instance_name="clean-1")
+        faulted_vars = dict(LINUX_WITH_STOP, lightsail_instance_snapshot_instance_name="inst-1")
+        made = [("inst-1-t1", "available")]
+    actions = steps(role_steps(sim, ansible, **clean_vars))
+    sim.clear_journal()
+    injected = inject_everywhere(sim, "lightsail", actions, lightsail_transient)
+    faulted = run_lightsail_role(sim, ansible, **faulted_vars)
+
+    assert faulted.returncode == 0, faulted.stdout[-3000:]
+    assert unmet_faults(sim, injected, "lightsail") == [] and sim.faults() == []
+    assert snapshots_of(sim, "inst-1") == made, "one of each, no duplicate"
+    assert instance_states(sim)["inst-1"] == "running"
+    creates = [e for e in succeeded_calls(sim, "lightsail", "CreateInstanceSnapshot") if e["params"]["instanceName"] == "inst-1"]
+    assert len(creates) == (2 if path == "windows" else 1)
+
+
+def test_role_linux_with_stop_refused_at_each_step_restarts_and_reports(sim, ansible):  # pylint: disable=redefined-outer-name
+    sim.seed_lightsail_instance("clean-1")
+    actions = steps(role_steps(sim, ansible, **dict(LINUX_WITH_STOP, lightsail_instance_snapshot_instance_name="clean-1")))
+    problems = []
+    for number, action in enumerate(actions):
+        name = f"case-{number}"
+        sim.seed_lightsail_instance(name)
+        sim.inject_fault("lightsail", action, DENIED[0], status=DENIED[1])
+        run = run_lightsail_role(sim, ansible, **dict(LINUX_WITH_STOP, lightsail_instance_snapshot_instance_name=name))
+        output = run.stdout + run.stderr
+        if run.returncode == 0:
+            problems.append(f"{action}: the role did not fail")
+        elif f"Snapshot procedure of Lightsail instance {name} failed at" not in output:
+            problems.append(f"{action}: no failure report: {output[-1500:]}")
+        made = snapshots_of(sim, name)
+        if made and not all(f"{snapshot} is {state}" in output for snapshot, state in made):
+            problems.append(f"{action}: snapshots {made} not reported")
+        if len(made) > 1:
+            problems.append(f"{action}: {made}")
+        if instance_states(sim)[name] != "running":
+            problems.append(f"{action}: {name} left {instance_states(sim)[name]}")
+    assert not problems, "\n".join(problems)
+    assert sim.faults() == [] and len(actions) >= 5
+
+
+def test_role_linux_with_stop_killed_and_rerun(sim, ansible):  # pylint: disable=redefined-outer-name
+    sim.seed_lightsail_instance("clean-1")
+    clean_calls = role_steps(sim, ansible, **dict(LINUX_WITH_STOP, lightsail_instance_snapshot_instance_name="clean-1"))
+    points = kill_points_in_window(clean_calls, "StopInstance", "StartInstance")
+    for point in points:
+        name = f"web-{point}"
+        sim.seed_lightsail_instance(name)
+        variables = dict(LINUX_WITH_STOP, lightsail_instance_snapshot_instance_name=name)
+        seen = [e["action"] for e in run_and_kill(sim, *role_command(sim, ansible, **variables), "lightsail", point)]
+        rerun = run_to_the_end(*role_command(sim, ansible, **variables))
+
+        assert rerun.returncode == 0, (point, seen, rerun.stdout[-2000:])
+        assert snapshots_of(sim, name) == [(f"{name}-t1", "available")], (point, seen)
+        # The known gap (module docstring): stopped by the killed run, not started by the rerun.
+        stranded = "StopInstance" in seen and "StartInstance" not in seen
+        assert instance_states(sim)[name] == ("stopped" if stranded else "running"), (point, seen)
+    assert len(points) >= 2
+
+
+# Bad input ---------------------------------------------------------------------------------------
+
+# New cases only (test_reliability_bad_input.py has others of these modules).
+BAD_INPUT = [
+    ("lightsail_instance_password", {"instance_name": "w"}, "instance_name"),
+    ("lightsail_instance_password", {"instance_name": "win-1", "wait_timeout": 0}, "wait_timeout"),
+    ("lightsail_instance_password", {"instance_name": "win-1", "wait": "perhaps"}, "wait"),
+    ("lightsail_instance_port", {"instance_name": "web-1", "port": -1, "cidr": CIDR}, "port"),
+    ("lightsail_instance_port", {"instance_name": "web-1", "port": 22, "cidr": "198.51.100.7/24"}, "cidr"),
+    ("lightsail_instance_port", {"instance_name": "web-1", "port": 22, "cidr": CIDR, "state": "closed"}, "state"),
+    ("lightsail_instance_port", {"instance_name": "web-1", "port": "ssh", "cidr": CIDR}, "port"),
+    ("lightsail_instance_port", {"instance_name": "web-1", "port": 22}, "cidr"),
+    ("lightsail_instance_from_snapshot", {"instance_name": "copy-1", "snapshot_name": "snap-1", "wait_timeout": 0}, "wait_timeout"),
+    ("lightsail_instance_from_snapshot", {"instance_name": "copy-1", "snapshot_name": "snap 1"}, "snapshot_name"),
+    ("lightsail_instance_from_snapshot", {"instance_name": "copy-1", "snapshot_name": "snap-1", "tags": {"Team": "v" * 257}}, "tags"),
+    ("lightsail_instance_from_snapshot", {"instance_name": "copy-1", "snapshot_name": "snap-1", "state": "stopped"}, "state"),
+    ("lightsail_instance_state", {"instance_name": "web-1", "state": "stopped", "wait_only": "yes please"}, "wait_only"),
+    ("lightsail_instance_state", {"instance_name": "web_", "state": "running"}, "instance_name"),
+    ("lightsail_snapshot_info", {"instance_name": "-web"}, "instance_name"),
+    ("lightsail_snapshot_info", {"snapshot_names": "snap-1,snap 2"}, "snapshot_names"),
+]
+ROLE_BAD_INPUT = [
+    ({"lightsail_instance_snapshot_verify_instance_name": "-verify"}, "lightsail_instance_snapshot_verify_instance_name"),
+    ({"lightsail_instance_snapshot_winrm_cidr": "everywhere"}, "lightsail_instance_snapshot_winrm_cidr"),
+    ({"lightsail_instance_snapshot_backup_snapshot_name": "same-1", "lightsail_instance_snapshot_snapshot_name": "same-1"},
+     "lightsail_instance_snapshot_snapshot_name"),
+]
+
+
+def test_bad_input_to_the_lightsail_modules_and_role_is_refused_before_any_call(sim, ansible):  # pylint: disable=redefined-outer-name
+    missed, _changes = refused_before_any_change(sim, ansible, BAD_INPUT)
+    assert missed == []
+    for variables, field in ROLE_BAD_INPUT:
+        run = run_lightsail_role(sim, ansible, lightsail_instance_snapshot_instance_name="web-1", **variables)
+        assert run.returncode != 0 and f"Refused before any API call: {field}" in run.stdout, (variables, run.stdout[-1500:])
+    assert sim.journal() == [], "argument checks come before the first API call"
+    assert len(BAD_INPUT) + len(ROLE_BAD_INPUT) >= 15
