@@ -61,7 +61,8 @@ notes:
   - Throttling and server errors are retried with jittered backoff.
   - A C(pending) snapshot cannot be deleted; with O(state=absent) the module waits until it has settled first.
   - "IAM permissions: C(lightsail:GetInstance), C(lightsail:GetInstanceSnapshot), C(lightsail:CreateInstanceSnapshot),
-    C(lightsail:GetOperation), C(lightsail:DeleteInstanceSnapshot) and C(lightsail:TagResource) (for O(tags))."
+    C(lightsail:GetOperation) (read once, for the error details of a snapshot that failed), C(lightsail:DeleteInstanceSnapshot)
+    and C(lightsail:TagResource) (for O(tags))."
 seealso:
   - module: community.aws.lightsail_snapshot
     description: The community.aws module, idempotent by name only.
@@ -191,7 +192,6 @@ RESOURCE_NAME_PATTERN = lightsail.RESOURCE_NAME_PATTERN
 RESOURCE_NAME_RULE = lightsail.RESOURCE_NAME_RULE
 SNAPSHOT_KEYS = lightsail.SNAPSHOT_KEYS
 FAILED_OPERATION_STATUS = "Failed"
-DONE_OPERATION_STATUSES = ("Succeeded", "Completed")
 
 
 class SnapshotFailure(Exception):
@@ -275,26 +275,17 @@ def describe_state(snapshot_name, snapshot):
     return f"snapshot {snapshot_name} is {snapshot.get('state') if snapshot else 'gone'}"
 
 
-def wait_for_operation(client, operation, snapshot_name, deadline):
-    """Follow the snapshot's create operation until it is terminal; a failed operation fails the task."""
-    def failed(item):
-        return item.get("status") == FAILED_OPERATION_STATUS or bool(item.get("errorCode"))
-
+def operation_details(client, operation):
+    """What Lightsail says about a failed create operation, read once (best effort: the snapshot's state says enough)."""
+    if not operation:
+        return ""
     try:
-        wait_until(
-            poll=lambda: [lightsail.get_operation(client, operation["id"])],
-            done=lambda item: item.get("status") in DONE_OPERATION_STATUSES or bool(item.get("isTerminal")),
-            failed=failed, timeout=deadline.remaining(),
-            describe=lambda items: ", ".join(f"operation {i.get('operationType')} {i.get('id')}: {i.get('status')}" for i in items),
-        )
-    except WaitFailed as failure:
-        item = failure.failed[0]
-        snapshot = lightsail.get_instance_snapshot(client, snapshot_name)
-        raise SnapshotFailure(
-            f"Lightsail snapshot {snapshot_name} failed: {describe_state(snapshot_name, snapshot)}; operation "
-            f"{item.get('operationType')} {item.get('status')} ({item.get('errorCode')}: {item.get('errorDetails')})",
-            snapshot=snapshot,
-        ) from None
+        item = lightsail.get_operation(client, operation["id"])
+    except AnsibleAWSError:
+        return ""
+    if not (item.get("errorCode") or item.get("status") == FAILED_OPERATION_STATUS):
+        return ""
+    return f"; operation {item.get('operationType')} {item.get('status')} ({item.get('errorCode')}: {item.get('errorDetails')})"
 
 
 def wait_for_snapshot(client, snapshot_name, deadline):
@@ -386,10 +377,16 @@ def ensure_present(module, client, result, deadline):
     operations = create(client, params, deadline)
     if not params["wait"]:
         return lightsail.get_instance_snapshot(client, name) or future
-    for operation in operations:
-        if operation.get("resourceType") == "InstanceSnapshot":
-            wait_for_operation(client, operation, name, deadline)
-    return wait_for_snapshot(client, name, deadline)
+    # The snapshot itself is polled, not its operation as well: its state says when it is done or failed, and only
+    # a failure needs the operation's error details (one GetOperation then).
+    try:
+        return wait_for_snapshot(client, name, deadline)
+    except SnapshotFailure as failure:
+        operation = next((op for op in operations if op.get("resourceType") == "InstanceSnapshot"), None)
+        details = operation_details(client, operation)
+        if not details:
+            raise
+        raise SnapshotFailure(str(failure) + details, snapshot=failure.snapshot) from None
 
 
 def ensure_absent(module, client, result, deadline):

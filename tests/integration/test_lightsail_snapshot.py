@@ -63,7 +63,7 @@ def test_create_waits_until_available_and_returns_every_documented_key(sim, ansi
     assert snapshot["created_at"] and snapshot["arn"] and snapshot["location"]["region_name"]
     assert actions(sim, "CreateInstanceSnapshot") == ["CreateInstanceSnapshot"]
     assert calls(sim, "CreateInstanceSnapshot")[0]["params"]["tags"] == [{"key": "team", "value": "web"}]
-    assert actions(sim, "GetOperation"), "the create operation is followed"
+    assert actions(sim, "GetOperation") == [], "the snapshot is polled, not its operation as well"
 
 
 def test_rerun_is_idempotent(sim, ansible):
@@ -110,6 +110,7 @@ def test_snapshot_in_error_fails_the_task(sim, ansible):
     assert "broken" in result["msg"] and "error" in result["msg"]
     assert result["snapshot"]["state"] == "error"
     assert_documented_snapshot(result)
+    assert actions(sim, "GetOperation") == ["GetOperation"], "the failed operation is read once, for its error details"
     rerun = snapshot_module(sim, ansible, instance_name="web-1", snapshot_name="broken")
     assert rerun.get("failed") is True and "error" in rerun["msg"], "an existing snapshot in error fails as well"
 
