@@ -205,7 +205,7 @@ def test_restore_refused_at_each_step_and_at_each_quota_fails_cleanly(sim, ansib
     params = dict(instance_id=source["instance_id"], set_name="nightly", replace_root_volume=True)
     actions = clean_steps(sim, lambda: ansible.module("ebs_snapshot_set_restore", target_instance_id=stopped_target(sim)["instance_id"], **params))
     faults = [(action, EC2_DENIED) for action in actions] + RESTORE_QUOTAS
-    targets = [stopped_target(sim) for _ in faults]
+    targets = [stopped_target(sim) for _fault in faults]
     cases = [(action, fault, dict(params, target_instance_id=target["instance_id"])) for (action, fault), target in zip(faults, targets)]
     results = run_cases(sim, ansible, cases, "ebs_snapshot_set_restore", "ec2")
 
@@ -294,7 +294,7 @@ def test_copy_refused_at_each_step_limited_and_timed_out_reports_its_copies(sim,
 
 def test_retention_and_info_refused_or_timed_out_name_the_set(sim, ansible):  # pylint: disable=redefined-outer-name
     names = ["n1", "n2", "n3"]
-    sources = [make_sets(sim, ansible, names)["instance_id"] for _ in range(3)]
+    sources = [make_sets(sim, ansible, names)["instance_id"] for _source in range(3)]
     faults = [("DescribeSnapshots", EC2_DENIED), ("DeleteSnapshot", EC2_DENIED), ("DeleteSnapshot", ("InvalidSnapshot.InUse", 400))]
     results = run_cases(sim, ansible, [(action, fault, {"instance_ids": [instance_id], "keep_count": 1})
                                        for (action, fault), instance_id in zip(faults, sources)], "ebs_snapshot_set_retention", "ec2")

@@ -186,7 +186,7 @@ def test_every_lightsail_module_refused_at_each_step_fails_naming_the_instance(s
         seed_windows(sim, name, state="stopped" if number == 1 else "running")
         module, params, needs = module_steps(name)[number]
         if needs is not None and needs != 0:
-            needed_module, needed_params, _ = module_steps(name)[needs]
+            needed_module, needed_params, _needed_rest = module_steps(name)[needs]
             tasks.append(task(sim, needed_module, f"setup_{case}", **needed_params))
         tasks += [deny_task(sim, "lightsail", action, fault), task(sim, module, f"case_{case}", **params)]
     run = ansible.run(tasks)

@@ -139,7 +139,7 @@ def run_load(ansible, inventory, playbook):
     started = time.monotonic()
     with subprocess.Popen(command, env=ansible.environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
         with PeakMemory(process.pid) as memory:
-            output, _ = process.communicate(timeout=PLAYBOOK_TIMEOUT)
+            output, _errors = process.communicate(timeout=PLAYBOOK_TIMEOUT)
     return process.returncode, output, time.monotonic() - started, memory
 
 

@@ -32,7 +32,7 @@ def ticking():
 
 def outcomes(registry, service, action, count):
     """``count`` calls: the error code of each refused one, None for each let through."""
-    return [getattr(registry.take(service, action), "code", None) for _ in range(count)]
+    return [getattr(registry.take(service, action), "code", None) for _call in range(count)]
 
 
 def test_a_burst_passes_then_calls_are_refused_until_tokens_come_back(ticking):
