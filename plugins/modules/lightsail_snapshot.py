@@ -298,7 +298,7 @@ def wait_for_snapshot(client, snapshot_name, deadline):
             describe=lambda items: "; ".join(describe_state(snapshot_name, item) for item in items) or f"snapshot {snapshot_name} is gone",
         )[0]
     except WaitFailed as failure:
-        raise SnapshotFailure(f"Lightsail snapshot {snapshot_name} failed: its state is {failure.failed[0].get('state')}",
+        raise SnapshotFailure(f"Lightsail snapshot {snapshot_name} failed: {describe_state(snapshot_name, failure.failed[0])}",
                               snapshot=failure.failed[0]) from None
     except IndexError:
         raise SnapshotFailure(f"Lightsail snapshot {snapshot_name} disappeared while waiting for it") from None
