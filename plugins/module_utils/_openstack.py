@@ -10,8 +10,9 @@ documentation come from openstack.cloud's ``OpenStackModule`` (2.6.0 and later: 
 read ``openstack.version``, which openstacksdk >= 4.15 no longer imports). What we add:
 
 * a longer default ``timeout`` (snapshots of real disks take minutes to hours);
-* retries of transient answers (409 busy, 429, 502, 503, 504) until the module's deadline, each
-  attempt re-reading state first where a retried create could otherwise make a duplicate;
+* retries of transient answers (409 busy, 429, 502, 503, 504) until the module's deadline, and of
+  500 a few times, each attempt re-reading state first where a retried create could otherwise make a
+  duplicate; Keystone's answers (token, version discovery) too, which reach us as keystoneauth errors;
 * errors that name the resource, its state and the HTTP status, never a bare SDK traceback.
 """
 
@@ -28,11 +29,19 @@ try:
     from openstack import exceptions as sdk_exceptions
 except ImportError:  # reported by OpenStackModule, which fails cleanly without openstacksdk
     sdk_exceptions = None
+try:
+    # Authentication (token, Keystone version discovery) fails with keystoneauth's errors, not openstacksdk's.
+    from keystoneauth1 import exceptions as auth_exceptions
+except ImportError:
+    auth_exceptions = None
 
 DEFAULT_TIMEOUT = 1800
 # 409: the server or volume is busy with another task; 429: rate limited; 5xx: the API is overloaded.
 TRANSIENT_STATUS = (409, 429, 502, 503, 504)
-OVER_QUOTA_STATUS = (403, 413)
+# 500: often a lost database connection or message-bus timeout that the next attempt does not meet, but also the
+# answer to a bug that every attempt meets: retried a few times only, not until the deadline.
+SERVER_ERROR_STATUS = 500
+SERVER_ERROR_RETRIES = 2
 
 
 class OpenStackError(Exception):
@@ -43,12 +52,37 @@ class OpenStackError(Exception):
         self.result = result
 
 
+def api_errors():
+    """The exception classes of a failed API call: openstacksdk's, and keystoneauth's for authentication."""
+    return tuple(errors for errors in (getattr(sdk_exceptions, "SDKException", None), getattr(auth_exceptions, "ClientException", None))
+                 if errors is not None)
+
+
 def http_status(error):
-    return getattr(error, "status_code", None)
+    """The HTTP status of an API error, also when it is the cause of another (keystoneauth's DiscoveryFailure)."""
+    seen = 0
+    while error is not None and seen < 5:
+        status = getattr(error, "status_code", None) or getattr(error, "http_status", None)
+        if status:
+            return status
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return None
 
 
 def is_transient(error):
-    return sdk_exceptions is not None and isinstance(error, sdk_exceptions.HttpException) and http_status(error) in TRANSIENT_STATUS
+    return isinstance(error, api_errors()) and http_status(error) in TRANSIENT_STATUS
+
+
+def retry_policy():
+    """``should_retry`` for one call: transient answers until the deadline, 500 up to SERVER_ERROR_RETRIES times."""
+    server_errors = []
+
+    def should_retry(error):
+        if isinstance(error, api_errors()) and http_status(error) == SERVER_ERROR_STATUS:
+            server_errors.append(error)
+            return len(server_errors) <= SERVER_ERROR_RETRIES
+        return is_transient(error)
+    return should_retry
 
 
 def is_not_found(error):
@@ -63,10 +97,14 @@ def describe_error(what, error):
     if status:
         message += f" (HTTP {status})"
     message += f": {details}"
-    if status in OVER_QUOTA_STATUS:
+    if status == 413:
         message += " - the project is over its quota: delete unused snapshots or ask for a higher quota."
+    elif status == 403:
+        message += " - refused: the project is over its quota, or the cloud's policy does not allow this call to your role."
     elif status in TRANSIENT_STATUS:
         message += " - still refused when the timeout ran out; retry later."
+    elif status == SERVER_ERROR_STATUS:
+        message += f" - the same after {SERVER_ERROR_RETRIES} retries."
     return message
 
 
@@ -85,14 +123,37 @@ class SnapkitOpenStackModule(OpenStackModule):
 
     def __call__(self):
         try:
+            # First, in a retried call: the service proxies (conn.compute...) authenticate when first touched, which
+            # happens while a wrapper's arguments are evaluated, outside its retries.
+            self.check_arguments()
+            self.api.authorize()
             results = self.run()
         except OpenStackError as error:
-            self.fail_json(msg=str(error), **error.result)
+            self._fail(str(error), error.result)
         except WaitError as error:
-            self.fail_json(msg=str(error))
-        except self.sdk.exceptions.SDKException as error:
-            self.fail_json(msg=describe_error("An OpenStack API call", error))
+            self._fail(str(error), {})
+        except api_errors() as error:
+            self._fail(describe_error("An OpenStack API call", error), {})
         self.exit_json(**results)
+
+    def check_arguments(self):
+        """Checks the argument spec cannot express, before any API call (raise OpenStackError)."""
+
+    def failure_context(self):
+        """``(prefix, name)``: what the run works on (the resource as the user named it, and its state once known) is put
+        before a failure message that does not contain ``name``: a refused call deep in the run names only the id of
+        what it was about."""
+        return None
+
+    def partial_result(self):
+        """What the run has made so far: returned with any failure, so that nothing made goes unreported."""
+        return {}
+
+    def _fail(self, message, result):
+        context = self.failure_context()
+        if context and context[1] not in message:
+            message = f"{context[0]}: {message}"
+        self.fail_json(msg=message, **dict(self.partial_result(), **result))
 
 
 class OpenStackApi:
@@ -105,9 +166,13 @@ class OpenStackApi:
 
     def call(self, what, function, *args, **kwargs):
         try:
-            return deadline_retry(lambda: function(*args, **kwargs), is_transient, self.timeout, backoff=self._new_backoff())
-        except sdk_exceptions.SDKException as error:
+            return deadline_retry(lambda: function(*args, **kwargs), retry_policy(), self.timeout, backoff=self._new_backoff())
+        except api_errors() as error:
             raise OpenStackError(describe_error(what, error)) from error
+
+    def authorize(self):
+        """A token from Keystone (version discovery, then the token request)."""
+        return self.call("Authenticating with Keystone", self.conn.authorize)
 
     def get_or_none(self, what, getter, resource_id):
         """``getter(resource_id)``, or None when the resource does not exist (any more)."""
@@ -146,9 +211,16 @@ class OpenStackApi:
         return self.get_or_none(f"Looking up flavor {name_or_id!r}", self._strict(self.conn.compute.find_flavor), name_or_id)
 
     def create_server_image(self, server_id, name, metadata):
-        """Nova createImage; returns the Glance image (openstacksdk reads the id from the body at 2.45+)."""
-        return self.call(f"createImage {name!r} of server {server_id}", self.conn.compute.create_server_image,
-                         server_id, name, metadata=metadata or None, wait=False)
+        """Nova createImage, then the Glance image it made (openstacksdk reads the id from the body at 2.45+).
+
+        The action itself is not retried here: the caller retries it after looking for the image (``create_unless_found``).
+        The read after it is retried on its own, so that a lost read never sends a second createImage; openstacksdk's
+        ``create_server_image`` cannot be used for this: it reads the image through the cloud layer, which answers None
+        to a refused read.
+        """
+        from openstack.compute.v2.server import Server  # pylint: disable=import-outside-toplevel
+        image_id = Server(id=server_id).create_image(self.conn.compute, name, metadata=metadata or None)
+        return self.call(f"Reading image {image_id} that createImage {name!r} of server {server_id} made", self.conn.image.get_image, image_id)
 
     # Cinder -----------------------------------------------------------------------------------
 
@@ -196,7 +268,7 @@ class OpenStackApi:
         client_maximum = getattr(Snapshot, "_max_microversion", None)
         try:
             return utils.maximum_supported_microversion(self.conn.block_storage, client_maximum)
-        except sdk_exceptions.SDKException:
+        except api_errors():
             return None
 
     # Glance and Neutron ------------------------------------------------------------------------

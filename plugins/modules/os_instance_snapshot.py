@@ -300,9 +300,20 @@ class InstanceSnapshotModule(SnapkitOpenStackModule):
         metadata=dict(type="dict"),
     )
     module_kwargs = dict(supports_check_mode=True)
+    result = None
+
+    def failure_context(self):
+        server = (self.result or {}).get("server")
+        state = f" ({server['id']}, {server['status']})" if server else ""
+        return f"Snapshot {self.params['name']!r} of server {self.params['server']!r}{state}", self.params["server"]
+
+    def partial_result(self):
+        return dict(self.result or {})
+
+    def check_arguments(self):
+        self.metadata = snapshots.string_metadata(self.params["metadata"])
 
     def run(self):
-        self.metadata = snapshots.string_metadata(self.params["metadata"])
         server = snapshots.find_server(self.api, self.params["server"])
         volumes = snapshots.server_volumes(self.api, server)
         volume_backed = snapshots.is_volume_backed((server.image or {}).get("id"), volumes, getattr(server, "root_device_name", None))
@@ -341,10 +352,15 @@ class InstanceSnapshotModule(SnapkitOpenStackModule):
             self.result["changed"] = True
             if self.check_mode:
                 return None, []
-            image = self.api.call(
-                f"createImage {self.params['name']!r} of server {server.name} ({server.id}, {server.status})",
-                snapshots.create_unless_found(lambda: self._existing_image(server),
-                                              lambda: self.api.create_server_image(server.id, self.params["name"], self.metadata)))
+            try:
+                image = self.api.call(
+                    f"createImage {self.params['name']!r} of server {server.name} ({server.id}, {server.status})",
+                    snapshots.create_unless_found(lambda: self._existing_image(server),
+                                                  lambda: self.api.create_server_image(server.id, self.params["name"], self.metadata)))
+            except OpenStackError:
+                # Nova may have made the image before the call failed (openstacksdk reads the image after the action).
+                self.result["image"] = self._image_made_anyway(server)
+                raise
         self.result["image"] = snapshots.image_view(image)
         if self.params["wait"]:
             image = self._wait_image(server, image)
@@ -367,6 +383,14 @@ class InstanceSnapshotModule(SnapkitOpenStackModule):
             raise OpenStackError(f"Server {server.id} has {len(found)} images named {self.params['name']!r} "
                                  f"({', '.join(image.id for image in found)}); delete the extra ones so that the name identifies one")
         return found[0] if found else None
+
+    def _image_made_anyway(self, server):
+        """The image of this name and server after a failed createImage, or None (also when that cannot be read)."""
+        try:
+            image = self._existing_image(server)
+        except OpenStackError:
+            return None
+        return snapshots.image_view(image) if image else None
 
     def _wait_image(self, server, image):
         def poll():

@@ -208,10 +208,25 @@ class VolumeSnapshotModule(SnapkitOpenStackModule):
         required_one_of=[("volume", "server")],
         supports_check_mode=True,
     )
+    result = None
+
+    def failure_context(self):
+        given = self.params["volume"] or self.params["server"]
+        what = f"volume {given!r}" if self.params["volume"] else f"the root volume of server {given!r}"
+        volume = (self.result or {}).get("volume")
+        state = f" ({volume['id']}, {volume['status']})" if volume else ""
+        return f"Snapshot {self.params['name']!r} of {what}{state}", given
+
+    def partial_result(self):
+        return dict(self.result or {})
+
+    def check_arguments(self):
+        self.metadata = snapshots.string_metadata(self.params["metadata"])
 
     def run(self):
-        metadata = snapshots.string_metadata(self.params["metadata"])
+        metadata = self.metadata
         volume = self._volume()
+        self.result = dict(volume=volume_view(volume))
         existing = snapshots.existing_volume_snapshot(self.api, volume.id, self.params["name"])
         if self.params["state"] == "absent":
             return self._absent(volume, existing)
@@ -228,7 +243,7 @@ class VolumeSnapshotModule(SnapkitOpenStackModule):
         return snapshots.root_volume_of(self.api, server, volumes)["volume"]
 
     def _present(self, volume, existing, metadata):
-        result = dict(changed=False, volume=volume_view(volume), force_sent=None)
+        self.result = result = dict(changed=False, volume=volume_view(volume), force_sent=None)
         if existing is None:
             volume = snapshots.settled_volume(self.api, volume) if not self.check_mode else volume
             try:
@@ -251,7 +266,7 @@ class VolumeSnapshotModule(SnapkitOpenStackModule):
         return result
 
     def _absent(self, volume, existing):
-        result = dict(changed=existing is not None, volume=volume_view(volume), force_sent=None,
+        self.result = result = dict(changed=existing is not None, volume=volume_view(volume), force_sent=None,
                       volume_snapshot=snapshots.snapshot_view(existing) if existing else None)
         if existing is None or self.check_mode:
             return result
