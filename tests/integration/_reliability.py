@@ -16,10 +16,15 @@ Files that need no OpenStack import ``aws_cloud`` and ``aws_sim as sim`` instead
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import pathlib
+import random
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import yaml
@@ -123,3 +128,83 @@ def module_command(sim, ansible, tasks, name):  # pylint: disable=redefined-oute
     playbook.write_text(yaml.safe_dump([play], sort_keys=False))
     command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", str(playbook)]
     return command, dict(ansible.environment(), AWS_SESSION_TOKEN=PLANTED_SESSION_TOKEN)
+
+# Kill and rerun ---------------------------------------------------------------------------------------------------------
+# The kill takes the whole process tree, as when the machine running the job dies (ansible's workers call setsid, so
+# killing the process group would let the module finish its work). Kill points are drawn from the call count of a clean
+# run with ``kill_rng``: a random of each test's own, seeded with the test's name, so that a failure replays whatever
+# ran before it.
+
+KILL_SEED = 8  # change it to explore other kill points
+KILLS_PER_PROCEDURE = 2
+
+
+@pytest.fixture
+def kill_rng(request):
+    """This test's own seeded random for ``kill_points``: the same draws on every run and in any test order."""
+    return random.Random(f"{KILL_SEED}:{request.node.name}")
+
+
+def descendants(pid):
+    """Every process below ``pid``, from /proc (ansible's workers call setsid: a process group does not hold them)."""
+    children = {}
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def kill_tree(pid):
+    """SIGKILL ``pid`` and everything it started, as when the machine running the job dies: freeze first, so
+    that nothing starts a new process between the listing and the kill."""
+    frozen = set()
+    while True:
+        fresh = [p for p in [pid, *descendants(pid)] if p not in frozen]
+        if not fresh:
+            break
+        for process in fresh:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process, signal.SIGSTOP)
+        frozen.update(fresh)
+    for process in frozen:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process, signal.SIGKILL)
+
+
+def run_and_kill(sim, command, environment, service, after_calls):  # pylint: disable=redefined-outer-name
+    """Start the playbook and SIGKILL its process tree once the journal shows ``after_calls`` calls; the calls seen by then."""
+    since = sim.journal()[-1]["seq"] if sim.journal() else 0
+    process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # pylint: disable=consider-using-with
+    try:
+        while process.poll() is None and len(sim.journal(service=service, since=since)) < after_calls:
+            time.sleep(0.02)
+    finally:
+        if process.poll() is None:
+            kill_tree(process.pid)
+        process.wait(60)
+    return sim.journal(service=service, since=since)
+
+
+def run_to_the_end(command, environment):
+    return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600, check=False)
+
+
+def kill_points(rng, clean_calls):
+    """Distinct call counts to kill after, drawn from the clean run (never 0: the run must have started)."""
+    return sorted(rng.sample(range(1, len(clean_calls)), KILLS_PER_PROCEDURE))
+
+
+def kill_points_in_window(rng, clean_calls, first, last):
+    """One kill point drawn from between the first ``first`` call and the first ``last`` call of the clean run
+    (after ``first`` answered, before ``last`` was sent), and the usual random ones."""
+    actions = [entry["action"] for entry in clean_calls]
+    window = range(actions.index(first) + 1, actions.index(last) + 1)
+    return sorted({rng.choice(window), *kill_points(rng, clean_calls)})

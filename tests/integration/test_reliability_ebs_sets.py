@@ -29,6 +29,10 @@ from _reliability import SOME_INSTANCE_ID
 from _reliability import ec2_power_states
 from _reliability import module_command
 from _reliability import task
+from _reliability import kill_points
+from _reliability import run_and_kill
+from _reliability import run_to_the_end
+from _reliability import kill_rng  # noqa: F401  pylint: disable=unused-import
 from _reliability_aws import refused_before_any_change
 from _reliability_aws import run_cases
 from _reliability_aws import succeeded_calls
@@ -41,9 +45,6 @@ from test_reliability_faults import sets_of
 from test_reliability_faults import steps
 from test_reliability_faults import transient
 from test_reliability_faults import unmet_faults
-from test_reliability_kill_rerun import kill_points
-from test_reliability_kill_rerun import run_and_kill
-from test_reliability_kill_rerun import run_to_the_end
 
 SOURCE = [{"size": 8, "type": "gp3", "device": "/dev/xvda"}, {"size": 4, "type": "gp3", "device": "/dev/sdf"}]
 TARGET = [{"size": 8, "type": "gp2", "device": "/dev/xvda"}]
@@ -316,7 +317,7 @@ def test_retention_and_info_refused_or_timed_out_name_the_set(sim, ansible):  # 
 
 # Kill and rerun ----------------------------------------------------------------------------------
 
-def test_restore_with_root_swap_killed_and_rerun(sim, ansible):  # pylint: disable=redefined-outer-name
+def test_restore_with_root_swap_killed_and_rerun(sim, ansible, kill_rng):  # pylint: disable=redefined-outer-name
     source = make_sets(sim, ansible, ["nightly"])
     params = dict(instance_id=source["instance_id"], set_name="nightly", replace_root_volume=True)
 
@@ -328,7 +329,7 @@ def test_restore_with_root_swap_killed_and_rerun(sim, ansible):  # pylint: disab
     clean_calls = sim.journal(service="ec2", since=since)
     actions = [entry["action"] for entry in clean_calls]
     # One kill inside the swap (after the old root is detached, before the new one is attached), and the random ones.
-    points = sorted({actions.index("DetachVolume") + 1, *kill_points(clean_calls)})
+    points = sorted({actions.index("DetachVolume") + 1, *kill_points(kill_rng, clean_calls)})
     for point in points:
         target = stopped_target(sim)
         seen = run_and_kill(sim, *procedure(target["instance_id"], f"killed-{point}"), "ec2", point)
@@ -346,7 +347,7 @@ def test_restore_with_root_swap_killed_and_rerun(sim, ansible):  # pylint: disab
     assert len(points) >= 3
 
 
-def test_copy_killed_and_rerun(sim, ansible):  # pylint: disable=redefined-outer-name
+def test_copy_killed_and_rerun(sim, ansible, kill_rng):  # pylint: disable=redefined-outer-name
     source = make_sets(sim, ansible, ["nightly"])
 
     def procedure(region, name):
@@ -357,7 +358,7 @@ def test_copy_killed_and_rerun(sim, ansible):  # pylint: disable=redefined-outer
     assert run_to_the_end(*procedure(DESTINATION, "clean")).returncode == 0
     clean_calls = sim.journal(service="ec2", since=since)
     actions = [entry["action"] for entry in clean_calls]
-    points = sorted({actions.index("CopySnapshot") + 1, *kill_points(clean_calls)})
+    points = sorted({actions.index("CopySnapshot") + 1, *kill_points(kill_rng, clean_calls)})
     sources = set_snapshot_ids(sim, source["instance_id"], "nightly")
     # Each kill point copies to a region of its own, so that each starts with no copy.
     for point, region in zip(points, ["eu-central-1", "us-east-1", "us-west-2", "ap-southeast-2"]):

@@ -22,91 +22,20 @@ window is always tried.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import pathlib
-import random
-import signal
-import subprocess
-import time
-
 from _reliability import aws_cloud  # noqa: F401  pylint: disable=unused-import
 from _reliability import aws_sim as sim  # noqa: F401  pylint: disable=unused-import
 from _reliability import ec2_power_states
+from _reliability import kill_points
+from _reliability import kill_points_in_window
+from _reliability import kill_rng  # noqa: F401  pylint: disable=unused-import
 from _reliability import module_command
 from _reliability import role_command
+from _reliability import run_and_kill
+from _reliability import run_to_the_end
 from _reliability import task
 
-# Seeded: the same kill points on every run; change the seed to explore others.
-KILL_POINTS = random.Random(8)
-KILLS_PER_PROCEDURE = 2
 STOP_MARK = "snapkit:stopped-for-set"
 TWO_VOLUMES = [{"size": 8, "device": "/dev/xvda"}, {"size": 4, "device": "/dev/sdf"}]
-
-
-def descendants(pid):
-    """Every process below ``pid``, from /proc (ansible's workers call setsid: a process group does not hold them)."""
-    children = {}
-    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def kill_tree(pid):
-    """SIGKILL ``pid`` and everything it started, as when the machine running the job dies: freeze first, so
-    that nothing starts a new process between the listing and the kill."""
-    frozen = set()
-    while True:
-        fresh = [p for p in [pid, *descendants(pid)] if p not in frozen]
-        if not fresh:
-            break
-        for process in fresh:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(process, signal.SIGSTOP)
-        frozen.update(fresh)
-    for process in frozen:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(process, signal.SIGKILL)
-
-
-def run_and_kill(sim, command, environment, service, after_calls):  # pylint: disable=redefined-outer-name
-    """Start the playbook and SIGKILL its process tree once the journal shows ``after_calls`` calls; the calls seen by then."""
-    since = sim.journal()[-1]["seq"] if sim.journal() else 0
-    process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # pylint: disable=consider-using-with
-    try:
-        while process.poll() is None and len(sim.journal(service=service, since=since)) < after_calls:
-            time.sleep(0.02)
-    finally:
-        if process.poll() is None:
-            kill_tree(process.pid)
-        process.wait(60)
-    return sim.journal(service=service, since=since)
-
-
-def run_to_the_end(command, environment):
-    return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600, check=False)
-
-
-def kill_points(clean_calls):
-    """Distinct call counts to kill after, drawn from the clean run (never 0: the run must have started)."""
-    return sorted(KILL_POINTS.sample(range(1, len(clean_calls)), KILLS_PER_PROCEDURE))
-
-
-def kill_points_in_window(clean_calls, first, last):
-    """One kill point drawn from between the first ``first`` call and the first ``last`` call of the clean run
-    (after ``first`` answered, before ``last`` was sent), and the usual random ones."""
-    actions = [entry["action"] for entry in clean_calls]
-    window = range(actions.index(first) + 1, actions.index(last) + 1)
-    return sorted({KILL_POINTS.choice(window), *kill_points(clean_calls)})
 
 
 def assert_unmarked(sim, instance_id):  # pylint: disable=redefined-outer-name
@@ -127,7 +56,7 @@ def ec2_sets(sim, instance_id):  # pylint: disable=redefined-outer-name
     return found
 
 
-def test_ebs_multi_snapshot_with_stop_instance_killed_and_rerun(sim, ansible):  # pylint: disable=redefined-outer-name
+def test_ebs_multi_snapshot_with_stop_instance_killed_and_rerun(sim, ansible, kill_rng):  # pylint: disable=redefined-outer-name
     def procedure(instance_id, name):
         return module_command(sim, ansible, [task(sim, "ebs_multi_snapshot", "made", instance_id=instance_id, set_name="killed",
                                                   stop_instance=True)], name)
@@ -136,7 +65,7 @@ def test_ebs_multi_snapshot_with_stop_instance_killed_and_rerun(sim, ansible):  
     since = sim.journal()[-1]["seq"] if sim.journal() else 0
     assert run_to_the_end(*procedure(clean_instance, "clean")).returncode == 0
     clean_calls = sim.journal(service="ec2", since=since)
-    for point in kill_points_in_window(clean_calls, "StopInstances", "StartInstances"):
+    for point in kill_points_in_window(kill_rng, clean_calls, "StopInstances", "StartInstances"):
         instance_id = sim.seed_instance(volumes=TWO_VOLUMES)["instance_id"]
         seen = run_and_kill(sim, *procedure(instance_id, f"killed-{point}"), "ec2", point)
         rerun = run_to_the_end(*procedure(instance_id, f"rerun-{point}"))
@@ -148,14 +77,14 @@ def test_ebs_multi_snapshot_with_stop_instance_killed_and_rerun(sim, ansible):  
         assert_unmarked(sim, instance_id)
 
 
-def test_ebs_role_over_a_small_fleet_killed_and_rerun(sim, ansible):  # pylint: disable=redefined-outer-name
+def test_ebs_role_over_a_small_fleet_killed_and_rerun(sim, ansible, kill_rng):  # pylint: disable=redefined-outer-name
     variables = {"ebs_instance_snapshot_set_name": "killed", "ebs_instance_snapshot_stop_instance": True}
     clean_hosts = {"web0": sim.seed_instance(volumes=TWO_VOLUMES)["instance_id"]}
     since = sim.journal()[-1]["seq"] if sim.journal() else 0
     clean = run_to_the_end(*role_command(sim, ansible, clean_hosts, **variables))
     assert clean.returncode == 0, clean.stdout[-2000:]
     clean_calls = sim.journal(service="ec2", since=since)
-    for point in kill_points_in_window(clean_calls, "StopInstances", "StartInstances"):
+    for point in kill_points_in_window(kill_rng, clean_calls, "StopInstances", "StartInstances"):
         hosts = {f"web{n}": sim.seed_instance(volumes=TWO_VOLUMES)["instance_id"] for n in range(2)}
         seen = run_and_kill(sim, *role_command(sim, ansible, hosts, **variables), "ec2", point)
         rerun = run_to_the_end(*role_command(sim, ansible, hosts, **variables))
@@ -169,7 +98,7 @@ def test_ebs_role_over_a_small_fleet_killed_and_rerun(sim, ansible):  # pylint: 
             assert_unmarked(sim, instance_id)
 
 
-def test_lightsail_snapshot_killed_and_rerun(sim, ansible):  # pylint: disable=redefined-outer-name
+def test_lightsail_snapshot_killed_and_rerun(sim, ansible, kill_rng):  # pylint: disable=redefined-outer-name
     def procedure(instance_name, name):
         return module_command(sim, ansible, [task(sim, "lightsail_snapshot", "made", instance_name=instance_name,
                                                   snapshot_name=f"{instance_name}-snap")], name)
@@ -178,7 +107,7 @@ def test_lightsail_snapshot_killed_and_rerun(sim, ansible):  # pylint: disable=r
     since = sim.journal()[-1]["seq"] if sim.journal() else 0
     assert run_to_the_end(*procedure("clean-1", "clean")).returncode == 0
     clean_calls = sim.journal(service="lightsail", since=since)
-    for point in kill_points(clean_calls):
+    for point in kill_points(kill_rng, clean_calls):
         name = f"web-{point}"
         sim.seed_lightsail_instance(name)
         seen = run_and_kill(sim, *procedure(name, f"killed-{point}"), "lightsail", point)

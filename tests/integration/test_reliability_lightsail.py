@@ -33,6 +33,10 @@ import pytest
 from _reliability import aws_cloud  # noqa: F401  pylint: disable=unused-import
 from _reliability import aws_sim as sim  # noqa: F401  pylint: disable=unused-import
 from _reliability import task
+from _reliability import kill_points_in_window
+from _reliability import run_and_kill
+from _reliability import run_to_the_end
+from _reliability import kill_rng  # noqa: F401  pylint: disable=unused-import
 from _reliability_aws import LIGHTSAIL_5XX
 from _reliability_aws import LIGHTSAIL_THROTTLING
 from _reliability_aws import deny_task
@@ -44,9 +48,6 @@ from test_lightsail_instance_snapshot_role import DOUBLE
 from test_reliability_faults import inject_everywhere
 from test_reliability_faults import steps
 from test_reliability_faults import unmet_faults
-from test_reliability_kill_rerun import kill_points_in_window
-from test_reliability_kill_rerun import run_and_kill
-from test_reliability_kill_rerun import run_to_the_end
 
 CIDR = "198.51.100.7/32"
 PASSWORD = "Planted-Admin-Passw0rd-h8-aws"
@@ -296,10 +297,10 @@ def test_role_linux_with_stop_refused_at_each_step_restarts_and_reports(sim, ans
     assert sim.faults() == [] and len(actions) >= 5
 
 
-def test_role_linux_with_stop_killed_and_rerun(sim, ansible):  # pylint: disable=redefined-outer-name
+def test_role_linux_with_stop_killed_and_rerun(sim, ansible, kill_rng):  # pylint: disable=redefined-outer-name
     sim.seed_lightsail_instance("clean-1")
     clean_calls = role_steps(sim, ansible, **dict(LINUX_WITH_STOP, lightsail_instance_snapshot_instance_name="clean-1"))
-    points = kill_points_in_window(clean_calls, "StopInstance", "StartInstance")
+    points = kill_points_in_window(kill_rng, clean_calls, "StopInstance", "StartInstance")
     for point in points:
         name = f"web-{point}"
         sim.seed_lightsail_instance(name)
