@@ -25,7 +25,6 @@ import json
 import pathlib
 import subprocess
 import sys
-import threading
 import time
 
 import psutil
@@ -35,6 +34,7 @@ from _reliability import openstack_sim  # noqa: F401  pylint: disable=unused-imp
 from _reliability import sim  # noqa: F401  pylint: disable=unused-import
 from _reliability import ec2_power_states
 from _reliability import task
+from cloudsim.sampler import PeriodicSampler
 
 HOSTS = {"ebs": 67, "lightsail": 67, "openstack": 66}
 FORKS = 200
@@ -98,39 +98,28 @@ def write_playbook(sim, workdir, hosts, results_file):  # pylint: disable=redefi
     return inventory, playbook
 
 
-class PeakMemory:
-    """Samples, in a thread, the proportional set size of a process and everything below it; keeps the peak."""
+class PeakMemory(PeriodicSampler):
+    """The peak proportional set size of a process and everything below it."""
 
     def __init__(self, pid, interval=2.0):
+        super().__init__(interval)
         self.root = psutil.Process(pid)
-        self.interval = interval
         self.peak_bytes = 0
         self.peak_processes = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
 
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc_info):
-        self._stop.set()
-        self._thread.join()
-
-    def _sample(self):
-        while not self._stop.wait(self.interval):
+    def sample(self):
+        try:
+            processes = [self.root, *self.root.children(recursive=True)]
+        except psutil.Error:
+            return  # the playbook has ended; the with block ends too
+        total = 0
+        for process in processes:
             try:
-                processes = [self.root, *self.root.children(recursive=True)]
+                total += process.memory_full_info().pss
             except psutil.Error:
-                return
-            total = 0
-            for process in processes:
-                try:
-                    total += process.memory_full_info().pss
-                except psutil.Error:
-                    continue
-            self.peak_bytes = max(self.peak_bytes, total)
-            self.peak_processes = max(self.peak_processes, len(processes))
+                continue
+        self.peak_bytes = max(self.peak_bytes, total)
+        self.peak_processes = max(self.peak_processes, len(processes))
 
 
 def run_load(ansible, inventory, playbook):

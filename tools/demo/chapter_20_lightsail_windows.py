@@ -19,13 +19,13 @@ import pathlib
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 from cloudsim.client import CloudSim  # noqa: E402  pylint: disable=wrong-import-position
+from cloudsim.sampler import PeriodicSampler  # noqa: E402  pylint: disable=wrong-import-position
 
 TITLE = "Lightsail: a Windows Server snapshot with Sysprep, ours and by hand with community.aws"
 SPEED = 10  # slow enough that both sides' polling (ours 1-5 s, community.aws a fixed 5 s) stays small in simulated time
@@ -44,34 +44,28 @@ def playbook(sim, path, extra_vars):
     return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
 
 
-class DowntimeMeter:
+class DowntimeMeter(PeriodicSampler):
     """Samples the instance's state (control API, not journaled) and adds up the simulated time it is not running."""
 
     def __init__(self, sim, name):
+        super().__init__(interval=0.05)
         self.sim, self.name, self.seconds = sim, name, 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._last = None
 
     def _state(self):
         now = self.sim.clock()["epoch"]
         state = next(entry["state"] for entry in self.sim.lightsail_state()["instances"] if entry["name"] == self.name)
         return now, state
 
-    def _sample(self):
-        last_time, last_state = self._state()
-        while not self._stop.wait(0.05):
-            now, state = self._state()
-            if last_state != "running":
-                self.seconds += now - last_time
-            last_time, last_state = now, state
+    def start(self):
+        self._last = self._state()
 
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc_info):
-        self._stop.set()
-        self._thread.join()
+    def sample(self):
+        now, state = self._state()
+        last_time, last_state = self._last
+        if last_state != "running":
+            self.seconds += now - last_time
+        self._last = (now, state)
 
 
 def calls_by_action(sim, since):
