@@ -29,6 +29,7 @@ import time
 import pytest
 import yaml
 
+import _fault_ledger
 from _openstack import CLOUD_NAME
 from _openstack import OPENSTACK_GROUP
 from _openstack import sim  # noqa: F401  pylint: disable=unused-import
@@ -181,6 +182,7 @@ def kill_tree(pid):
 
 def run_and_kill(sim, command, environment, service, after_calls):  # pylint: disable=redefined-outer-name
     """Start the playbook and SIGKILL its process tree once the journal shows ``after_calls`` calls; the calls seen by then."""
+    _fault_ledger.LEDGER.count("kill points")
     since = sim.journal()[-1]["seq"] if sim.journal() else 0
     process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # pylint: disable=consider-using-with
     try:

@@ -30,6 +30,7 @@ from cloudsim.testing import cloud  # noqa: F401  pylint: disable=unused-import
 from cloudsim.client import CloudSim
 from cloudsim.client import CloudSimError
 from cloudsim.testing import fresh  # noqa: F401  pylint: disable=unused-import
+import _fault_ledger
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 # Credentials the tests plant: none of them may ever show up in any output.
@@ -181,8 +182,10 @@ def documented_return(module_name):
 IAM_POLICY = REPO_ROOT / "docs" / "iam" / "snapkit-aws-policy.json"
 AWS_JOURNAL_SERVICES = ("ec2", "lightsail")
 WORKER_OUTPUT_KEY = "snapkit_aws_actions"
+WORKER_FAULTS_KEY = "snapkit_faults"
 LEDGER_KEY = pytest.StashKey()
 WORKER_FIGURES_KEY = pytest.StashKey()
+WORKER_FAULTS_FIGURES_KEY = pytest.StashKey()
 PATCHES_KEY = pytest.StashKey()
 
 
@@ -269,6 +272,8 @@ def pytest_configure(config):
     ledger = AwsActionLedger()
     config.stash[LEDGER_KEY] = ledger
     config.stash[WORKER_FIGURES_KEY] = []
+    config.stash[WORKER_FAULTS_FIGURES_KEY] = []
+    _fault_ledger.LEDGER.install()
     patches = [(CloudSim, name, getattr(CloudSim, name)) for name in ("reset", "clear_journal", "stop")]
     patches.append((botocore.session.Session, "__init__", botocore.session.Session.__init__))
     for owner, name, original in patches[:-1]:
@@ -277,7 +282,17 @@ def pytest_configure(config):
     config.stash[PATCHES_KEY] = patches
 
 
+def report_faults(config):
+    """The reliability suite's counts (``_fault_ledger``), added up over the workers; nothing when nothing was broken."""
+    figures_list = config.stash[WORKER_FAULTS_FIGURES_KEY] or [_fault_ledger.LEDGER.figures()]
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and any(any(figures.values()) for figures in figures_list):
+        reporter.write_line("")  # after the progress dots
+        reporter.write_line(_fault_ledger.summary(figures_list))
+
+
 def pytest_unconfigure(config):
+    _fault_ledger.LEDGER.uninstall()
     for owner, name, original in config.stash.get(PATCHES_KEY, []):
         setattr(owner, name, original)
 
@@ -296,6 +311,9 @@ def pytest_testnodedown(node, error):  # pylint: disable=unused-argument
     figures = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
     if figures:
         node.config.stash[WORKER_FIGURES_KEY].append(figures)
+    faults = getattr(node, "workeroutput", {}).get(WORKER_FAULTS_KEY)
+    if faults:
+        node.config.stash[WORKER_FAULTS_FIGURES_KEY].append(faults)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -304,7 +322,9 @@ def pytest_sessionfinish(session, exitstatus):  # pylint: disable=unused-argumen
     figures = config.stash[LEDGER_KEY].figures()
     if hasattr(config, "workerinput"):
         config.workeroutput[WORKER_OUTPUT_KEY] = figures
+        config.workeroutput[WORKER_FAULTS_KEY] = _fault_ledger.LEDGER.figures()
         return
+    report_faults(config)
     figures_list = config.stash[WORKER_FIGURES_KEY] or [figures]
     if not any(f["journaled"] for f in figures_list):
         return

@@ -1,0 +1,117 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the snapkit.cloud project
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The reliability suite's own count of what it broke: exact figures for the report at the end of ``make integration``.
+
+Counted in the test processes, from the simulators' control API (none of it is journaled):
+
+* API faults *met*: the count of every ``inject_fault`` minus what was still pending when the faults were discarded
+  (``reset``, ``clear_faults``, ``stop``): a fault no call met is not counted;
+* throttled answers: the simulators' token-bucket counters, read before anything resets them;
+* error states: ``fail_snapshots``, ``fail_lightsail_snapshot``, ``fail_openstack_snapshots`` (a snapshot that will end
+  in ``error``);
+* kill points: every ``run_and_kill`` of ``_reliability``.
+
+``install()`` wraps the CloudSim client methods for the whole pytest process; the conftest adds each worker's figures up.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+
+from cloudsim.client import CloudSim
+from cloudsim.client import CloudSimError
+
+ERROR_STATE_METHODS = ("fail_snapshots", "fail_lightsail_snapshot", "fail_openstack_snapshots")
+FIGURES = ("api faults met", "api faults injected", "throttled answers", "error states", "kill points")
+
+
+class FaultLedger:
+    """Per-process counters; ``figures()`` is what a worker sends to the controller."""
+
+    def __init__(self):
+        self.counts = collections.Counter()
+        self._patches = []
+
+    def figures(self):
+        counts = dict(self.counts)
+        counts["api faults met"] = counts.get("api faults injected", 0) - counts.pop("api faults unmet", 0)
+        return {name: counts.get(name, 0) for name in FIGURES}
+
+    def count(self, name, amount=1):
+        self.counts[name] += amount
+
+    # Reading the simulator before it forgets ------------------------------------------------------------------------
+
+    def _pending_faults(self, sim):
+        try:
+            self.counts["api faults unmet"] += sum(fault["remaining"] for fault in sim.faults())
+        except (CloudSimError, OSError):
+            pass  # a cloudsim that is down has nothing to tell; its own error is reported elsewhere
+
+    def _throttled(self, sim, service=None):
+        try:
+            limits = sim.throttle_counters()
+        except (CloudSimError, OSError):
+            return
+        self.counts["throttled answers"] += sum(limit["throttled"] for limit in limits if service in (None, limit["service"]))
+
+    # Wrappers ---------------------------------------------------------------------------------------------------------
+
+    def _wrap(self, name, before):
+        original = getattr(CloudSim, name)
+
+        @functools.wraps(original)
+        def wrapper(sim, *args, **kwargs):
+            if "control" in sim.endpoints:  # a cloudsim that never came up has no control API to read
+                before(sim, *args, **kwargs)
+            return original(sim, *args, **kwargs)
+
+        self._patches.append((name, original))
+        setattr(CloudSim, name, wrapper)
+
+    def install(self):
+        def forgetting_everything(sim, *_args, **_kwargs):
+            self._pending_faults(sim)
+            self._throttled(sim)
+
+        def forgetting_faults(sim):
+            self._pending_faults(sim)
+
+        def forgetting_a_limit(sim, service=None, *_args, **_kwargs):
+            self._throttled(sim, service)
+
+        def injecting(_sim, _service, _action, _code, status=400, count=1, message=None):  # pylint: disable=unused-argument
+            self.count("api faults injected", count)
+
+        def failing_a_snapshot(_sim, *_args, **_kwargs):
+            self.count("error states")
+
+        self._wrap("reset", forgetting_everything)
+        self._wrap("stop", forgetting_everything)
+        self._wrap("clear_faults", forgetting_faults)
+        self._wrap("throttle", forgetting_a_limit)
+        self._wrap("throttle_off", forgetting_a_limit)
+        self._wrap("inject_fault", injecting)
+        for name in ERROR_STATE_METHODS:
+            self._wrap(name, failing_a_snapshot)
+
+    def uninstall(self):
+        for name, original in reversed(self._patches):
+            setattr(CloudSim, name, original)
+        self._patches = []
+
+
+LEDGER = FaultLedger()
+
+
+def summary(figures_list):
+    """One report line from every process's figures."""
+    total = collections.Counter()
+    for figures in figures_list:
+        total.update(figures)
+    return (f"reliability: {total['api faults met']} injected API faults met (of {total['api faults injected']} injected), "
+            f"{total['throttled answers']} throttled answers, {total['error states']} error states, {total['kill points']} kill points")

@@ -1,0 +1,63 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the snapkit.cloud project
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The fault ledger counts what the reliability suite broke: faults met (not merely injected), throttled answers,
+error states, kill points."""
+# pytest fixtures are parameters named like the imported fixture functions.
+# pylint: disable=redefined-outer-name
+
+from __future__ import annotations
+
+import boto3
+import botocore.config
+import botocore.exceptions
+import pytest
+
+from _fault_ledger import FaultLedger
+from _fault_ledger import summary
+
+
+@pytest.fixture
+def ledger():
+    """A ledger of its own over the session's (which keeps counting underneath)."""
+    own = FaultLedger()
+    own.install()
+    yield own
+    own.uninstall()
+
+
+def describe_volumes(sim):
+    client = boto3.client("ec2", **sim.aws_client_kwargs(), config=botocore.config.Config(retries={"total_max_attempts": 1}))
+    try:
+        client.describe_volumes()
+        return None
+    except botocore.exceptions.ClientError as error:
+        return error.response["Error"]["Code"]
+
+
+def test_a_fault_counts_once_a_call_meets_it(fresh, ledger):
+    fresh.inject_fault("ec2", "DescribeVolumes", "InternalError", status=500, count=3)
+    assert [describe_volumes(fresh) for attempt in range(2)] == ["InternalError", "InternalError"]
+    fresh.reset()
+    assert ledger.figures()["api faults injected"] == 3
+    assert ledger.figures()["api faults met"] == 2
+
+
+def test_throttled_answers_are_read_before_the_limit_goes(fresh, ledger):
+    fresh.throttle("ec2", rate=0.001, burst=1)
+    codes = [describe_volumes(fresh) for attempt in range(3)]
+    assert codes == [None, "RequestLimitExceeded", "RequestLimitExceeded"]
+    fresh.throttle_off("ec2")
+    fresh.reset()  # already counted: not again
+    assert ledger.figures()["throttled answers"] == 2
+
+
+def test_error_states_and_the_report_line(fresh, ledger):
+    instance_id = fresh.seed_instance(volumes=[{"size": 8}])["instance_id"]
+    fresh.fail_snapshots(instance_id=instance_id)
+    ledger.count("kill points", 2)
+    figures = ledger.figures()
+    assert (figures["error states"], figures["kill points"]) == (1, 2)
+    assert summary([figures, figures]).endswith("2 error states, 4 kill points")
