@@ -18,6 +18,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorH
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import error_code
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import throttling_retry
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
@@ -43,6 +44,21 @@ class LightsailErrorHandler(AWSErrorHandler):
 def error_message(error):
     response = getattr(getattr(error, "exception", None), "response", None) or {}
     return response.get("Error", {}).get("Message") or ""
+
+
+def create_or_adopt(create, read, is_ours):
+    """``create()``, or nothing (None) when Lightsail answers that the name is taken and ``read()`` finds that ``is_ours``.
+
+    A create whose answer was lost (a 500 or a dropped connection after Lightsail did the work) is sent again by the
+    retry, and the second one finds the name taken by the first: the resource is this run's. ``is_ours`` checks what
+    the request asked for (the source instance or snapshot), so that a name clash with someone else's resource still fails.
+    """
+    try:
+        return create()
+    except AnsibleAWSError as error:
+        if error_code(error) == "InvalidInputException" and "already in use" in error_message(error) and is_ours(read()):
+            return None
+        raise
 
 
 def tag_list(tags):

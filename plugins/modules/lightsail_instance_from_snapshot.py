@@ -185,7 +185,13 @@ def ensure_present(module, client, result, deadline):
     result["diff"] = {"before": {}, "after": {"name": name, "snapshot_name": params["snapshot_name"]}}
     if module.check_mode:
         return future
-    lightsail.create_instance_from_snapshot(client, name, params["snapshot_name"], zone, bundle, tags)
+    # A retried create that finds the name held by an instance made from this snapshot (its tag says so) found the
+    # first create carried out with its answer lost: that instance is this run's.
+    lightsail.create_or_adopt(
+        lambda: lightsail.create_instance_from_snapshot(client, name, params["snapshot_name"], zone, bundle, tags),
+        lambda: lightsail.get_instance(client, name),
+        lambda instance: bool(instance) and lightsail.tag_dict(instance.get("tags")).get(SOURCE_TAG) == params["snapshot_name"],
+    )
     if not params["wait"]:
         return lightsail.get_instance(client, name) or future
     return lightsail.wait_for_instance_state(client, name, "running", deadline, need_public_ip=True)

@@ -255,7 +255,7 @@ def is_auto_snapshot_refusal(error):
 
 
 def create(client, params, deadline):
-    """CreateInstanceSnapshot, retried while an automatic snapshot of the instance is being created."""
+    """CreateInstanceSnapshot, retried while an automatic snapshot of the instance is being created; its operations."""
     try:
         return deadline_retry(
             lambda: lightsail.create_instance_snapshot(client, params["snapshot_name"], params["instance_name"], params["tags"]),
@@ -269,6 +269,15 @@ def create(client, params, deadline):
             f"{deadline.seconds} seconds because an automatic snapshot of the instance is being created. Tip: run the task "
             "again once the automatic snapshot is done, raise wait_timeout, or move the instance's automatic snapshot time"
         ) from None
+
+
+def create_once(client, params, deadline):
+    """``create``, taking the snapshot as this run's when a retried create finds its name held by a snapshot of the same
+    instance (the first create was carried out, its answer lost); the create's operations, if it answered."""
+    return lightsail.create_or_adopt(
+        lambda: create(client, params, deadline), lambda: lightsail.get_instance_snapshot(client, params["snapshot_name"]),
+        lambda snapshot: bool(snapshot) and snapshot.get("fromInstanceName") == params["instance_name"],
+    ) or []
 
 
 def describe_state(snapshot_name, snapshot):
@@ -374,7 +383,7 @@ def ensure_present(module, client, result, deadline):
     result["diff"] = {"before": {}, "after": diff_view(future)}
     if module.check_mode:
         return future
-    operations = create(client, params, deadline)
+    operations = create_once(client, params, deadline)
     if not params["wait"]:
         return lightsail.get_instance_snapshot(client, name) or future
     # The snapshot itself is polled, not its operation as well: its state says when it is done or failed, and only

@@ -180,8 +180,10 @@ class CloudSim:
     def advance(self, seconds: float) -> dict:
         return self._call("POST", "/clock", {"advance": seconds})
 
-    def inject_fault(self, service: str, action: str, code: str, status: int = 400, count: int = 1, message: str | None = None) -> dict:
-        body = {"service": service, "action": action, "code": code, "status": status, "count": count}
+    def inject_fault(self, service: str, action: str, code: str, status: int = 400, count: int = 1, message: str | None = None,
+                     processed: bool = False) -> dict:
+        """The next ``count`` calls of ``action`` fail with ``code``; ``processed``: they are carried out first (a lost answer)."""
+        body = {"service": service, "action": action, "code": code, "status": status, "count": count, "processed": processed}
         if message is not None:
             body["message"] = message
         return self._call("POST", "/faults", body)

@@ -5,6 +5,10 @@ A fault says: the next ``count`` calls of service S and action A (``*`` for any)
 status H, error code C and message M. Simulators ask :meth:`FaultRegistry.take` before handling a
 call and render the fault in their own wire format. Faults are consumed in the order they were
 injected.
+
+A ``processed`` fault is a lost answer: the service carries the call out, then answers with the
+error, as when a 500 or a dropped connection comes after the work was done. The client cannot tell
+it from a call that did nothing; a create it sends again must not make a second resource.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ class Fault:
     code: str
     message: str
     remaining: int
+    processed: bool = False
 
     def matches(self, service: str, action: str) -> bool:
         return self.service in (ANY, service) and self.action in (ANY, action)
@@ -34,7 +39,7 @@ class Fault:
     def as_dict(self) -> dict:
         return {
             "id": self.fault_id, "service": self.service, "action": self.action, "status": self.status,
-            "code": self.code, "message": self.message, "remaining": self.remaining,
+            "code": self.code, "message": self.message, "remaining": self.remaining, "processed": self.processed,
         }
 
 
@@ -60,7 +65,8 @@ class FaultRegistry:
         self._faults: list[Fault] = []
         self._ids = itertools.count(1)
 
-    def inject(self, service: str, action: str, code: str, status: int = 400, count: int = 1, message: str | None = None) -> Fault:
+    def inject(self, service: str, action: str, code: str, status: int = 400, count: int = 1, message: str | None = None,
+               processed: bool = False) -> Fault:
         if int(count) < 1:
             raise ValueError("count must be >= 1")
         if not 400 <= int(status) <= 599:
@@ -70,6 +76,7 @@ class FaultRegistry:
         fault = Fault(
             fault_id=next(self._ids), service=service or ANY, action=action or ANY, status=int(status),
             code=code, message=message if message is not None else default_message(code), remaining=int(count),
+            processed=bool(processed),
         )
         with self._lock:
             self._faults.append(fault)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import inspect
 
 from cloudsim.client import CloudSim
 from cloudsim.client import CloudSimError
@@ -84,8 +85,10 @@ class FaultLedger:
         def forgetting_a_limit(sim, service=None, *_args, **_kwargs):
             self._throttled(sim, service)
 
-        def injecting(_sim, _service, _action, _code, status=400, count=1, message=None):  # pylint: disable=unused-argument
-            self.count("api faults injected", count)
+        signature = inspect.signature(CloudSim.inject_fault)
+
+        def injecting(sim, *args, **kwargs):
+            self.count("api faults injected", signature.bind(sim, *args, **kwargs).arguments.get("count", 1))
 
         def failing_a_snapshot(_sim, *_args, **_kwargs):
             self.count("error states")

@@ -131,8 +131,14 @@ class Ec2Simulator(Simulator):
     def _respond(self, request: Ec2Request, environ: dict) -> tuple[int, bytes, str | None]:
         request_id = wire.new_request_id()
         fault = self.context.faults.take(SERVICE, request.action) or self.context.throttle.take(SERVICE, request.action)
-        if fault is not None:
-            return fault.status, wire.render_error(fault.code, fault.message, request_id), fault.code
+        if fault is None:
+            return self._answer(request, environ, request_id)
+        if fault.processed:
+            self._answer(request, environ, request_id)  # carried out; the client gets the fault instead of this answer
+        return fault.status, wire.render_error(fault.code, fault.message, request_id), fault.code
+
+    def _answer(self, request: Ec2Request, environ: dict, request_id: str) -> tuple[int, bytes, str | None]:
+        """The call carried out and answered, EC2's own errors included."""
         try:
             return self._dispatch(request, environ, request_id)
         except wire.Ec2Error as error:

@@ -8,6 +8,7 @@ Requests are served one at a time, after every due state transition has been app
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
@@ -118,8 +119,15 @@ class LightsailSimulator(Simulator):
 
     def _respond(self, action: str, params: dict, region: str) -> tuple[int, bytes, str | None]:
         fault = self.context.faults.take(SERVICE, action) or self.context.throttle.take(SERVICE, action)
-        if fault is not None:
-            return fault.status, wire.render_error(fault.code, fault.message), fault.code
+        if fault is None:
+            return self._answer(action, params, region)
+        if fault.processed:
+            with contextlib.suppress(wire.LightsailError):  # carried out (or refused); the client gets the fault either way
+                self._answer(action, params, region)
+        return fault.status, wire.render_error(fault.code, fault.message), fault.code
+
+    def _answer(self, action: str, params: dict, region: str) -> tuple[int, bytes, str | None]:
+        """The call carried out and answered; the service's own errors are raised as LightsailError."""
         handler = actions.HANDLERS.get(action)
         if handler is None:
             message = f"cloudsim: {action} is not implemented by the Lightsail simulator"

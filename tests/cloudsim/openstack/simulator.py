@@ -9,6 +9,7 @@ injected fault, run the handler, journal the call. Requests are served one at a 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -124,7 +125,7 @@ class OpenStackSimulator(Simulator):
                 # Journaled: tests of our modules check which microversion a call used (createImage 2.45, Cinder 3.65...).
                 params["microversion"] = str(microversion)
             fault = self.context.faults.take(service.name, action) or self.context.throttle.take(service.name, action)
-            reply = route.handler(call) if fault is None else _fault_reply(service, fault)
+            reply = route.handler(call) if fault is None else _fault_reply(service, fault, route, call)
         except ApiError as error:
             reply = Reply(error.status, service.error_body(error))
         except Exception:  # pylint: disable=broad-exception-caught
@@ -208,8 +209,12 @@ class OpenStackSimulator(Simulator):
         return {"ok": True}
 
 
-def _fault_reply(service: Service, fault) -> Reply:
-    """An injected fault or a throttled call in the service's error format (a 429 with its Retry-After)."""
+def _fault_reply(service: Service, fault, route: Route, call: Call) -> Reply:
+    """An injected fault or a throttled call in the service's error format (a 429 with its Retry-After); a ``processed``
+    fault is a lost answer: the call is carried out (or refused) first, and the client gets the fault either way."""
+    if fault.processed:
+        with contextlib.suppress(ApiError):
+            route.handler(call)
     body = service.error_body(ApiError(fault.status, fault.message, fault.code))
     return Reply(fault.status, with_retry_after(body, fault), headers=retry_after_headers(fault))
 
