@@ -17,6 +17,7 @@ options:
     description:
       - How long to wait, in seconds, for the snapshots to finish (or to be deleted).
       - Also bounds the retries of transient API answers (409 busy, 429, 502, 503, 504).
+      - A positive number of seconds.
     type: int
     default: 1800
 attributes:

@@ -22,18 +22,12 @@ from ansible_collections.openstack.cloud.plugins.module_utils.openstack import O
 
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitTimeout
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import deadline_retry
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 
-try:
-    from openstack import exceptions as sdk_exceptions
-except ImportError:  # reported by OpenStackModule, which fails cleanly without openstacksdk
-    sdk_exceptions = None
-try:
-    # Authentication (token, Keystone version discovery) fails with keystoneauth's errors, not openstacksdk's.
-    from keystoneauth1 import exceptions as auth_exceptions
-except ImportError:
-    auth_exceptions = None
+import functools
+import importlib
 
 DEFAULT_TIMEOUT = 1800
 # 409: the server or volume is busy with another task; 429: rate limited; 5xx: the API is overloaded.
@@ -52,9 +46,22 @@ class OpenStackError(Exception):
         self.result = result
 
 
+@functools.lru_cache(maxsize=None)
+def exceptions_of(package):
+    """``<package>.exceptions``, imported when first needed (openstacksdk's import costs half a second, which a module
+    that fails its input checks or runs in check mode need not pay), or None when the package is missing: that is
+    reported by OpenStackModule, which fails cleanly without openstacksdk."""
+    try:
+        return importlib.import_module(f"{package}.exceptions")
+    except ImportError:
+        return None
+
+
 def api_errors():
-    """The exception classes of a failed API call: openstacksdk's, and keystoneauth's for authentication."""
-    return tuple(errors for errors in (getattr(sdk_exceptions, "SDKException", None), getattr(auth_exceptions, "ClientException", None))
+    """The exception classes of a failed API call: openstacksdk's, and keystoneauth's for authentication (token,
+    Keystone version discovery)."""
+    return tuple(errors for errors in (getattr(exceptions_of("openstack"), "SDKException", None),
+                                       getattr(exceptions_of("keystoneauth1"), "ClientException", None))
                  if errors is not None)
 
 
@@ -86,6 +93,7 @@ def retry_policy():
 
 
 def is_not_found(error):
+    sdk_exceptions = exceptions_of("openstack")
     return sdk_exceptions is not None and isinstance(error, sdk_exceptions.NotFoundException)
 
 
@@ -125,6 +133,7 @@ class SnapkitOpenStackModule(OpenStackModule):
         try:
             # First, in a retried call: the service proxies (conn.compute...) authenticate when first touched, which
             # happens while a wrapper's arguments are evaluated, outside its retries.
+            self.check_timeout()
             self.check_arguments()
             self.api.authorize()
             results = self.run()
@@ -135,6 +144,10 @@ class SnapkitOpenStackModule(OpenStackModule):
         except api_errors() as error:
             self._fail(describe_error("An OpenStack API call", error), {})
         self.exit_json(**results)
+
+    def check_timeout(self):
+        if self.params["timeout"] <= 0:
+            raise OpenStackError(f"timeout: must be a positive number of seconds, got {self.params['timeout']}")
 
     def check_arguments(self):
         """Checks the argument spec cannot express, before any API call (raise OpenStackError)."""
@@ -151,7 +164,7 @@ class SnapkitOpenStackModule(OpenStackModule):
 
     def _fail(self, message, result):
         context = self.failure_context()
-        if context and context[1] not in message:
+        if context and context[1] and context[1] not in message:
             message = f"{context[0]}: {message}"
         self.fail_json(msg=message, **dict(self.partial_result(), **result))
 
@@ -179,8 +192,10 @@ class OpenStackApi:
         def attempt():
             try:
                 return getter(resource_id)
-            except sdk_exceptions.NotFoundException:
-                return None
+            except api_errors() as error:
+                if is_not_found(error):
+                    return None
+                raise
         return self.call(what, attempt)
 
     @staticmethod
@@ -192,8 +207,13 @@ class OpenStackApi:
         return self.backoff() if self.backoff else None
 
     def wait(self, poll, done, failed, describe):
-        """The shared wait engine over ``poll`` (whose reads go through the retrying wrappers)."""
-        return wait_until(poll, done, failed, self.timeout, describe, backoff=Backoff(initial=1.0, factor=1.5, cap=10.0))
+        """The shared wait engine over ``poll`` (whose reads go through the retrying wrappers); running out of time
+        names the option that sets it."""
+        try:
+            return wait_until(poll, done, failed, self.timeout, describe, backoff=Backoff(initial=1.0, factor=1.5, cap=10.0))
+        except WaitTimeout as error:
+            raise WaitTimeout(f"gave up at timeout={self.timeout} seconds, {describe(error.items)}; what was made is left as it is: "
+                              "run the task again with a longer timeout to wait for it", error.items, error.pending) from None
 
     # Nova -------------------------------------------------------------------------------------
 

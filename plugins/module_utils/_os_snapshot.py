@@ -149,13 +149,34 @@ def is_windows(*metadata):
     return False
 
 
+# Cinder (snapshot name, description, metadata keys and values) and Glance (image name, property keys) take at most
+# 255 characters (Block Storage API v3 and Image API v2 references).
+MAX_LENGTH = 255
+
+
+def check_text(field, value, required=False):
+    """Refuse, before any API call, a ``field`` the services would refuse: empty when required, or too long."""
+    if value is None and not required:
+        return
+    if not str(value or "").strip():
+        raise OpenStackError(f"{field}: must not be empty")
+    if len(value) > MAX_LENGTH:
+        raise OpenStackError(f"{field}: {len(value)} characters, at most {MAX_LENGTH} are allowed")
+
+
 def string_metadata(metadata):
-    """Cinder and Glance keep metadata as strings: numbers and booleans are converted, nested values refused."""
+    """Cinder and Glance keep metadata as strings: numbers and booleans are converted, nested values refused, keys of
+    1 to 255 characters and values of at most 255."""
     metadata = metadata or {}
     bad_keys = [str(key) for key, value in metadata.items() if not isinstance(value, (str, int, float, bool))]
     if bad_keys:
         raise OpenStackError(f"metadata: values must be strings, numbers or booleans; the values of {', '.join(bad_keys)} are not")
-    return {str(key): str(value) for key, value in metadata.items()}
+    converted = {str(key): str(value) for key, value in metadata.items()}
+    for key, value in converted.items():
+        check_text("metadata key", key, required=True)
+        if len(value) > MAX_LENGTH:
+            raise OpenStackError(f"metadata: the value of {key} has {len(value)} characters, at most {MAX_LENGTH} are allowed")
+    return converted
 
 
 # Views -----------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ options:
   name:
     description:
       - The name of the image or of the root volume snapshot.
+      - 1 to 255 characters.
     type: str
     required: true
   method:
@@ -55,10 +56,12 @@ options:
   description:
     description:
       - Description of a new volume snapshot (the image path has no description; Glance keeps O(metadata) instead).
+      - At most 255 characters.
     type: str
   metadata:
     description:
       - Metadata (string keys and values) of a new image (as image properties) or volume snapshot.
+      - Keys of 1 to 255 characters, values of at most 255; numbers and booleans are sent as strings, nested values are refused.
     type: dict
   wait:
     description:
@@ -311,6 +314,9 @@ class InstanceSnapshotModule(SnapkitOpenStackModule):
         return dict(self.result or {})
 
     def check_arguments(self):
+        for field in ("server", "name"):
+            snapshots.check_text(field, self.params[field], required=True)
+        snapshots.check_text("description", self.params["description"])
         self.metadata = snapshots.string_metadata(self.params["metadata"])
 
     def run(self):

@@ -45,15 +45,18 @@ options:
   name:
     description:
       - The name of the snapshot; with the volume, it identifies the snapshot.
+      - 1 to 255 characters.
     type: str
     required: true
   description:
     description:
       - The description of a new snapshot. An existing snapshot is not changed.
+      - At most 255 characters.
     type: str
   metadata:
     description:
       - Metadata (string keys and values) of a new snapshot. An existing snapshot is not changed.
+      - Keys of 1 to 255 characters, values of at most 255; numbers and booleans are sent as strings, nested values are refused.
     type: dict
   force:
     description:
@@ -221,6 +224,10 @@ class VolumeSnapshotModule(SnapkitOpenStackModule):
         return dict(self.result or {})
 
     def check_arguments(self):
+        snapshots.check_text("name", self.params["name"], required=True)
+        snapshots.check_text("description", self.params["description"])
+        for field in ("volume", "server"):
+            snapshots.check_text(field, self.params[field])
         self.metadata = snapshots.string_metadata(self.params["metadata"])
 
     def run(self):

@@ -34,8 +34,9 @@ options:
     type: str
   status:
     description:
-      - Only snapshots in this status (for example C(available)).
+      - Only snapshots in this status (the statuses of the Block Storage API v3 reference).
     type: str
+    choices: [creating, available, backing-up, deleting, error, deleted, unmanaging, restoring, error_deleting]
 extends_documentation_fragment:
   - snapkit.cloud._openstack
   - openstack.cloud.openstack
@@ -118,9 +119,14 @@ class VolumeSnapshotInfoModule(SnapkitOpenStackModule):
         volume=dict(type="str"),
         server=dict(type="str"),
         name=dict(type="str"),
-        status=dict(type="str"),
+        status=dict(type="str", choices=["creating", "available", "backing-up", "deleting", "error", "deleted", "unmanaging",
+                                         "restoring", "error_deleting"]),
     )
     module_kwargs = dict(mutually_exclusive=[("volume", "server")], supports_check_mode=True)
+
+    def check_arguments(self):
+        for field in ("volume", "server", "name"):
+            snapshots.check_text(field, self.params[field])
 
     def run(self):
         found = []

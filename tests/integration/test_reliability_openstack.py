@@ -21,6 +21,8 @@ import collections
 from _openstack import openstack_sim  # noqa: F401  pylint: disable=unused-import
 from _openstack import os_task
 from _openstack import sim  # noqa: F401  pylint: disable=unused-import
+from test_reliability_bad_input import refusals_that_miss
+from test_reliability_bad_input import run_catalogue
 
 # (status, fault key) as Nova and Cinder name them (nova/api/openstack/wsgi.py Fault._fault_names, same in Cinder).
 THROTTLED = (429, "overLimit")
@@ -211,3 +213,55 @@ def test_hard_faults_at_each_step_fail_naming_the_resource_and_report_what_was_m
     assert not problems, "\n".join(problems)
     assert sim.faults() == [], "every fault met its step"
     FAULT_COUNT["hard"] += len(cases)
+
+
+# 3. Bad input --------------------------------------------------------------------------------------------------------
+# (module, parameters, what the message must name); each is refused before the first API call (not even a token), on top
+# of the four OpenStack cases of test_reliability_bad_input.py.
+
+LONG = "x" * 256
+BAD_INPUTS = [
+    ("os_volume_snapshot", {"volume": "", "name": "snap-1"}, "volume"),
+    ("os_volume_snapshot", {"volume": "data", "name": ""}, "name"),
+    ("os_volume_snapshot", {"volume": "data", "name": LONG}, "name"),
+    ("os_volume_snapshot", {"volume": "data", "name": "snap-1", "description": LONG}, "description"),
+    ("os_volume_snapshot", {"volume": "data", "name": "snap-1", "metadata": {"": "x"}}, "metadata"),
+    ("os_volume_snapshot", {"volume": "data", "name": "snap-1", "metadata": {"purpose": LONG}}, "metadata"),
+    ("os_volume_snapshot", {"volume": "data", "name": "snap-1", "metadata": ["purpose"]}, "metadata"),
+    ("os_volume_snapshot", {"volume": "data", "name": "snap-1", "timeout": 0}, "timeout"),
+    ("os_volume_snapshot", {"volume": "data", "name": "snap-1", "force": "perhaps"}, "force"),
+    ("os_volume_snapshot", {"volume": "data", "name": "snap-1", "state": "deleted"}, "state"),
+    ("os_instance_snapshot", {"server": "", "name": "snap-1"}, "server"),
+    ("os_instance_snapshot", {"server": "web-1", "name": "   "}, "name"),
+    ("os_instance_snapshot", {"server": "web-1", "name": "snap-1", "timeout": -1}, "timeout"),
+    ("os_instance_snapshot", {"server": "web-1", "name": "snap-1", "metadata": {LONG: "v"}}, "metadata"),
+    ("os_instance_snapshot", {"server": "web-1", "name": "snap-1", "wait": "later"}, "wait"),
+    ("os_volume_snapshot_info", {"status": "ready"}, "status"),
+    ("os_volume_snapshot_info", {"volume": "data", "server": "web-1"}, "volume"),
+    ("os_volume_snapshot_info", {"name": ""}, "name"),
+]
+
+
+def test_bad_input_is_refused_before_any_api_call_naming_the_field(sim, ansible):
+    outcomes = run_catalogue(sim, ansible, BAD_INPUTS)
+    assert refusals_that_miss(outcomes) == []
+    assert sim.journal() == [], "argument checks come before the first API call, Keystone's included"
+
+
+# 4. Timeouts ----------------------------------------------------------------------------------------------------------
+
+def test_a_wait_that_outlasts_the_timeout_fails_naming_the_resource_and_reports_what_was_made(sim, ansible):
+    """Snapshots and images that take days of simulated time: each module gives up at its timeout, names the volume or
+    server and what it waited for, reports the snapshot or image it made, and leaves the server as it was."""
+    sim.openstack_config(snapshot_seconds_base=10 ** 7, image_seconds_base=10 ** 7)
+    cases = {name: PROCEDURES[name](sim, f"slow-{name}") for name in PROCEDURES}
+    run = ansible.run([os_task(module, name, timeout=3, **params) for name, (module, params) in cases.items()])
+
+    servers = {server["name"]: server["status"] for server in sim.openstack_state()["servers"]}
+    for name, (module, params) in cases.items():
+        result, label = run[name], f"slow-{name}"
+        assert result.get("failed") is True, (name, result)
+        message = result["msg"]
+        assert (params.get("server") or params.get("volume")) in message and "gave up at timeout=3 seconds" in message, (name, message)
+        assert made_ids(sim, label) and made_ids(sim, label) <= reported(result), (name, made_by(sim, label), result)
+        assert servers[f"{label}-srv"] == "ACTIVE", (name, servers)

@@ -266,6 +266,72 @@ def server_security_groups(call: Call) -> Reply:
                                             "tenant_id": call.cloud.identity.project_id, "rules": []}]})
 
 
+
+# Server metadata (Compute API reference, "Server Metadata"; nova/api/openstack/compute/server_metadata.py) -------------
+
+METADATA_ITEMS_LIMIT = 128  # Nova's default metadata_items quota
+METADATA_KEY = r"(?P<key>[^/]+)"
+
+
+def _checked_metadata(call: Call, wrapper: str) -> dict:
+    """The body's metadata, checked as Nova's JSON schema does: string keys of 1-255 characters, string values up to 255."""
+    items = call.body_object(wrapper)
+    for name, value in items.items():
+        if not 1 <= len(name) <= 255 or not isinstance(value, str) or len(value) > 255:
+            raise ApiError(400, f"Invalid input for field/attribute {wrapper}. Value: {items}. "
+                                "Keys are 1 to 255 characters, values strings of at most 255.")
+    return items
+
+
+def _within_quota(metadata: dict) -> dict:
+    if len(metadata) > METADATA_ITEMS_LIMIT:
+        raise ApiError(403, f"Quota exceeded for metadata items: Maximum number of metadata items exceeds {METADATA_ITEMS_LIMIT}")
+    return metadata
+
+
+def list_server_metadata(call: Call) -> Reply:
+    return Reply(200, {"metadata": dict(_find_server(call).metadata)})
+
+
+def update_server_metadata(call: Call) -> Reply:
+    """POST: the items given are added or changed, the others kept."""
+    server = _find_server(call)
+    server.metadata = _within_quota(dict(server.metadata, **_checked_metadata(call, "metadata")))
+    return Reply(200, {"metadata": dict(server.metadata)})
+
+
+def replace_server_metadata(call: Call) -> Reply:
+    """PUT: the items given replace all of them."""
+    server = _find_server(call)
+    server.metadata = _within_quota(dict(_checked_metadata(call, "metadata")))
+    return Reply(200, {"metadata": dict(server.metadata)})
+
+
+def show_server_metadata_item(call: Call) -> Reply:
+    server, key = _find_server(call), call.params["key"]
+    if key not in server.metadata:
+        raise ApiError(404, "Metadata item was not found")
+    return Reply(200, {"meta": {key: server.metadata[key]}})
+
+
+def set_server_metadata_item(call: Call) -> Reply:
+    server, key = _find_server(call), call.params["key"]
+    item = _checked_metadata(call, "meta")
+    if len(item) > 1:
+        raise ApiError(400, "Request body contains too many items")
+    if key not in item:
+        raise ApiError(400, "Request body and URI mismatch")
+    server.metadata = _within_quota(dict(server.metadata, **item))
+    return Reply(200, {"meta": item})
+
+
+def delete_server_metadata_item(call: Call) -> Reply:
+    server, key = _find_server(call), call.params["key"]
+    if key not in server.metadata:
+        raise ApiError(404, "Metadata item was not found")
+    server.metadata = {name: value for name, value in server.metadata.items() if name != key}
+    return Reply(204)
+
 ROUTES = [
     Route("GET", r"/?", "versions", versions, public=True),
     Route("GET", r"/v2\.1/?", "showVersion", version, public=True),
@@ -278,6 +344,12 @@ ROUTES = [
     Route("GET", rf"/v2\.1/servers/{ID}/os-volume_attachments", "listVolumeAttachments", list_attachments),
     Route("GET", rf"/v2\.1/servers/{ID}/os-volume_attachments/(?P<volume_id>[^/]+)", "showVolumeAttachment", show_attachment),
     Route("GET", rf"/v2\.1/servers/{ID}/os-security-groups", "listServerSecurityGroups", server_security_groups),
+    Route("GET", rf"/v2\.1/servers/{ID}/metadata", "listServerMetadata", list_server_metadata),
+    Route("POST", rf"/v2\.1/servers/{ID}/metadata", "updateServerMetadata", update_server_metadata),
+    Route("PUT", rf"/v2\.1/servers/{ID}/metadata", "replaceServerMetadata", replace_server_metadata),
+    Route("GET", rf"/v2\.1/servers/{ID}/metadata/{METADATA_KEY}", "showServerMetadataItem", show_server_metadata_item),
+    Route("PUT", rf"/v2\.1/servers/{ID}/metadata/{METADATA_KEY}", "setServerMetadataItem", set_server_metadata_item),
+    Route("DELETE", rf"/v2\.1/servers/{ID}/metadata/{METADATA_KEY}", "deleteServerMetadataItem", delete_server_metadata_item),
     Route("GET", r"/v2\.1/flavors(/detail)?", "listFlavors", list_flavors),
     Route("GET", r"/v2\.1/flavors/(?P<flavor_id>[^/]+)", "showFlavor", show_flavor),
     Route("GET", r"/v2\.1/flavors/(?P<flavor_id>[^/]+)/os-extra_specs", "listFlavorExtraSpecs", flavor_extra_specs),

@@ -227,7 +227,7 @@ def state_view(cloud: OpenStackCloud, now: float) -> dict:
                      "image_id": server.image_id, "volumes": cloud.server_volume_ids(server.server_id),
                      "ports": list(server.port_ids), "windows": server.windows, "guest_nic": server.guest_nic,
                      "reachable": cloud.server_reachable(server), "config_drive": bool(server.config_drive), "user_data": server.user_data,
-                     "seconds_left": server.seconds_left(now)} for server in cloud.servers.values()],
+                     "metadata": dict(server.metadata), "seconds_left": server.seconds_left(now)} for server in cloud.servers.values()],
         "volumes": [{"id": volume.volume_id, "name": volume.name, "size": volume.size, "status": volume.status,
                      "bootable": volume.bootable, "snapshot_id": volume.snapshot_id,
                      "attachments": [{"server_id": item.server_id, "device": item.device} for item in volume.attachments]}
