@@ -112,6 +112,13 @@ def get_operation(client, operation_id):
     return client.get_operation(operationId=operation_id)["operation"]
 
 
+@LightsailErrorHandler.common_error_handler("untag resource {name}")
+@lightsail_retry()
+def untag_resource(client, name, keys):
+    """UntagResource: removes these tag keys (whatever their values), leaving the others alone."""
+    return client.untag_resource(resourceName=name, tagKeys=list(keys))["operations"]
+
+
 @LightsailErrorHandler.common_error_handler("tag resource {name}")
 @lightsail_retry()
 def tag_resource(client, name, tags):

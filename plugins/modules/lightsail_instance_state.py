@@ -47,10 +47,23 @@ options:
     description: How long to wait, in seconds, for every step together.
     type: int
     default: 900
+  stop_mark:
+    description:
+      - A name for this stop (a procedure uses its snapshot name). With O(state=stopped), a running instance is tagged
+        C(snapkit:stopped-for-snapshot=<stop_mark>) just before C(StopInstance); with O(state=running), that tag is
+        removed once the instance runs, if it holds this name.
+      - The tag tells a later run that the instance was running before a run that was cut off (controller killed, job
+        cancelled) stopped it: RV(stop_mark_found) reports it, so that a procedure can start the instance again.
+      - Writing or removing the tag is best effort; refused, the module warns and goes on.
+      - Every call with this option reports the tag it found; a stopped instance whose tag holds another name is
+        reported with a warning (another procedure stopped it).
+    type: str
+    version_added: 1.0.0
 notes:
   - Stopping an instance without a static IP releases its public IP address; the next start assigns a new one.
   - Throttling and server errors are retried with jittered backoff.
-  - "IAM permissions: C(lightsail:GetInstance), C(lightsail:StopInstance), C(lightsail:StartInstance)."
+  - "IAM permissions: C(lightsail:GetInstance), C(lightsail:StopInstance), C(lightsail:StartInstance); with O(stop_mark),
+    C(lightsail:TagResource) and C(lightsail:UntagResource)."
 seealso:
   - module: community.aws.lightsail
     description: Creates and deletes instances too; its C(state=stopped) and C(state=running) do not report the previous state.
@@ -84,6 +97,20 @@ EXAMPLES = r"""
     state: running
   when: web_1_power.previous_state in ['running', 'pending']
 
+- name: Stop web-1 for a snapshot, marked so that a rerun after a cut-off run knows it was running
+  snapkit.cloud.lightsail_instance_state:
+    instance_name: web-1
+    state: stopped
+    stop_mark: web-1-nightly
+  register: web_1_stopped
+
+- name: Start it again at the end (the mark is removed)
+  snapkit.cloud.lightsail_instance_state:
+    instance_name: web-1
+    state: running
+    stop_mark: web-1-nightly
+  when: web_1_stopped.previous_state in ['running', 'pending'] or web_1_stopped.stop_mark_found == 'web-1-nightly'
+
 - name: Wait, without calling StopInstance, until Sysprep has shut the guest down
   snapkit.cloud.lightsail_instance_state:
     instance_name: win-1
@@ -103,6 +130,16 @@ state:
   returned: always
   type: str
   sample: stopped
+stop_mark_found:
+  description:
+    - The value of the instance's C(snapkit:stopped-for-snapshot) tag when the module started (null when it had none),
+      that is the stop mark of the run that stopped it.
+    - Equal to O(stop_mark) on a stopped instance, it means a run of the same procedure stopped the instance and was cut
+      off before it could start it again.
+  returned: when O(stop_mark) is given
+  type: str
+  sample: web-1-nightly
+  version_added: 1.0.0
 instance:
   description: The instance as it is when the module returns (before the change in check mode).
   returned: always
@@ -171,13 +208,17 @@ instance:
 """
 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _lightsail as lightsail
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import TAG_PREFIX
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import error_code
 
 # For each target: the state that must be waited out before the call, and the call that gets there.
 BLOCKING = {"running": "stopping", "stopped": "pending"}
 ON_THE_WAY = {"running": ("running", "pending"), "stopped": ("stopped", "stopping")}
+STOP_MARK_TAG = f"{TAG_PREFIX}stopped-for-snapshot"
 
 
 def argument_spec():
@@ -187,6 +228,7 @@ def argument_spec():
         wait=dict(type="bool", default=True),
         wait_only=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=900),
+        stop_mark=dict(type="str"),
     )
 
 
@@ -194,6 +236,8 @@ def validate(params):
     check_pattern("instance_name", params["instance_name"], lightsail.RESOURCE_NAME_PATTERN, lightsail.RESOURCE_NAME_RULE)
     if params["wait_timeout"] <= 0:
         raise InputError(f"wait_timeout: must be a positive number of seconds, got {params['wait_timeout']}")
+    if params["stop_mark"] is not None and not 1 <= len(params["stop_mark"]) <= 256:
+        raise InputError("stop_mark: 1 to 256 characters (a Lightsail tag value)")
 
 
 def state_of(instance):
@@ -210,13 +254,34 @@ def change_power(client, name, target, current, deadline):
         lightsail.stop_instance(client, name)
 
 
+def best_effort(module, what, call):
+    """A step the procedure can do without: refused, a warning that names it, and the procedure goes on."""
+    try:
+        call()
+    except AnsibleAWSError as error:
+        module.warn(f"{what} was refused ({error_code(error) or error.message}); a run cut off while the instance is stopped "
+                    "would leave it stopped")
+
+
+def read_stop_mark(module, instance, result):
+    """The stop mark found on the instance, reported; a stopped instance marked by another procedure is warned about."""
+    found = lightsail.tag_dict(instance.get("tags")).get(STOP_MARK_TAG)
+    result["stop_mark_found"] = found
+    if found not in (None, module.params["stop_mark"]) and state_of(instance) in ON_THE_WAY["stopped"]:
+        module.warn(f"Lightsail instance {instance['name']} is {state_of(instance)} with the stop mark {STOP_MARK_TAG}={found}: "
+                    "a run of that procedure stopped it and was cut off. Run it again to start the instance, or start it and "
+                    "remove the tag by hand.")
+    return found
+
+
 def ensure(module, client, result, deadline):
     params = module.params
-    name, target = params["instance_name"], params["state"]
+    name, target, stop_mark = params["instance_name"], params["state"], params["stop_mark"]
     instance = lightsail.get_instance(client, name)
     if instance is None:
         raise InputError(f"Lightsail instance {name} was not found in region {module.region}; check instance_name and region")
     current = state_of(instance)
+    found = read_stop_mark(module, instance, result) if stop_mark else None
     result["previous_state"] = result["state"] = current
     result["instance"] = lightsail.formatted_instance(instance)
     change = not params["wait_only"] and current not in ON_THE_WAY[target]
@@ -224,12 +289,19 @@ def ensure(module, client, result, deadline):
     result["diff"] = {"before": {"state": current}, "after": {"state": target if change else current}}
     if module.check_mode:
         return
+    if change and stop_mark and target == "stopped":
+        best_effort(module, f"Marking Lightsail instance {name} with {STOP_MARK_TAG}={stop_mark}",
+                    lambda: lightsail.tag_resource(client, name, {STOP_MARK_TAG: stop_mark}))
     if change:
         change_power(client, name, target, current, deadline)
     if params["wait"] or params["wait_only"]:
         instance = lightsail.wait_for_instance_state(client, name, target, deadline, need_public_ip=target == "running")
     else:
         instance = lightsail.get_instance(client, name) or instance
+    if stop_mark and target == "running" and found == stop_mark:
+        best_effort(module, f"Removing the stop mark {STOP_MARK_TAG}={stop_mark} of Lightsail instance {name}",
+                    lambda: lightsail.untag_resource(client, name, [STOP_MARK_TAG]))
+        instance = dict(instance, tags=[tag for tag in instance.get("tags") or [] if tag.get("key") != STOP_MARK_TAG])
     result["state"] = state_of(instance)
     result["instance"] = lightsail.formatted_instance(instance)
 

@@ -117,7 +117,7 @@ def journal(sim):  # pylint: disable=redefined-outer-name
 
 
 def mutations(entries):
-    return [(entry["action"], entry["params"].get("instanceSnapshotName") or entry["params"].get("instanceName"))
+    return [(entry["action"], entry["params"].get("instanceSnapshotName") or entry["params"].get("instanceName") or entry["params"].get("resourceName"))
             for entry in entries if not entry["action"].startswith("Get") and entry["error_code"] is None]
 
 
@@ -144,10 +144,11 @@ def test_windows_procedure_follows_the_seed_and_leaves_no_trace(sim, tmp_path, l
     assert run.sysprep_ran and run.password_given == PLANTED_PASSWORD
     entries = journal(sim)
     # The seed's order: stop, backup, start, (port), Sysprep shuts the guest down, Sysprep snapshot, start; then verify.
+    # The stop mark (a tag) is on the instance from just before the first stop to just after the last start.
     assert mutations(entries) == [
-        ("StopInstance", "win-1"), ("CreateInstanceSnapshot", "win-1-backup-t1"), ("StartInstance", "win-1"),
+        ("TagResource", "win-1"), ("StopInstance", "win-1"), ("CreateInstanceSnapshot", "win-1-backup-t1"), ("StartInstance", "win-1"),
         ("OpenInstancePublicPorts", "win-1"), ("CloseInstancePublicPorts", "win-1"),
-        ("CreateInstanceSnapshot", "win-1-sysprep-t1"), ("StartInstance", "win-1"),
+        ("CreateInstanceSnapshot", "win-1-sysprep-t1"), ("StartInstance", "win-1"), ("UntagResource", "win-1"),
         ("CreateInstancesFromSnapshot", "win-1-sysprep-t1"), ("DeleteInstance", "win-1-verify-t1"), ("DeleteInstanceSnapshot", "win-1-backup-t1"),
     ]
     # No StopInstance for the Sysprep shutdown: the instance stopped by itself, seen on GetInstance polls.
@@ -175,7 +176,8 @@ def test_linux_snapshot_with_optional_stop_and_power_state_kept(sim, tmp_path): 
     sim.seed_lightsail_instance("web-2", state="stopped")
     first = run_role(sim, tmp_path, lightsail_instance_snapshot_instance_name="web-1", lightsail_instance_snapshot_stop_instance=True)
     assert first.rc == 0, first.output[-3000:]
-    assert mutations(journal(sim)) == [("StopInstance", "web-1"), ("CreateInstanceSnapshot", "web-1-t1"), ("StartInstance", "web-1")]
+    assert mutations(journal(sim)) == [("TagResource", "web-1"), ("StopInstance", "web-1"), ("CreateInstanceSnapshot", "web-1-t1"),
+                                       ("StartInstance", "web-1"), ("UntagResource", "web-1")]
     sim.clear_journal()
     second = run_role(sim, tmp_path, lightsail_instance_snapshot_instance_name="web-2", lightsail_instance_snapshot_stop_instance=True)
     assert second.rc == 0, second.output[-3000:]
@@ -260,8 +262,8 @@ def test_windows_procedure_end_to_end_through_winrm_and_the_emulated_guest(guest
     sysprep = "snapkit.cloud.win_ec2launch_sysprep"
     assert [(entry["action"], entry["error_code"]) for entry in sim.journal(service="windows", action=sysprep)] == [(sysprep, None)]
     assert [action for action, _name in mutations(journal(sim))] == [
-        "StopInstance", "CreateInstanceSnapshot", "StartInstance", "OpenInstancePublicPorts", "CloseInstancePublicPorts",
-        "CreateInstanceSnapshot", "StartInstance"]
+        "TagResource", "StopInstance", "CreateInstanceSnapshot", "StartInstance", "OpenInstancePublicPorts", "CloseInstancePublicPorts",
+        "CreateInstanceSnapshot", "StartInstance", "UntagResource"]
     assert ports_of(sim) == STARTING_PORTS and instance_state(sim)["state"] == "running"
     # Sysprep generalized the disk: the instance came back with a new Administrator password, the backup keeps the old one.
     booted = wait_for_guest(sim, "lightsail", "win-1", until=lambda found: found["password"] != PLANTED_PASSWORD)

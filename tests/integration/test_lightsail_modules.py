@@ -172,3 +172,47 @@ def test_password_snapshot_info_and_instance_from_snapshot(sim, ansible):
     journal = sim.journal(service="lightsail")
     assert [entry["params"]["instanceName"] for entry in journal if entry["action"] == "DeleteInstance"] == ["win-1-verify"]
     assert [entry["action"] for entry in journal if entry["action"] == "CreateInstancesFromSnapshot"] == ["CreateInstancesFromSnapshot"]
+
+
+STOP_MARK = "snapkit:stopped-for-snapshot"
+
+
+def tags_of(sim, name):  # pylint: disable=redefined-outer-name
+    return next(i for i in sim.lightsail_state()["instances"] if i["name"] == name)["tags"]
+
+
+def test_instance_state_stop_mark_is_written_before_the_stop_and_removed_after_the_start(sim, ansible):
+    sim.seed_lightsail_instance("web-1")
+    sim.seed_lightsail_instance("held-1", state="stopped", tags={STOP_MARK: "other-procedure"})
+    sim.seed_lightsail_instance("stale-1", tags={STOP_MARK: "nightly"})
+    sim.seed_lightsail_instance("refused-1")
+    stop = task(sim, "stop", "lightsail_instance_state", instance_name="web-1", state="stopped", stop_mark="nightly")
+    run = ansible.run([
+        stop,
+        {"name": "tags while stopped", "ansible.builtin.uri": {"url": sim.control_url + "/lightsail/state"}, "register": "stopped_view"},
+        dict(task(sim, "read", "lightsail_instance_state", check=True, instance_name="web-1", state="running", stop_mark="nightly")),
+        task(sim, "start", "lightsail_instance_state", instance_name="web-1", state="running", stop_mark="nightly"),
+        task(sim, "held", "lightsail_instance_state", check=True, instance_name="held-1", state="running", stop_mark="nightly"),
+        task(sim, "stale", "lightsail_instance_state", instance_name="stale-1", state="running", stop_mark="nightly"),
+        {"name": "Refuse the tag", "ansible.builtin.uri": {"url": sim.control_url + "/faults", "method": "POST", "body_format": "json",
+                                                            "body": {"service": "lightsail", "action": "TagResource",
+                                                                     "code": "AccessDeniedException", "status": 403}}},
+        task(sim, "refused", "lightsail_instance_state", instance_name="refused-1", state="stopped", stop_mark="nightly"),
+    ])
+    marked = next(i for i in run["stopped_view"]["json"]["instances"] if i["name"] == "web-1")
+    assert (marked["state"], marked["tags"]) == ("stopped", {STOP_MARK: "nightly"})
+    assert run["stop"]["stop_mark_found"] is None
+    assert run["read"]["stop_mark_found"] == "nightly" and run["read"]["previous_state"] == "stopped"
+    assert run["start"]["state"] == "running" and STOP_MARK not in run["start"]["instance"]["tags"]
+    assert STOP_MARK not in tags_of(sim, "web-1")
+    # Another procedure's mark on a stopped instance: reported, warned about, left alone.
+    assert run["held"]["stop_mark_found"] == "other-procedure"
+    assert any("other-procedure" in warning and "held-1" in warning for warning in run["held"]["warnings"])
+    assert tags_of(sim, "held-1") == {STOP_MARK: "other-procedure"}
+    # Our mark left on a running instance (its removal was refused once): removed, nothing else changed.
+    assert run["stale"]["changed"] is False and tags_of(sim, "stale-1") == {}
+    # A refused mark: the stop goes on, with a warning naming the instance.
+    assert run["refused"]["state"] == "stopped" and tags_of(sim, "refused-1") == {}
+    assert any("refused-1" in warning and "AccessDeniedException" in warning for warning in run["refused"]["warnings"])
+    marks = [(e["action"], e["params"].get("resourceName")) for e in sim.journal(service="lightsail") if e["action"] in ("TagResource", "UntagResource")]
+    assert marks == [("TagResource", "web-1"), ("UntagResource", "web-1"), ("UntagResource", "stale-1"), ("TagResource", "refused-1")]

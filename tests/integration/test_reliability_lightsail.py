@@ -17,13 +17,11 @@ Role: the Linux path with stop, through its AWX playbook: transient faults at ev
 in turn fails naming the step, lists what the run made and leaves the instance running; the Windows path (the
 Sysprep step as the test double of ``test_lightsail_instance_snapshot_role.py``) retried through transient faults.
 
-Kill and rerun (the Linux path with stop): a kill between StopInstance and StartInstance leaves the instance
-stopped, and the rerun does not start it: it reads the power state at its start (``stopped``) and keeps it. That is
-the gap ebs_multi_snapshot had; the test asserts it as it is (stopped after such a kill, running after any other).
-The same cure would work here: before StopInstance, tag the instance (Lightsail ``TagResource``, key
-``snapkit:stopped-for-snapshot``); a rerun that finds the tag treats the instance as running at the start and starts
-it at the end, then removes the tag (``UntagResource``). That needs ``lightsail:TagResource`` and
-``lightsail:UntagResource`` in the IAM policy.
+Kill and rerun (the Linux path with stop): the role tags the instance ``snapkit:stopped-for-snapshot=<snapshot
+name>`` just before StopInstance (lightsail_instance_state ``stop_mark``) and removes the tag after the last start, so
+a kill between StopInstance and StartInstance leaves a stopped instance that the rerun knows was running: every kill
+point ends with the instance running, one snapshot and no tag. The mark's other cases (another procedure's mark, a
+refused tag) are tested with the module in ``test_lightsail_modules.py``.
 """
 
 from __future__ import annotations
@@ -50,6 +48,8 @@ from test_reliability_faults import steps
 from test_reliability_faults import unmet_faults
 
 CIDR = "198.51.100.7/32"
+STOP_MARK = "snapkit:stopped-for-snapshot"
+STOP_MARK_STEPS = ("TagResource", "UntagResource")
 PASSWORD = "Planted-Admin-Passw0rd-h8-aws"
 BASE = "base-snap"
 DENIED = ("AccessDeniedException", 403)
@@ -113,6 +113,10 @@ def lightsail_transient(number, _action):
 
 def instance_states(sim):  # pylint: disable=redefined-outer-name
     return {i["name"]: i["state"] for i in sim.lightsail_state()["instances"]}
+
+
+def instance_tags(sim, name):  # pylint: disable=redefined-outer-name
+    return next(i for i in sim.lightsail_state()["instances"] if i["name"] == name)["tags"]
 
 
 def ports_of(sim, name):  # pylint: disable=redefined-outer-name
@@ -282,12 +286,15 @@ def test_role_linux_with_stop_refused_at_each_step_restarts_and_reports(sim, ans
         sim.inject_fault("lightsail", action, DENIED[0], status=DENIED[1])
         run = run_lightsail_role(sim, ansible, **dict(LINUX_WITH_STOP, lightsail_instance_snapshot_instance_name=name))
         output = run.stdout + run.stderr
-        if run.returncode == 0:
+        if action in STOP_MARK_STEPS:  # best effort: refused, the role goes on with a warning naming the instance
+            if run.returncode != 0 or f"Lightsail instance {name}" not in output or "was refused" not in output:
+                problems.append(f"{action}: a refused stop mark must only warn: rc {run.returncode} {output[-1500:]}")
+        elif run.returncode == 0:
             problems.append(f"{action}: the role did not fail")
         elif f"Snapshot procedure of Lightsail instance {name} failed at" not in output:
             problems.append(f"{action}: no failure report: {output[-1500:]}")
         made = snapshots_of(sim, name)
-        if made and not all(f"{snapshot} is {state}" in output for snapshot, state in made):
+        if made and action not in STOP_MARK_STEPS and not all(f"{snapshot} is {state}" in output for snapshot, state in made):
             problems.append(f"{action}: snapshots {made} not reported")
         if len(made) > 1:
             problems.append(f"{action}: {made}")
@@ -310,9 +317,8 @@ def test_role_linux_with_stop_killed_and_rerun(sim, ansible, kill_rng):  # pylin
 
         assert rerun.returncode == 0, (point, seen, rerun.stdout[-2000:])
         assert snapshots_of(sim, name) == [(f"{name}-t1", "available")], (point, seen)
-        # The known gap (module docstring): stopped by the killed run, not started by the rerun.
-        stranded = "StopInstance" in seen and "StartInstance" not in seen
-        assert instance_states(sim)[name] == ("stopped" if stranded else "running"), (point, seen)
+        assert instance_states(sim)[name] == "running", (point, seen)
+        assert STOP_MARK not in instance_tags(sim, name), (point, seen, instance_tags(sim, name))
     assert len(points) >= 2
 
 
