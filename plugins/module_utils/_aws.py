@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 
 from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
 
 COLLECTION_NAME = "snapkit.cloud"
 COLLECTION_VERSION = "0.1.0"
@@ -83,3 +85,47 @@ def check_user_tags(field, tags, reserved_count):
             f"{field}: {len(tags)} tags given, at most {allowed} are allowed "
             f"(EC2 allows {MAX_TAGS_PER_RESOURCE} per resource and this module adds {reserved_count})"
         )
+
+
+class ModuleFailure(Exception):
+    """The module cannot go on; the message is the whole story and ``details`` go into the result next to it."""
+
+    def __init__(self, message, **details):
+        super().__init__(message)
+        self.details = details
+
+
+def best_effort(warnings, call, what):
+    """Make ``call()``; when AWS refuses, append ``what`` and the error code to ``warnings`` and go on.
+
+    For calls whose failure must not stop the module (a marker tag, say): returns True when the call went through.
+    """
+    try:
+        call()
+    except AnsibleAWSError as error:
+        warnings.append(what(error_code(error) or error) if callable(what) else f"{what} ({error_code(error) or error})")
+        return False
+    return True
+
+
+def run_module(module, result, work, client=None, subject=None, failures=(), gave_up="Gave up after wait_timeout={timeout} seconds: {error}"):
+    """Run ``work(client(module))`` (``work(None)`` without ``client``), which fills ``result``; end the module with it,
+    or fail naming what went wrong. The client is made inside, so a failure to make it is reported alike.
+
+    InputError, ModuleFailure and the ``failures`` types carry the whole message; a ModuleFailure's details join the
+    result. ``subject`` (what the task is about) goes before the message of an AWS error whose call does not name it.
+    """
+    try:
+        work(client(module) if client else None)
+    except ModuleFailure as failure:
+        result.update(failure.details)
+        module.fail_json(msg=str(failure), **result)
+    except (InputError, *failures) as error:
+        module.fail_json(msg=str(error), **result)
+    except WaitError as error:
+        module.fail_json(msg=gave_up.format(timeout=module.params.get("wait_timeout"), error=error), **result)
+    except AnsibleAWSError as error:
+        module.fail_json_aws(error.exception or error, msg=f"{subject}: {error.message}" if subject else error.message, **result)
+    if not module._diff:  # pylint: disable=protected-access
+        result.pop("diff", None)
+    module.exit_json(**result)

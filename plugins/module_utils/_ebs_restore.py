@@ -19,6 +19,7 @@ from ansible_collections.snapkit.cloud.plugins.module_utils import _ebs_snapshot
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import MAX_TAGS_PER_RESOURCE
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import TAG_PREFIX
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import ModuleFailure
 
 RESTORED_FROM_SET_TAG = TAG_PREFIX + "restored-from-set"
 RESTORED_FROM_SNAPSHOT_TAG = TAG_PREFIX + "restored-from-snapshot"
@@ -28,12 +29,8 @@ RESTORE_TAG_COUNT = 3
 GONE_STATES = ("deleting", "deleted", "error")
 
 
-class RestoreFailure(Exception):
+class RestoreFailure(ModuleFailure):
     """The restore cannot go on; ``details`` go into the module's result next to the message."""
-
-    def __init__(self, message, **details):
-        super().__init__(message)
-        self.details = details
 
 
 def tag_dict(resource):

@@ -7,10 +7,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import TAG_PREFIX
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import error_code
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import best_effort
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_tags
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import delete_tags
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_instance
@@ -137,24 +135,17 @@ class PowerGuard:
         )
 
     def _mark(self):
-        try:
-            create_tags(self.client, self.instance_id, {STOPPED_FOR_SET_TAG: self.set_name})
-        except AnsibleAWSError as error:
-            self.warnings.append(
-                f"Could not tag instance {self.instance_id} with {STOPPED_FOR_SET_TAG} before stopping it "
-                f"({error_code(error) or error}): if this run is cut off while the instance is stopped, a re-run will not "
-                "know to start it"
-            )
-            return
-        self.mark = self.set_name
+        tagged = best_effort(self.warnings, lambda: create_tags(self.client, self.instance_id, {STOPPED_FOR_SET_TAG: self.set_name}), lambda code: (
+            f"Could not tag instance {self.instance_id} with {STOPPED_FOR_SET_TAG} before stopping it "
+            f"({code}): if this run is cut off while the instance is stopped, a re-run will not know to start it"
+        ))
+        if tagged:
+            self.mark = self.set_name
 
     def _unmark(self):
-        try:
-            delete_tags(self.client, self.instance_id, {STOPPED_FOR_SET_TAG: self.set_name})
-        except AnsibleAWSError as error:
-            self.warnings.append(
-                f"Could not remove the tag {STOPPED_FOR_SET_TAG} from instance {self.instance_id} ({error_code(error) or error}): "
-                f"remove it by hand, or a later run of set {self.set_name} that finds the instance stopped will start it"
-            )
-            return
-        self.mark = None
+        untagged = best_effort(self.warnings, lambda: delete_tags(self.client, self.instance_id, {STOPPED_FOR_SET_TAG: self.set_name}), lambda code: (
+            f"Could not remove the tag {STOPPED_FOR_SET_TAG} from instance {self.instance_id} ({code}): "
+            f"remove it by hand, or a later run of set {self.set_name} that finds the instance stopped will start it"
+        ))
+        if untagged:
+            self.mark = None

@@ -17,11 +17,10 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import error_code
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import throttling_retry
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
-from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 
 # AWSRetry's defaults know EC2's throttling codes ("Throttling", "RequestLimitExceeded") and the generic 5xx codes, but
@@ -316,19 +315,5 @@ def lightsail_client(module):
 
 
 def run_task(module, result, work, failures=(), subject=None):
-    """Run ``work(client)``, which fills ``result``; end the module with it, or fail naming what went wrong.
-
-    ``failures`` are the module's own exception types whose message is the whole story, like InputError's.
-    ``subject`` (what the task is about) goes before the message of an AWS error whose call does not name it.
-    """
-    try:
-        work(lightsail_client(module))
-    except (InputError, *failures) as error:
-        module.fail_json(msg=str(error), **result)
-    except WaitError as error:
-        module.fail_json(msg=f"Gave up after wait_timeout={module.params.get('wait_timeout')} seconds: {error}", **result)
-    except AnsibleAWSError as error:
-        module.fail_json_aws(error.exception or error, msg=f"{subject}: {error.message}" if subject else error.message, **result)
-    if not module._diff:  # pylint: disable=protected-access
-        result.pop("diff", None)
-    module.exit_json(**result)
+    """The Lightsail modules' ending: ``_aws.run_module`` with a Lightsail client (see there)."""
+    run_module(module, result, work, client=lightsail_client, failures=failures, subject=subject)

@@ -29,6 +29,10 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_un
 import functools
 import importlib
 
+# ``except api_errors()`` catches the exception classes of openstacksdk and keystoneauth, imported when first needed
+# (exceptions_of): pylint cannot see that they are exceptions.
+# pylint: disable=catching-non-exception,bad-exception-cause
+
 DEFAULT_TIMEOUT = 1800
 # 409: the server or volume is busy with another task; 429: rate limited; 5xx: the API is overloaded.
 TRANSIENT_STATUS = (409, 429, 502, 503, 504)

@@ -320,6 +320,8 @@ instance_restarted:
   sample: false
 """
 
+import functools
+
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
@@ -329,10 +331,11 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._aws import INSTANCE
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SNAPSHOT_ID_PATTERN
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import VOLUME_ID_PATTERN
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import ModuleFailure
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import best_effort
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_user_tags
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import error_code
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_snapshots
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_tags
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import delete_snapshot
@@ -355,12 +358,8 @@ SAFE_TO_RESEND = frozenset({LIMIT_ERROR, "RequestLimitExceeded", "Throttling", "
 RETRIED_CREATE_ERRORS = SAFE_TO_RESEND | {"InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable"}
 
 
-class SetFailure(Exception):
+class SetFailure(ModuleFailure):
     """The procedure cannot go on; ``details`` go into the module's result next to the message."""
-
-    def __init__(self, message, **details):
-        super().__init__(message)
-        self.details = details
 
 
 def argument_spec():
@@ -599,10 +598,11 @@ def ensure_present(module, client, result):
     return result
 
 
-def restore_power(module, guard, created, failure, result, restore=None):
-    """Give the instance its power state back (``restore``: the guard's way to do it) and report what was done."""
+def restore_power(module, guard, created, failure, result, cut_off_run=False):
+    """Give the instance its power state back (after a run that was cut off, if ``cut_off_run``) and report what was done."""
+    restore = guard.resume_cut_off_run if cut_off_run else guard.restore
     try:
-        restart_or_report(guard, result["set_name"], created, failure, restore or guard.restore)
+        restart_or_report(guard, result["set_name"], created, failure, restore)
     finally:
         result["instance_stopped"] = guard.stopped
         result["instance_restarted"] = guard.restarted
@@ -624,10 +624,7 @@ def record_volumes(module, client, created, volumes):
         if volume is None:
             continue
         record = sets.volume_record(volume)
-        try:
-            create_tags(client, snapshot["SnapshotId"], record)
-        except AnsibleAWSError as error:
-            untagged.append(f"{snapshot['SnapshotId']} ({error_code(error) or error})")
+        if not best_effort(untagged, functools.partial(create_tags, client, snapshot["SnapshotId"], record), snapshot["SnapshotId"]):
             continue
         snapshot["Tags"] = snapshot.get("Tags", []) + [{"Key": key, "Value": value} for key, value in record.items()]
     if untagged:
@@ -644,7 +641,7 @@ def use_existing_set(module, client, guard, existing, devices, result):
     if guard.left_down_by_a_cut_off_run:
         result["changed"] = True
     if not module.check_mode:
-        restore_power(module, guard, existing, None, result, guard.resume_cut_off_run)
+        restore_power(module, guard, existing, None, result, cut_off_run=True)
     failed = [s for s in existing if s.get("State") in sets.FAILED_STATES]
     if failed:
         raise SetFailure(

@@ -185,9 +185,11 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._aws import MAX_TAGS
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SNAPSHOT_ID_PATTERN
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import TAG_PREFIX
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_user_tags
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import copy_snapshot
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_filters
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_ids
@@ -203,10 +205,8 @@ SAFE_TO_RESEND = frozenset({"ResourceLimitExceeded", "RequestLimitExceeded", "Th
 RETRIED_ERRORS = SAFE_TO_RESEND | {"InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable"}
 
 
-class CopyFailure(Exception):
-    def __init__(self, message, **details):
-        super().__init__(message)
-        self.details = details
+class CopyFailure(ModuleFailure):
+    """Copying the set cannot go on; ``details`` (the copies so far) go into the result next to the message."""
 
 
 def argument_spec():
@@ -362,21 +362,14 @@ def run(module):
     params = module.params
     result = dict(changed=False, set_name=params["set_name"] or "", source_region=params["source_region"],
                   region=module.region or "", snapshots=[])
-    try:
+
+    def work(_client):
         validate(params)
         if not module.region:
             raise InputError("region: the destination region is required")
         ensure_copied(module, result)
-    except InputError as error:
-        module.fail_json(msg=str(error), **result)
-    except sets.SetUnusable as error:
-        module.fail_json(msg=str(error), **result)
-    except CopyFailure as failure:
-        result.update(failure.details)
-        module.fail_json(msg=str(failure), **result)
-    except AnsibleAWSError as error:
-        module.fail_json_aws(error.exception or error, msg=f"{subject(params)}: {error.message}", **result)
-    module.exit_json(**result)
+
+    run_module(module, result, work, subject=subject(params), failures=(sets.SetUnusable,))
 
 
 def main():

@@ -227,6 +227,7 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputErr
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_user_tags
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import attach_volume
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_volume
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import delete_volume
@@ -507,23 +508,16 @@ def ensure_absent(module, client, result):
 def run(module):
     params = module.params
     result = dict(changed=False, set_name=params["set_name"] or "", volumes=[], replaced_root_volume_id=None)
-    try:
+
+    def work(_client):
         validate(params)
         client = module.client("ec2")
         if params["state"] == "present":
             ensure_present(module, client, result)
         else:
             ensure_absent(module, client, result)
-    except InputError as error:
-        module.fail_json(msg=str(error), **result)
-    except restore.RestoreFailure as failure:
-        result.update(failure.details)
-        module.fail_json(msg=str(failure), **result)
-    except sets.SetUnusable as error:
-        module.fail_json(msg=str(error), **result)
-    except AnsibleAWSError as error:
-        module.fail_json_aws(error.exception or error, msg=f"{subject(params)}: {error.message}", **result)
-    module.exit_json(**result)
+
+    run_module(module, result, work, subject=subject(params), failures=(sets.SetUnusable,))
 
 
 def main():

@@ -107,6 +107,7 @@ instance:
 """
 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _lightsail as lightsail
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import TAG_PREFIX
@@ -118,7 +119,7 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_un
 SOURCE_TAG = f"{TAG_PREFIX}from-snapshot"
 
 
-class FromSnapshotFailure(Exception):
+class FromSnapshotFailure(ModuleFailure):
     """The task cannot succeed; the message names the resource and the way out."""
 
 
@@ -229,7 +230,7 @@ def run(module):
         result["instance"] = lightsail.formatted_instance(ensure(module, client, result, lightsail.Deadline(params["wait_timeout"])))
 
     source = f" from snapshot {params['snapshot_name']}" if params["snapshot_name"] else ""
-    lightsail.run_task(module, result, work, failures=(FromSnapshotFailure,), subject=f"Lightsail instance {params['instance_name']}{source}")
+    lightsail.run_task(module, result, work, subject=f"Lightsail instance {params['instance_name']}{source}")
 
 
 def main():

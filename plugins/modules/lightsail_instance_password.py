@@ -79,6 +79,7 @@ key_pair_name:
 """
 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _lightsail as lightsail
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
@@ -88,7 +89,7 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_un
 DEFAULT_KEY_PAIR = "LightsailDefaultKeyPair"
 
 
-class PasswordFailure(Exception):
+class PasswordFailure(ModuleFailure):
     """The password cannot be had; the message says why and what to do instead."""
 
 
@@ -147,7 +148,7 @@ def run(module):
                 else f"Lightsail has no Administrator password for instance {name} yet; run again with wait=true")
         result.update(password=details["password"], username=details.get("username") or "Administrator", key_pair_name=key_pair)
 
-    lightsail.run_task(module, result, work, failures=(PasswordFailure,))
+    lightsail.run_task(module, result, work)
 
 
 def main():

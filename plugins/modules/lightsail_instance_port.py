@@ -142,12 +142,13 @@ rules:
 import ipaddress
 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _lightsail as lightsail
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
 
 
-class PortFailure(Exception):
+class PortFailure(ModuleFailure):
     """Lightsail did not end up with the rule this module asked for."""
 
 
@@ -292,7 +293,7 @@ def ensure(module, client, result):
 
 def run(module):
     result = dict(changed=False, previous_rules=[], rules=[])
-    lightsail.run_task(module, result, lambda client: ensure(module, client, result), failures=(PortFailure,))
+    lightsail.run_task(module, result, lambda client: ensure(module, client, result))
 
 
 def main():

@@ -208,12 +208,11 @@ instance:
 """
 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _lightsail as lightsail
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import TAG_PREFIX
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import best_effort
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import error_code
 
 # For each target: the state that must be waited out before the call, and the call that gets there.
 BLOCKING = {"running": "stopping", "stopped": "pending"}
@@ -254,13 +253,12 @@ def change_power(client, name, target, current, deadline):
         lightsail.stop_instance(client, name)
 
 
-def best_effort(module, what, call):
-    """A step the procedure can do without: refused, a warning that names it, and the procedure goes on."""
-    try:
-        call()
-    except AnsibleAWSError as error:
-        module.warn(f"{what} was refused ({error_code(error) or error.message}); a run cut off while the instance is stopped "
-                    "would leave it stopped")
+def warn_if_refused(module, what, call):
+    """The stop mark is a step the procedure can do without: refused, a warning that names it, and the module goes on."""
+    warnings = []
+    best_effort(warnings, call, lambda code: f"{what} was refused ({code}); a run cut off while the instance is stopped would leave it stopped")
+    for warning in warnings:
+        module.warn(warning)
 
 
 def read_stop_mark(module, instance, result):
@@ -290,7 +288,7 @@ def ensure(module, client, result, deadline):
     if module.check_mode:
         return
     if change and stop_mark and target == "stopped":
-        best_effort(module, f"Marking Lightsail instance {name} with {STOP_MARK_TAG}={stop_mark}",
+        warn_if_refused(module, f"Marking Lightsail instance {name} with {STOP_MARK_TAG}={stop_mark}",
                     lambda: lightsail.tag_resource(client, name, {STOP_MARK_TAG: stop_mark}))
     if change:
         change_power(client, name, target, current, deadline)
@@ -299,7 +297,7 @@ def ensure(module, client, result, deadline):
     else:
         instance = lightsail.get_instance(client, name) or instance
     if stop_mark and target == "running" and found == stop_mark:
-        best_effort(module, f"Removing the stop mark {STOP_MARK_TAG}={stop_mark} of Lightsail instance {name}",
+        warn_if_refused(module, f"Removing the stop mark {STOP_MARK_TAG}={stop_mark} of Lightsail instance {name}",
                     lambda: lightsail.untag_resource(client, name, [STOP_MARK_TAG]))
         instance = dict(instance, tags=[tag for tag in instance.get("tags") or [] if tag.get("key") != STOP_MARK_TAG])
     result["state"] = state_of(instance)

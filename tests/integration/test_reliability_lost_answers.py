@@ -18,7 +18,6 @@ from __future__ import annotations
 from _openstack import os_task
 from _reliability import openstack_sim  # noqa: F401  pylint: disable=unused-import
 from _reliability import sim  # noqa: F401  pylint: disable=unused-import
-from _reliability import task
 from test_reliability_ebs_sets import DESTINATION
 from test_reliability_ebs_sets import copies_in
 from test_reliability_ebs_sets import make_sets
