@@ -53,7 +53,7 @@ options:
         C(snapkit:stopped-for-snapshot=<stop_mark>) just before C(StopInstance); with O(state=running), that tag is
         removed once the instance runs, if it holds this name.
       - The tag tells a later run that the instance was running before a run that was cut off (controller killed, job
-        cancelled) stopped it: RV(stop_mark_found) reports it, so that a procedure can start the instance again.
+        cancelled) stopped it; RV(stop_mark_found) reports it, so that a procedure can start the instance again.
       - Writing or removing the tag is best effort; refused, the module warns and goes on.
       - Every call with this option reports the tag it found; a stopped instance whose tag holds another name is
         reported with a warning (another procedure stopped it).
@@ -289,7 +289,7 @@ def ensure(module, client, result, deadline):
         return
     if change and stop_mark and target == "stopped":
         warn_if_refused(module, f"Marking Lightsail instance {name} with {STOP_MARK_TAG}={stop_mark}",
-                    lambda: lightsail.tag_resource(client, name, {STOP_MARK_TAG: stop_mark}))
+                        lambda: lightsail.tag_resource(client, name, {STOP_MARK_TAG: stop_mark}))
     if change:
         change_power(client, name, target, current, deadline)
     if params["wait"] or params["wait_only"]:
@@ -298,7 +298,7 @@ def ensure(module, client, result, deadline):
         instance = lightsail.get_instance(client, name) or instance
     if stop_mark and target == "running" and found == stop_mark:
         warn_if_refused(module, f"Removing the stop mark {STOP_MARK_TAG}={stop_mark} of Lightsail instance {name}",
-                    lambda: lightsail.untag_resource(client, name, [STOP_MARK_TAG]))
+                        lambda: lightsail.untag_resource(client, name, [STOP_MARK_TAG]))
         instance = dict(instance, tags=[tag for tag in instance.get("tags") or [] if tag.get("key") != STOP_MARK_TAG])
     result["state"] = state_of(instance)
     result["instance"] = lightsail.formatted_instance(instance)

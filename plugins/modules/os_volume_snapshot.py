@@ -274,7 +274,7 @@ class VolumeSnapshotModule(SnapkitOpenStackModule):
 
     def _absent(self, volume, existing):
         self.result = result = dict(changed=existing is not None, volume=volume_view(volume), force_sent=None,
-                      volume_snapshot=snapshots.snapshot_view(existing) if existing else None)
+                                    volume_snapshot=snapshots.snapshot_view(existing) if existing else None)
         if existing is None or self.check_mode:
             return result
         if existing.status not in ("available",) + snapshots.SNAPSHOT_FAILED_STATUS:

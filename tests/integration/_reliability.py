@@ -130,12 +130,12 @@ def module_command(sim, ansible, tasks, name):  # pylint: disable=redefined-oute
     command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", str(playbook)]
     return command, dict(ansible.environment(), AWS_SESSION_TOKEN=PLANTED_SESSION_TOKEN)
 
+
 # Kill and rerun ---------------------------------------------------------------------------------------------------------
 # The kill takes the whole process tree, as when the machine running the job dies (ansible's workers call setsid, so
 # killing the process group would let the module finish its work). Kill points are drawn from the call count of a clean
 # run with ``kill_rng``: a random of each test's own, seeded with the test's name, so that a failure replays whatever
 # ran before it.
-
 KILL_SEED = 8  # change it to explore other kill points
 KILLS_PER_PROCEDURE = 2
 

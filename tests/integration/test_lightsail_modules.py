@@ -194,9 +194,9 @@ def test_instance_state_stop_mark_is_written_before_the_stop_and_removed_after_t
         task(sim, "start", "lightsail_instance_state", instance_name="web-1", state="running", stop_mark="nightly"),
         task(sim, "held", "lightsail_instance_state", check=True, instance_name="held-1", state="running", stop_mark="nightly"),
         task(sim, "stale", "lightsail_instance_state", instance_name="stale-1", state="running", stop_mark="nightly"),
-        {"name": "Refuse the tag", "ansible.builtin.uri": {"url": sim.control_url + "/faults", "method": "POST", "body_format": "json",
-                                                            "body": {"service": "lightsail", "action": "TagResource",
-                                                                     "code": "AccessDeniedException", "status": 403}}},
+        {"name": "Refuse the tag", "ansible.builtin.uri": {
+            "url": sim.control_url + "/faults", "method": "POST", "body_format": "json",
+            "body": {"service": "lightsail", "action": "TagResource", "code": "AccessDeniedException", "status": 403}}},
         task(sim, "refused", "lightsail_instance_state", instance_name="refused-1", state="stopped", stop_mark="nightly"),
     ])
     marked = next(i for i in run["stopped_view"]["json"]["instances"] if i["name"] == "web-1")

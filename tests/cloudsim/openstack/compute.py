@@ -266,9 +266,7 @@ def server_security_groups(call: Call) -> Reply:
                                             "tenant_id": call.cloud.identity.project_id, "rules": []}]})
 
 
-
 # Server metadata (Compute API reference, "Server Metadata"; nova/api/openstack/compute/server_metadata.py) -------------
-
 METADATA_ITEMS_LIMIT = 128  # Nova's default metadata_items quota
 METADATA_KEY = r"(?P<key>[^/]+)"
 
@@ -331,6 +329,7 @@ def delete_server_metadata_item(call: Call) -> Reply:
         raise ApiError(404, "Metadata item was not found")
     server.metadata = {name: value for name, value in server.metadata.items() if name != key}
     return Reply(204)
+
 
 ROUTES = [
     Route("GET", r"/?", "versions", versions, public=True),
