@@ -33,9 +33,10 @@ export ANSIBLE_COLLECTIONS_PATH="$target"
 ansible-galaxy collection install --offline --no-deps -p "$target" "$tarball"
 ansible-galaxy collection list snapkit.cloud
 out=$(ansible-doc "$module")
-echo "$out" | head -n 25
+# here-strings, not pipes: with pipefail, `echo "$out" | head` dies of SIGPIPE (141) once head has what it needs
+head -n 25 <<<"$out"
 # the docs must come from the installed copy, not from a collection elsewhere
-if ! echo "$out" | head -n 3 | grep -qF "$target/"; then
+if [[ "$(head -n 3 <<<"$out")" != *"$target/"* ]]; then
     echo "error: ansible-doc did not render $module from $target" >&2
     exit 1
 fi
