@@ -191,6 +191,10 @@ class CloudSim:
     def faults(self) -> list[dict]:
         return self._call("GET", "/faults")["faults"]
 
+    def faults_met(self) -> int:
+        """How many calls met an injected fault since cloudsim started (not reset by ``reset``)."""
+        return self._call("GET", "/faults")["met"]
+
     def clear_faults(self) -> dict:
         return self._call("DELETE", "/faults")
 

@@ -116,7 +116,7 @@ class ControlApp:
         return self.context.clock.describe()
 
     def _list_faults(self, _request: ControlRequest) -> dict:
-        return {"faults": self.context.faults.pending()}
+        return {"faults": self.context.faults.pending(), "met": self.context.faults.met}
 
     def _inject_fault(self, request: ControlRequest) -> dict:
         body = request.body

@@ -64,6 +64,8 @@ class FaultRegistry:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
         self._ids = itertools.count(1)
+        # Calls that met an injected fault since the simulator started (never reset: readers take differences).
+        self.met = 0
 
     def inject(self, service: str, action: str, code: str, status: int = 400, count: int = 1, message: str | None = None,
                processed: bool = False) -> Fault:
@@ -87,6 +89,7 @@ class FaultRegistry:
         with self._lock:
             for fault in self._faults:
                 if fault.matches(service, action):
+                    self.met += 1
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         self._faults.remove(fault)
