@@ -144,10 +144,11 @@ def test_windows_procedure_follows_the_seed_and_leaves_no_trace(sim, tmp_path, l
     assert run.sysprep_ran and run.password_given == PLANTED_PASSWORD
     entries = journal(sim)
     # The seed's order: stop, backup, start, (port), Sysprep shuts the guest down, Sysprep snapshot, start; then verify.
-    # The stop mark (a tag) is on the instance from just before the first stop to just after the last start.
+    # The stop mark (a tag) is on the instance from just before the first stop to just after the last start; the backup
+    # is tagged with the Sysprep about to start and the port about to be opened (for a rerun after a cut-off run).
     assert mutations(entries) == [
         ("TagResource", "win-1"), ("StopInstance", "win-1"), ("CreateInstanceSnapshot", "win-1-backup-t1"), ("StartInstance", "win-1"),
-        ("OpenInstancePublicPorts", "win-1"), ("CloseInstancePublicPorts", "win-1"),
+        ("TagResource", "win-1-backup-t1"), ("OpenInstancePublicPorts", "win-1"), ("CloseInstancePublicPorts", "win-1"),
         ("CreateInstanceSnapshot", "win-1-sysprep-t1"), ("StartInstance", "win-1"), ("UntagResource", "win-1"),
         ("CreateInstancesFromSnapshot", "win-1-sysprep-t1"), ("DeleteInstance", "win-1-verify-t1"), ("DeleteInstanceSnapshot", "win-1-backup-t1"),
     ]
@@ -262,7 +263,7 @@ def test_windows_procedure_end_to_end_through_winrm_and_the_emulated_guest(guest
     sysprep = "snapkit.cloud.win_ec2launch_sysprep"
     assert [(entry["action"], entry["error_code"]) for entry in sim.journal(service="windows", action=sysprep)] == [(sysprep, None)]
     assert [action for action, _name in mutations(journal(sim))] == [
-        "TagResource", "StopInstance", "CreateInstanceSnapshot", "StartInstance", "OpenInstancePublicPorts", "CloseInstancePublicPorts",
+        "TagResource", "StopInstance", "CreateInstanceSnapshot", "StartInstance", "TagResource", "OpenInstancePublicPorts", "CloseInstancePublicPorts",
         "CreateInstanceSnapshot", "StartInstance", "UntagResource"]
     assert ports_of(sim) == STARTING_PORTS and instance_state(sim)["state"] == "running"
     # Sysprep generalized the disk: the instance came back with a new Administrator password, the backup keeps the old one.

@@ -322,6 +322,76 @@ def test_role_linux_with_stop_killed_and_rerun(sim, ansible, kill_rng):  # pylin
     assert len(points) >= 2
 
 
+WINDOWS_STARTING_PORTS = [22, 3389]
+
+
+def sysprep_window(rng, clean_calls, backup):
+    """Two kill points between the Sysprep mark on the backup snapshot (TagResource) and the last StartInstance."""
+    calls = [(entry["action"], entry["params"].get("resourceName")) for entry in clean_calls]
+    first = calls.index(("TagResource", backup)) + 1
+    last = max(number for number, (action, _name) in enumerate(calls) if action == "StartInstance") + 1
+    return rng.sample(range(first, last), 2)
+
+
+def open_ports(sim, name):  # pylint: disable=redefined-outer-name
+    return sorted(rule["fromPort"] for rule in next(i for i in sim.lightsail_state()["instances"] if i["name"] == name)["ports"])
+
+
+def test_role_windows_killed_and_rerun(sim, ansible, kill_rng):  # pylint: disable=redefined-outer-name
+    """Killed anywhere from the first stop to the last start, the rerun ends with one backup and one Sysprep snapshot (of
+    the generalized disk), the instance running, no mark and the WinRM port closed; once Sysprep had shut the instance
+    down, the rerun neither starts nor stops it before the Sysprep snapshot (booting the generalized disk would spend it)."""
+    seed_windows(sim, "clean-1")
+    clean_calls = role_steps(sim, ansible, **windows_variables(ansible, "clean-1"))
+    points = sorted({*kill_points_in_window(kill_rng, clean_calls, "StopInstance", "StartInstance"),
+                     *sysprep_window(kill_rng, clean_calls, "clean-1-backup-t1")})
+    for point in points:
+        name = f"win-{point}"
+        seed_windows(sim, name)
+        variables = windows_variables(ansible, name)
+        seen = [e["action"] for e in run_and_kill(sim, *role_command(sim, ansible, **variables), "lightsail", point)]
+        after_kill = next(i for i in sim.lightsail_state()["instances"] if i["name"] == name)
+        since = sim.journal()[-1]["seq"]
+        rerun = run_to_the_end(*role_command(sim, ansible, **variables))
+        again = [e["action"] for e in sim.journal(service="lightsail", since=since)]
+
+        assert rerun.returncode == 0, (point, seen, rerun.stdout[-3000:])
+        snapshots = {s["name"]: s for s in sim.lightsail_state()["instance_snapshots"] if s["instance"] == name}
+        assert sorted((s["name"], s["state"], s["generalized"]) for s in snapshots.values()) == [
+            (f"{name}-backup-t1", "available", False), (f"{name}-sysprep-t1", "available", True)], (point, seen, again)
+        assert instance_states(sim)[name] == "running", (point, seen, again)
+        assert STOP_MARK not in instance_tags(sim, name), (point, seen, instance_tags(sim, name))
+        assert open_ports(sim, name) == WINDOWS_STARTING_PORTS, (point, seen, again, open_ports(sim, name))
+        if after_kill["generalized"]:  # only the last start, after the Sysprep snapshot (made now or by the cut-off run)
+            starts = [number for number, action in enumerate(again) if action == "StartInstance"]
+            snapshot_made = again.index("CreateInstanceSnapshot") if "CreateInstanceSnapshot" in again else -1
+            assert "StopInstance" not in again and len(starts) <= 1 and all(n > snapshot_made for n in starts), (point, seen, again)
+    assert len(points) >= 4
+
+
+
+def test_role_windows_stopped_at_the_start_killed_and_rerun_ends_stopped(sim, ansible):  # pylint: disable=redefined-outer-name
+    """A stopped Windows instance is started for Sysprep: a run lost then (before or after the Sysprep mark) leaves it
+    running, with no stop mark; the rerun learns from the backup snapshot that it was stopped, and leaves it so."""
+    seed_windows(sim, "clean-1", state="stopped")
+    clean_calls = role_steps(sim, ansible, **windows_variables(ansible, "clean-1"))
+    calls = [(entry["action"], entry["params"].get("resourceName")) for entry in clean_calls]
+    after_start = [number + 1 for number, (action, _name) in enumerate(calls) if action == "StartInstance"]
+    assert len(after_start) == 1, calls  # only the start for Sysprep: the instance is not started at the end
+    for point in (after_start[0], calls.index(("TagResource", "clean-1-backup-t1")) + 1):
+        name = f"win-{point}"
+        seed_windows(sim, name, state="stopped")
+        variables = windows_variables(ansible, name)
+        seen = [e["action"] for e in run_and_kill(sim, *role_command(sim, ansible, **variables), "lightsail", point)]
+        rerun = run_to_the_end(*role_command(sim, ansible, **variables))
+
+        assert rerun.returncode == 0, (point, seen, rerun.stdout[-3000:])
+        assert snapshots_of(sim, name) == [(f"{name}-backup-t1", "available"), (f"{name}-sysprep-t1", "available")], (point, seen)
+        assert instance_states(sim)[name] == "stopped", (point, seen)
+        assert STOP_MARK not in instance_tags(sim, name), (point, seen, instance_tags(sim, name))
+        assert open_ports(sim, name) == WINDOWS_STARTING_PORTS, (point, seen)
+
+
 # Bad input ---------------------------------------------------------------------------------------
 
 # New cases only (test_reliability_bad_input.py has others of these modules).
