@@ -369,7 +369,6 @@ def test_role_windows_killed_and_rerun(sim, ansible, kill_rng):  # pylint: disab
     assert len(points) >= 4
 
 
-
 def test_role_windows_stopped_at_the_start_killed_and_rerun_ends_stopped(sim, ansible):  # pylint: disable=redefined-outer-name
     """A stopped Windows instance is started for Sysprep: a run lost then (before or after the Sysprep mark) leaves it
     running, with no stop mark; the rerun learns from the backup snapshot that it was stopped, and leaves it so."""
