@@ -11,6 +11,10 @@
   mark on the running server, and the next run removes it.
 * Kill and rerun: ``ansible-playbook`` killed (SIGKILL, the whole process tree) at random points, one of them between
   the stop and the start; the rerun ends with the server ACTIVE, the mark gone and one image.
+* Kill and rerun of the whole procedure on a volume-booted server (the AWX playbook's two roles: the root volume's
+  Cinder snapshot with the server stopped, then the copy booted from a new volume in the original's network): killed at
+  random points over every service's calls, one of them between the snapshot's creation and the copy's boot; the rerun
+  ends with one snapshot, one copy, one root volume of the copy, and the original ACTIVE with no mark.
 * The mark's other cases: a server stopped for another snapshot is left stopped (with a warning); a mark left on a
   running server is removed.
 """
@@ -20,6 +24,7 @@
 from __future__ import annotations
 
 from _openstack import CLOUD_NAME
+from _reliability import kill_points
 from _reliability import kill_points_in_window
 from _reliability import kill_rng  # noqa: F401  pylint: disable=unused-import
 from _reliability import module_command
@@ -142,3 +147,41 @@ def test_a_foreign_mark_is_left_alone_and_a_stale_own_mark_is_removed(sim, ansib
     assert state["held-srv"] == ("SHUTOFF", {MARK: "someone-else"})
     assert state["stale-srv"] == ("ACTIVE", {})
     assert images(sim, "held-snap") == ["active"] and images(sim, "stale-snap") == ["active"]
+
+
+def snapshot_and_copy(server, name, copy):
+    """The AWX playbook's procedure as two role includes: snapshot (server stopped), then the copy from its launch source."""
+    copy_vars = {"openstack_launch_copy_name": copy, "openstack_launch_copy_launch_source": "{{ openstack_instance_snapshot_launch_source }}",
+                 "openstack_launch_copy_cloud": CLOUD_NAME, "openstack_launch_copy_wait_for_ssh": False}
+    return [include_role(server, name), {"name": f"Copy {server}", "ansible.builtin.include_role": {"name": "snapkit.cloud.openstack_launch_copy"},
+                                         "vars": copy_vars}]
+
+
+def made_by_the_procedure(sim, name, copy):
+    """What exists of the procedure's output: snapshot states, copy server states, copy root volume states."""
+    state = sim.openstack_state()
+    return ([snapshot["status"] for snapshot in state["snapshots"] if snapshot["name"] == name],
+            [server["status"] for server in state["servers"] if server["name"] == copy],
+            [volume["status"] for volume in state["volumes"] if volume["name"] == f"{copy}-root"])
+
+
+def test_volume_booted_snapshot_and_copy_killed_and_rerun(sim, ansible, kill_rng):
+    sim.seed_server(boot="volume", name="clean-srv", root_size=12)
+    since = sim.journal()[-1]["seq"] if sim.journal() else 0
+    clean = run_to_the_end(*module_command(sim, ansible, snapshot_and_copy("clean-srv", "clean-snap", "clean-copy"), "clean"))
+    assert clean.returncode == 0, clean.stdout[-3000:]
+    clean_calls = sim.journal(since=since)
+    actions = [entry["action"] for entry in clean_calls]
+    window = range(actions.index("createSnapshot") + 1, actions.index("createServer") + 1)
+    points = sorted({kill_rng.choice(window), *kill_points(kill_rng, clean_calls)})
+    for point in points:
+        server, name, copy = f"db{point}-srv", f"db{point}-snap", f"db{point}-copy"
+        sim.seed_server(boot="volume", name=server, root_size=12)
+        command, environment = module_command(sim, ansible, snapshot_and_copy(server, name, copy), f"killed-{point}")
+        seen = [entry["action"] for entry in run_and_kill(sim, command, environment, None, point)]
+        rerun = run_to_the_end(*module_command(sim, ansible, snapshot_and_copy(server, name, copy), f"rerun-{point}"))
+
+        assert rerun.returncode == 0, (point, seen[-5:], rerun.stdout[-3000:])
+        assert made_by_the_procedure(sim, name, copy) == (["available"], ["ACTIVE"], ["in-use"]), (point, seen[-5:])
+        assert servers(sim)[server] == ("ACTIVE", {}), (point, seen[-5:])
+    assert len(points) >= 2
