@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from _collection import STOPPED_FOR_SET_TAG
 from conftest import PLANTED_ACCESS_KEY
 from conftest import PLANTED_SECRET_KEY
 from conftest import documented_return
@@ -31,7 +32,7 @@ def instance_state(sim, instance_id):
     return reservations[0]["Instances"][0]["State"]["Name"]
 
 
-STOP_MARK = "snapkit:stopped-for-set"
+STOP_MARK = STOPPED_FOR_SET_TAG
 
 
 def instance_tags(sim, instance_id):

@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from _collection import LIGHTSAIL_STOP_MARK_TAG
 from cloudsim.client import CloudSim
 from cloudsim.testing import FAST_SPEED
 from conftest import documented_return
@@ -174,7 +175,7 @@ def test_password_snapshot_info_and_instance_from_snapshot(sim, ansible):
     assert [entry["action"] for entry in journal if entry["action"] == "CreateInstancesFromSnapshot"] == ["CreateInstancesFromSnapshot"]
 
 
-STOP_MARK = "snapkit:stopped-for-snapshot"
+STOP_MARK = LIGHTSAIL_STOP_MARK_TAG
 
 
 def tags_of(sim, name):  # pylint: disable=redefined-outer-name

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import collections
 
+from _collection import STOPPED_FOR_SET_TAG
 from _reliability import aws_calls
 from _reliability import aws_cloud  # noqa: F401  pylint: disable=unused-import
 from _reliability import aws_sim as sim  # noqa: F401  pylint: disable=unused-import
@@ -148,7 +149,7 @@ def hard_fault_problems(sim, result, action, instance_id):  # pylint: disable=re
         warnings = " ".join(result.get("warnings", []))
         # One CreateTags is refused (the fault counts one call). With stop_instance the first is the mark written on
         # the instance before the stop: the warning names the instance and the mark, and the set is made all the same.
-        if result.get("failed") or not made or not (instance_id in warnings and "snapkit:stopped-for-set" in warnings):
+        if result.get("failed") or not made or not (instance_id in warnings and STOPPED_FOR_SET_TAG in warnings):
             problems.append(f"expected success with a warning naming {instance_id} and its mark: {result.get('msg')} {warnings}")
     elif result.get("failed") is not True:
         return ["did not fail"]

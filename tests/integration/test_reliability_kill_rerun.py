@@ -22,6 +22,7 @@ window is always tried.
 
 from __future__ import annotations
 
+from _collection import STOPPED_FOR_SET_TAG
 from _reliability import aws_cloud  # noqa: F401  pylint: disable=unused-import
 from _reliability import aws_sim as sim  # noqa: F401  pylint: disable=unused-import
 from _reliability import ec2_power_states
@@ -34,7 +35,7 @@ from _reliability import run_and_kill
 from _reliability import run_to_the_end
 from _reliability import task
 
-STOP_MARK = "snapkit:stopped-for-set"
+STOP_MARK = STOPPED_FOR_SET_TAG
 TWO_VOLUMES = [{"size": 8, "device": "/dev/xvda"}, {"size": 4, "device": "/dev/sdf"}]
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import pytest
 
+from _collection import LIGHTSAIL_STOP_MARK_TAG
 from _reliability import aws_cloud  # noqa: F401  pylint: disable=unused-import
 from _reliability import aws_sim as sim  # noqa: F401  pylint: disable=unused-import
 from _reliability import task
@@ -48,7 +49,7 @@ from test_reliability_faults import steps
 from test_reliability_faults import unmet_faults
 
 CIDR = "198.51.100.7/32"
-STOP_MARK = "snapkit:stopped-for-snapshot"
+STOP_MARK = LIGHTSAIL_STOP_MARK_TAG
 STOP_MARK_STEPS = ("TagResource", "UntagResource")
 PASSWORD = "Planted-Admin-Passw0rd-h8-aws"
 BASE = "base-snap"
