@@ -10,9 +10,10 @@ documentation come from openstack.cloud's ``OpenStackModule`` (2.6.0 and later: 
 read ``openstack.version``, which openstacksdk >= 4.15 no longer imports). What we add:
 
 * a longer default ``timeout`` (snapshots of real disks take minutes to hours);
-* retries of transient answers (409 busy, 429, 502, 503, 504) until the module's deadline, and of
-  500 a few times, each attempt re-reading state first where a retried create could otherwise make a
-  duplicate; Keystone's answers (token, version discovery) too, which reach us as keystoneauth errors;
+* retries of transient answers (409 busy, 429, 502, 503, 504) until the module's deadline, never sooner than
+  a ``Retry-After`` header asks, and of 500 a few times, each attempt re-reading state first where a retried
+  create could otherwise make a duplicate; Keystone's answers (token, version discovery) too, which reach us as
+  keystoneauth errors;
 * errors that name the resource, its state and the HTTP status, never a bare SDK traceback.
 """
 
@@ -26,6 +27,8 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitTim
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import deadline_retry
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 
+import datetime
+import email.utils
 import functools
 import importlib
 
@@ -40,6 +43,9 @@ TRANSIENT_STATUS = (409, 429, 502, 503, 504)
 # answer to a bug that every attempt meets: retried a few times only, not until the deadline.
 SERVER_ERROR_STATUS = 500
 SERVER_ERROR_RETRIES = 2
+# A Retry-After longer than this is taken as this: a misconfigured limit must not park a run for an hour between two
+# attempts (the deadline still applies).
+RETRY_AFTER_CAP = 120.0
 
 
 class OpenStackError(Exception):
@@ -69,15 +75,49 @@ def api_errors():
                  if errors is not None)
 
 
+def error_chain(error, depth=5):
+    """``error`` and the errors it came from (keystoneauth's DiscoveryFailure wraps the HTTP error it met)."""
+    while error is not None and depth > 0:
+        yield error
+        error, depth = error.__cause__ or error.__context__, depth - 1
+
+
 def http_status(error):
-    """The HTTP status of an API error, also when it is the cause of another (keystoneauth's DiscoveryFailure)."""
-    seen = 0
-    while error is not None and seen < 5:
-        status = getattr(error, "status_code", None) or getattr(error, "http_status", None)
+    """The HTTP status of an API error, also when it is the cause of another."""
+    for link in error_chain(error):
+        status = getattr(link, "status_code", None) or getattr(link, "http_status", None)
         if status:
             return status
-        error, seen = error.__cause__ or error.__context__, seen + 1
     return None
+
+
+def asked_wait(error):
+    """The seconds a ``Retry-After`` header of the answer (or of its cause) asks the client to wait, at most
+    RETRY_AFTER_CAP; None when there is none. Nova and Cinder send it with a 429 (``retryAfter`` in the body too):
+    retrying sooner is refused again. The header holds seconds or an HTTP date (RFC 9110, 10.2.3)."""
+    for link in error_chain(error):
+        value = (getattr(getattr(link, "response", None), "headers", None) or {}).get("Retry-After")
+        if value:
+            return retry_after_seconds(value)
+    return None
+
+
+def retry_after_seconds(value, now=None):
+    """A ``Retry-After`` value in seconds from ``now`` (0 for a date in the past), at most RETRY_AFTER_CAP; None when it
+    is neither a number nor a date."""
+    value = str(value).strip()
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            moment = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if moment.tzinfo is None:  # "-0000": UTC, with no claim about the local zone (RFC 5322, 3.3)
+            moment = moment.replace(tzinfo=datetime.timezone.utc)
+        now = now or datetime.datetime.now(datetime.timezone.utc)
+        seconds = max(0.0, (moment - now).total_seconds())
+    return min(seconds, RETRY_AFTER_CAP)
 
 
 def is_transient(error):
@@ -183,7 +223,8 @@ class OpenStackApi:
 
     def call(self, what, function, *args, **kwargs):
         try:
-            return deadline_retry(lambda: function(*args, **kwargs), retry_policy(), self.timeout, backoff=self._new_backoff())
+            return deadline_retry(lambda: function(*args, **kwargs), retry_policy(), self.timeout, backoff=self._new_backoff(),
+                                  asked_wait=asked_wait)
         except api_errors() as error:
             raise OpenStackError(describe_error(what, error)) from error
 

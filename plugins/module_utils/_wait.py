@@ -137,12 +137,16 @@ def wait_until(poll, done, failed, timeout, describe, key=None, progress=None, b
         sleep(min(delay, remaining))
 
 
-def deadline_retry(attempt, should_retry, timeout, backoff=None, sleep=time.sleep, monotonic=time.monotonic):
+def deadline_retry(attempt, should_retry, timeout, backoff=None, sleep=time.sleep, monotonic=time.monotonic, asked_wait=None):
     """Call ``attempt()`` until it succeeds, retrying errors accepted by ``should_retry`` until the deadline.
 
     Unlike a fixed retry count, the budget is a time (the module's ``wait_timeout``): errors such
     as a limit on pending snapshots clear when other work finishes, which can take minutes.
     The last error is raised when the deadline passes.
+
+    ``asked_wait(error)`` gives the seconds the service asked the client to wait (a ``Retry-After``
+    header), or None: the next attempt never comes sooner than that, since an earlier one would only
+    be refused again; the backoff still spreads clients that were all told the same.
     """
     backoff = backoff or Backoff(initial=2.0, factor=2.0, cap=60.0, jitter=True)
     deadline = monotonic() + timeout
@@ -153,4 +157,5 @@ def deadline_retry(attempt, should_retry, timeout, backoff=None, sleep=time.slee
             remaining = deadline - monotonic()
             if not should_retry(error) or remaining <= 0:
                 raise
-            sleep(min(backoff.next_delay(), remaining))
+            delay = max(backoff.next_delay(), (asked_wait(error) if asked_wait else None) or 0)
+            sleep(min(delay, remaining))

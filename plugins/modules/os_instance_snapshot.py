@@ -22,8 +22,9 @@ description:
     waits for every snapshot named in the image's C(block_device_mapping).
   - Idempotent. A re-run finds the image by name among the images Nova made from this server (C(instance_uuid)), or the
     volume snapshot by name among the snapshots of this server's root volume, and creates nothing.
-  - Transient API answers (409 while the server is busy, 429, 502, 503, 504) are retried until O(timeout). Images that end
-    C(killed) or disappear, and snapshots that end in C(error), fail the task naming them; what was made is returned.
+  - Transient API answers (409 while the server is busy, 429, 502, 503, 504) are retried until O(timeout), never sooner
+    than the C(Retry-After) of a 429 asks. Images that end C(killed) or disappear, and snapshots that end in C(error),
+    fail the task naming them; what was made is returned.
 author:
   - snapkit.cloud maintainers (@snapkit)
 options:

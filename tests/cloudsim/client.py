@@ -181,9 +181,12 @@ class CloudSim:
         return self._call("POST", "/clock", {"advance": seconds})
 
     def inject_fault(self, service: str, action: str, code: str, status: int = 400, count: int = 1, message: str | None = None,
-                     processed: bool = False) -> dict:
-        """The next ``count`` calls of ``action`` fail with ``code``; ``processed``: they are carried out first (a lost answer)."""
+                     processed: bool = False, retry_after: int | None = None) -> dict:
+        """The next ``count`` calls of ``action`` fail with ``code``; ``processed``: they are carried out first (a lost answer);
+        ``retry_after``: the seconds of the Retry-After header an OpenStack service sends with it (1 for a 429 by default)."""
         body = {"service": service, "action": action, "code": code, "status": status, "count": count, "processed": processed}
+        if retry_after is not None:
+            body["retry_after"] = retry_after
         if message is not None:
             body["message"] = message
         return self._call("POST", "/faults", body)

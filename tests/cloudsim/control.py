@@ -125,7 +125,7 @@ class ControlApp:
         fault = self.context.faults.inject(
             service=body.get("service", "*"), action=body.get("action", "*"), code=body["code"],
             status=body.get("status", 400), count=body.get("count", 1), message=body.get("message"),
-            processed=body.get("processed", False),
+            processed=body.get("processed", False), retry_after=body.get("retry_after"),
         )
         return fault.as_dict()
 

@@ -32,6 +32,8 @@ class Fault:
     message: str
     remaining: int
     processed: bool = False
+    # Seconds for a Retry-After header, where the service sends one (OpenStack's 429s); None: the service's default.
+    retry_after: int | None = None
 
     def matches(self, service: str, action: str) -> bool:
         return self.service in (ANY, service) and self.action in (ANY, action)
@@ -40,6 +42,7 @@ class Fault:
         return {
             "id": self.fault_id, "service": self.service, "action": self.action, "status": self.status,
             "code": self.code, "message": self.message, "remaining": self.remaining, "processed": self.processed,
+            "retry_after": self.retry_after,
         }
 
 
@@ -68,17 +71,19 @@ class FaultRegistry:
         self.met = 0
 
     def inject(self, service: str, action: str, code: str, status: int = 400, count: int = 1, message: str | None = None,
-               processed: bool = False) -> Fault:
+               processed: bool = False, retry_after: int | None = None) -> Fault:
         if int(count) < 1:
             raise ValueError("count must be >= 1")
         if not 400 <= int(status) <= 599:
             raise ValueError("status must be an HTTP error status (400-599)")
         if not code:
             raise ValueError("code is required")
+        if retry_after is not None and (not str(retry_after).isdigit() or int(retry_after) > 3600):
+            raise ValueError("retry_after must be whole seconds from 0 to 3600")
         fault = Fault(
             fault_id=next(self._ids), service=service or ANY, action=action or ANY, status=int(status),
             code=code, message=message if message is not None else default_message(code), remaining=int(count),
-            processed=bool(processed),
+            processed=bool(processed), retry_after=None if retry_after is None else int(retry_after),
         )
         with self._lock:
             self._faults.append(fault)

@@ -60,18 +60,33 @@ def category_of(action: str) -> str:
 class Throttled(Fault):
     """A call refused because its bucket was empty; ``retry_after`` is the whole seconds until a token is back."""
 
-    retry_after: int = 1
+    retry_after: int | None = 1
+
+
+# Seconds Nova's and Cinder's 429 asks for when an injected fault does not say (their rate limits count per minute,
+# so the real value is up to 60; one keeps the tests quick).
+DEFAULT_RETRY_AFTER = 1
+
+
+def retry_after_of(fault: Fault) -> int | None:
+    """The Retry-After seconds of an OpenStack answer: every 429 has one (throttled or injected), and any fault injected
+    with ``retry_after``; None for the rest."""
+    if fault.retry_after is not None:
+        return fault.retry_after
+    return DEFAULT_RETRY_AFTER if fault.status == 429 else None
 
 
 def retry_after_headers(fault: Fault) -> dict:
-    """The ``Retry-After`` header OpenStack sends with a 429; nothing for an injected fault."""
-    return {"Retry-After": str(fault.retry_after)} if isinstance(fault, Throttled) else {}
+    """The ``Retry-After`` header OpenStack sends with a 429."""
+    seconds = retry_after_of(fault)
+    return {} if seconds is None else {"Retry-After": str(seconds)}
 
 
 def with_retry_after(body: object, fault: Fault) -> object:
     """Nova's and Cinder's ``overLimit`` body carries ``retryAfter`` too; other bodies are left as they are."""
-    if isinstance(fault, Throttled) and isinstance(body, dict) and isinstance(body.get(fault.code), dict):
-        body[fault.code]["retryAfter"] = str(fault.retry_after)
+    seconds = retry_after_of(fault)
+    if seconds is not None and isinstance(body, dict) and isinstance(body.get(fault.code), dict):
+        body[fault.code]["retryAfter"] = str(seconds)
     return body
 
 

@@ -17,6 +17,7 @@ snapshot quota), 404.
 from __future__ import annotations
 
 import collections
+import datetime
 
 from _openstack import openstack_sim  # noqa: F401  pylint: disable=unused-import
 from _openstack import os_task
@@ -130,6 +131,26 @@ def test_transient_faults_at_every_step_are_retried_with_no_duplicate(sim, ansib
     assert made_by(sim, "volume") == {"images": [], "snapshots": ["available"]}
     assert made_by(sim, "image") == {"images": ["active"], "snapshots": []}
     assert made_by(sim, "bfv") == {"images": [], "snapshots": ["available"]}
+
+
+def test_a_429_is_retried_no_sooner_than_its_retry_after_asks(sim, ansible):
+    """Nova and Cinder say how long to wait with a 429 (``Retry-After``): the next call comes no sooner (a retry within
+    the backoff's first second or two would only be refused again), and the run ends with one snapshot."""
+    module, params = attached_volume(sim, "retry-after")
+    sim.clear_journal()
+    sim.inject_fault("volume", "createSnapshot", "overLimit", status=429, retry_after=4)
+    result = ansible.run([os_task(module, "throttled", **params)])["throttled"]
+    assert result.get("failed") is not True, result.get("msg")
+    journal = sim.journal()
+    refused = next(index for index, entry in enumerate(journal) if entry["status"] == 429)
+    waited = (real_time(journal[refused + 1]) - real_time(journal[refused])).total_seconds()
+    assert waited >= 3.99, f"the call after the 429 came {waited:.3f} s later; Retry-After asked for 4"
+    assert made_by(sim, "retry-after") == {"images": [], "snapshots": ["available"]}
+    FAULT_COUNT["transient"] += 1
+
+
+def real_time(entry):
+    return datetime.datetime.fromisoformat(entry["real_time"].replace("Z", "+00:00"))
 
 
 # Version discovery: openstacksdk falls back to the catalog's endpoint when a service's version document fails (Keystone's

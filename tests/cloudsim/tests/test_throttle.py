@@ -125,3 +125,22 @@ def test_openstack_throttling_is_a_429_over_limit_with_retry_after(openstack_fro
     assert body == {"overLimit": {"code": 429, "message": "This request was rate-limited.", "retryAfter": refused.headers["Retry-After"]}}
     assert openstack_frozen.journal(service="volume")[-1]["error_code"] == "overLimit"
     assert openstack_conn.compute.get("/servers").status_code == 200  # Nova is not limited
+
+
+def test_an_injected_openstack_429_asks_for_a_wait_as_the_real_one_does(openstack_frozen, openstack_conn):
+    volume_id = openstack_frozen.seed_server(volumes=[{"size": 1}])["volumes"][0]["volume_id"]
+    openstack_conn.block_storage.get_volume(volume_id)  # authenticated before the faults
+    openstack_frozen.inject_fault("volume", "showVolume", "overLimit", status=429)
+    openstack_frozen.inject_fault("volume", "showVolume", "overLimit", status=429, retry_after=7)
+    openstack_frozen.inject_fault("volume", "showVolume", "itemNotFound", status=404)
+    answers = [openstack_conn.block_storage.get(f"/volumes/{volume_id}") for _ in range(3)]
+    assert [answer.headers.get("Retry-After") for answer in answers] == ["1", "7", None]
+    assert answers[1].json()["overLimit"]["retryAfter"] == "7"
+    assert "retryAfter" not in answers[2].json()["itemNotFound"]
+
+
+def test_a_fault_with_a_retry_after_that_is_not_whole_seconds_is_refused(fresh):
+    for bad in (-1, 1.5, "soon", 3601):
+        with pytest.raises(Exception, match="retry_after must be whole seconds"):
+            fresh.inject_fault("volume", "showVolume", "overLimit", status=429, retry_after=bad)
+    assert fresh.faults() == []

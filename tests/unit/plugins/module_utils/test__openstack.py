@@ -7,11 +7,18 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
+import requests
+from keystoneauth1 import exceptions as keystone_exceptions
 from openstack import exceptions
 
 from ansible_collections.snapkit.cloud.plugins.module_utils._openstack import OpenStackApi
 from ansible_collections.snapkit.cloud.plugins.module_utils._openstack import OpenStackError
+from ansible_collections.snapkit.cloud.plugins.module_utils._openstack import RETRY_AFTER_CAP
+from ansible_collections.snapkit.cloud.plugins.module_utils._openstack import asked_wait
+from ansible_collections.snapkit.cloud.plugins.module_utils._openstack import retry_after_seconds
 from ansible_collections.snapkit.cloud.plugins.module_utils._os_snapshot import create_unless_found
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
 
@@ -81,3 +88,40 @@ def test_the_first_attempt_does_not_look_again():
     attempt = create_unless_found(lambda: looks.append(1), lambda: "created")
     assert api().call("Creating", attempt) == "created"
     assert not looks
+
+
+def answered(status, **headers):
+    response = requests.Response()
+    response.status_code = status
+    response.headers.update(headers)
+    return response
+
+
+def test_the_wait_a_429_asks_for_is_read_from_its_retry_after_header():
+    assert asked_wait(exceptions.HttpException(message="rate-limited", response=answered(429, **{"Retry-After": "4"}))) == 4.0
+    # Header names are case-insensitive.
+    assert asked_wait(exceptions.HttpException(message="rate-limited", response=answered(429, **{"retry-after": "2"}))) == 2.0
+    assert asked_wait(exceptions.HttpException(message="busy", response=answered(503))) is None
+    assert asked_wait(http_error(429)) is None  # no answer at all: the backoff alone
+
+
+def test_the_wait_is_found_on_a_keystoneauth_cause_too():
+    cause = keystone_exceptions.http.TooManyRequests(response=answered(429, **{"Retry-After": "3"}))
+    try:
+        try:
+            raise cause
+        except keystone_exceptions.ClientException as error:
+            raise exceptions.SDKException("discovery failed") from error
+    except exceptions.SDKException as error:
+        assert asked_wait(error) == 3.0
+
+
+def test_retry_after_values_seconds_dates_and_nonsense():
+    now = datetime.datetime(2026, 12, 4, 12, 0, 0, tzinfo=datetime.timezone.utc)
+    assert retry_after_seconds("0", now) == 0.0
+    assert retry_after_seconds(" 12 ", now) == 12.0
+    assert retry_after_seconds("Fri, 04 Dec 2026 12:00:45 GMT", now) == 45.0
+    assert retry_after_seconds("Fri, 04 Dec 2026 11:59:00 GMT", now) == 0.0  # already past
+    assert retry_after_seconds("86400", now) == RETRY_AFTER_CAP  # a misconfigured limit does not park the run
+    assert retry_after_seconds("soon", now) is None
+    assert retry_after_seconds("-5", now) is None

@@ -170,3 +170,34 @@ def test_jittered_delays_stay_between_floor_and_the_backoff():
 def test_backoff_rejects_nonsense():
     with pytest.raises(ValueError):
         Backoff(initial=0)
+
+
+def test_deadline_retry_never_comes_back_sooner_than_the_service_asked():
+    clock = FakeClock()
+    script = [RuntimeError("throttled, retry after 30"), RuntimeError("throttled, no hint"), None]
+
+    def attempt():
+        error = script.pop(0)
+        if error:
+            raise error
+        return "made"
+
+    def asked_wait(error):
+        return 30.0 if "after 30" in str(error) else None
+
+    backoff = Backoff(initial=2.0, factor=2.0, cap=60.0)
+    assert deadline_retry(attempt, lambda e: True, timeout=100, backoff=backoff, sleep=clock.sleep, monotonic=clock.monotonic,
+                          asked_wait=asked_wait) == "made"
+    # The hint wins over the shorter backoff; without one the backoff goes on where it was.
+    assert clock.sleeps == [30.0, 4.0]
+
+
+def test_deadline_retry_does_not_sleep_past_the_deadline_for_a_long_hint():
+    clock = FakeClock()
+
+    def attempt():
+        raise RuntimeError("throttled")
+
+    with pytest.raises(RuntimeError):
+        deadline_retry(attempt, lambda e: True, timeout=50, sleep=clock.sleep, monotonic=clock.monotonic, asked_wait=lambda e: 600.0)
+    assert clock.sleeps == [50.0]
