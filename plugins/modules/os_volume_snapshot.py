@@ -21,8 +21,8 @@ description:
   - An attached (C(in-use)) volume is snapshotted without the user passing O(force). The module sends C(force=true) where
     Cinder needs it (microversions below 3.66) and never sends C(force=false), which Cinder rejects from 3.66 on.
   - Transient API answers (409, 429, 502, 503, 504) are retried until O(timeout), never sooner than the C(Retry-After) of
-    a 429 asks; a retried create looks for the snapshot again first, so it never makes a duplicate. Over-quota answers (403, 413) and snapshots ending in C(error) fail with a
-    message naming the volume, the snapshot and its status.
+    a 429 asks; a retried create looks for the snapshot again first, so it never makes a duplicate. Over-quota answers
+    (403, 413) and snapshots ending in C(error) fail with a message naming the volume, the snapshot and its status.
 author:
   - snapkit.cloud maintainers (@snapkit)
 options:
