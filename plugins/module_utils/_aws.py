@@ -113,7 +113,8 @@ def run_module(module, result, work, client=None, subject=None, failures=(), gav
     or fail naming what went wrong. The client is made inside, so a failure to make it is reported alike.
 
     InputError, ModuleFailure and the ``failures`` types carry the whole message; a ModuleFailure's details join the
-    result. ``subject`` (what the task is about) goes before the message of an AWS error whose call does not name it.
+    result. ``subject`` (what the task is about; a callable when the run learns it, such as a generated name) goes before
+    the message of an AWS error whose call does not name it.
     """
     try:
         work(client(module) if client else None)
@@ -125,7 +126,8 @@ def run_module(module, result, work, client=None, subject=None, failures=(), gav
     except WaitError as error:
         module.fail_json(msg=gave_up.format(timeout=module.params.get("wait_timeout"), error=error), **result)
     except AnsibleAWSError as error:
-        module.fail_json_aws(error.exception or error, msg=f"{subject}: {error.message}" if subject else error.message, **result)
+        about = subject() if callable(subject) else subject
+        module.fail_json_aws(error.exception or error, msg=f"{about}: {error.message}" if about else error.message, **result)
     if not module._diff:  # pylint: disable=protected-access
         result.pop("diff", None)
     module.exit_json(**result)

@@ -336,6 +336,7 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._aws import best_eff
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_user_tags
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_snapshots
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_tags
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import delete_snapshot
@@ -677,30 +678,20 @@ def run(module):
     params = module.params
     result = dict(changed=False, instance_id=params["instance_id"] or "", set_name=params["set_name"] or "",
                   volumes=[], snapshots=[], instance_stopped=False, instance_restarted=False)
-    try:
-        validate(params)
-        client = module.client("ec2")
-        if params["state"] == "present":
-            ensure_present(module, client, result)
-        else:
-            ensure_absent(module, client, result)
-    except InputError as error:
-        module.fail_json(msg=str(error), **result)
-    except SetFailure as failure:
-        result.update(failure.details)
-        module.fail_json(msg=str(failure), **result)
-    except WaitError as error:
-        module.fail_json(msg=f"Gave up waiting: {error}", **result)
-    except AnsibleAWSError as error:
-        module.fail_json_aws(error.exception or error, msg=error.message + subject(result), **result)
-    module.exit_json(**result)
+
+    def work(_client):
+        validate(params)  # before the client: bad input is reported as such, whatever else is missing
+        ensure = ensure_present if params["state"] == "present" else ensure_absent
+        ensure(module, module.client("ec2"), result)
+
+    run_module(module, result, work, subject=lambda: subject(result), gave_up="Gave up waiting: {error}")
 
 
 def subject(result):
-    """What the failed call was for, so that the message names the resource."""
+    """What the failed call was for, so that the message names the resource (the set name once it is known)."""
     if not result["instance_id"]:
         return ""
-    return f" (instance {result['instance_id']}" + (f", snapshot set {result['set_name']})" if result["set_name"] else ")")
+    return f"Instance {result['instance_id']}" + (f", snapshot set {result['set_name']}" if result["set_name"] else "")
 
 
 def main():

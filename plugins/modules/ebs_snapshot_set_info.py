@@ -136,13 +136,13 @@ sets:
       sample: []
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-
 from ansible_collections.snapkit.cloud.plugins.module_utils import _ebs_snapshot_set as sets
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import INSTANCE_ID_PATTERN
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_filters
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
@@ -172,30 +172,37 @@ def find_snapshots(client, params):
     return snapshots
 
 
+def wait_for_sets(client, params):
+    """The snapshots once none is ``pending`` (one DescribeSnapshots per round for every set); running out of time
+    fails with the sets as they were last seen."""
+    try:
+        return wait_until(
+            lambda: find_snapshots(client, params),
+            done=lambda s: s.get("State") != "pending",
+            failed=lambda s: False,
+            timeout=params["wait_timeout"],
+            describe=lambda items: sets.describe_sets(sets.group_sets(items)),
+            key=lambda s: s["SnapshotId"],
+            progress=sets.progress_percent,
+        )
+    except WaitError as error:
+        raise ModuleFailure(f"Sets still pending after wait_timeout={params['wait_timeout']} seconds: {error}",
+                            sets=sets.group_sets(error.items)) from None
+
+
 def run(module):
     params = module.params
-    try:
-        validate(params)
+    result = dict(changed=False, sets=[])
+
+    def work(_client):
+        validate(params)  # before the client: bad input is reported as such, whatever else is missing
         client = module.client("ec2")
         snapshots = find_snapshots(client, params)
         if params["wait"] and snapshots:
-            snapshots = wait_until(
-                lambda: find_snapshots(client, params),
-                done=lambda s: s.get("State") != "pending",
-                failed=lambda s: False,
-                timeout=params["wait_timeout"],
-                describe=lambda items: sets.describe_sets(sets.group_sets(items)),
-                key=lambda s: s["SnapshotId"],
-                progress=sets.progress_percent,
-            )
-    except InputError as error:
-        module.fail_json(msg=str(error), sets=[])
-    except WaitError as error:
-        module.fail_json(msg=f"Sets still pending after wait_timeout={params['wait_timeout']} seconds: {error}",
-                         sets=sets.group_sets(error.items))
-    except AnsibleAWSError as error:
-        module.fail_json_aws(error.exception or error, msg=error.message, sets=[])
-    module.exit_json(changed=False, sets=sets.group_sets(snapshots))
+            snapshots = wait_for_sets(client, params)
+        result["sets"] = sets.group_sets(snapshots)
+
+    run_module(module, result, work)
 
 
 def main():

@@ -135,6 +135,7 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._aws import INSTANCE
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import delete_snapshot
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_with_server_time
 
@@ -233,31 +234,31 @@ def delete_sets(client, deleted):
                 ) from None
 
 
-def run(module):
+def apply_rule(module, client, result):
+    """Find the sets, split them by the rule into ``result``, and delete the ones to go (not in check mode)."""
     params = module.params
+    found_sets, now = find_sets(client, params)
+    deleted, kept, pending = decide(found_sets, now, params["keep_count"], params["keep_newer_than"])
+    deleted.sort(key=lambda s: s["start_time"])
+    kept.sort(key=lambda s: s["start_time"], reverse=True)
+    result.update(changed=bool(deleted), deleted_sets=[summary(s) for s in deleted],
+                  kept_sets=[summary(s) for s in kept], pending_sets=[summary(s) for s in pending])
+    if module._diff:  # pylint: disable=protected-access
+        names = sorted(f"{s['instance_id']}/{s['set_name']}" for s in deleted + kept)
+        gone = {f"{s['instance_id']}/{s['set_name']}" for s in deleted}
+        result["diff"] = {"before": {"sets": names}, "after": {"sets": [n for n in names if n not in gone]}}
+    if not module.check_mode:
+        delete_sets(client, deleted)
+
+
+def run(module):
     result = dict(changed=False, deleted_sets=[], kept_sets=[], pending_sets=[])
-    try:
-        validate(params)
-        client = module.client("ec2")
-        found_sets, now = find_sets(client, params)
-        deleted, kept, pending = decide(found_sets, now, params["keep_count"], params["keep_newer_than"])
-        deleted.sort(key=lambda s: s["start_time"])
-        kept.sort(key=lambda s: s["start_time"], reverse=True)
-        result.update(changed=bool(deleted), deleted_sets=[summary(s) for s in deleted],
-                      kept_sets=[summary(s) for s in kept], pending_sets=[summary(s) for s in pending])
-        if module._diff:
-            names = sorted(f"{s['instance_id']}/{s['set_name']}" for s in deleted + kept)
-            gone = {f"{s['instance_id']}/{s['set_name']}" for s in deleted}
-            result["diff"] = {"before": {"sets": names}, "after": {"sets": [n for n in names if n not in gone]}}
-        if not module.check_mode:
-            delete_sets(client, deleted)
-    except InputError as error:
-        module.fail_json(msg=str(error), **result)
-    except RetentionFailure as failure:
-        module.fail_json(msg=str(failure), **result)
-    except AnsibleAWSError as error:
-        module.fail_json_aws(error.exception or error, msg=error.message)
-    module.exit_json(**result)
+
+    def work(_client):
+        validate(module.params)  # before the client: bad input is reported as such, whatever else is missing
+        apply_rule(module, module.client("ec2"), result)
+
+    run_module(module, result, work, failures=(RetentionFailure,))
 
 
 def main():

@@ -179,6 +179,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _lightsail as lightsail
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_user_tags
@@ -194,11 +195,11 @@ SNAPSHOT_KEYS = lightsail.SNAPSHOT_KEYS
 FAILED_OPERATION_STATUS = "Failed"
 
 
-class SnapshotFailure(Exception):
-    """The task cannot succeed; ``snapshot`` is the snapshot's last known form, for the result."""
+class SnapshotFailure(ModuleFailure):
+    """The task cannot succeed; ``snapshot`` is the snapshot's last known form, returned in the result."""
 
     def __init__(self, message, snapshot=None):
-        super().__init__(message)
+        super().__init__(message, snapshot=lightsail.formatted_snapshot(snapshot))
         self.snapshot = snapshot
 
 
@@ -429,27 +430,18 @@ def last_known(client, snapshot_name):
 def run(module):
     params = module.params
     result = dict(changed=False, snapshot={})
-    client = None
-    try:
+
+    def work(client):
         validate(params)
         deadline = Deadline(params["wait_timeout"])
-        # Retries live on our wrappers only: botocore's own would multiply them.
-        client = module.client("lightsail", config={"retries": {"total_max_attempts": 1}})
         ensure = ensure_present if params["state"] == "present" else ensure_absent
-        result["snapshot"] = formatted(ensure(module, client, result, deadline))
-    except InputError as error:
-        module.fail_json(msg=str(error), **result)
-    except SnapshotFailure as failure:
-        result["snapshot"] = formatted(failure.snapshot)
-        module.fail_json(msg=str(failure), **result)
-    except WaitError as error:
-        result["snapshot"] = formatted(last_known(client, params["snapshot_name"]))
-        module.fail_json(msg=f"Gave up waiting after wait_timeout={params['wait_timeout']} seconds: {error}", **result)
-    except AnsibleAWSError as error:
-        module.fail_json_aws(error.exception or error, msg=error.message, **result)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+        try:
+            result["snapshot"] = formatted(ensure(module, client, result, deadline))
+        except WaitError as error:
+            raise SnapshotFailure(f"Gave up waiting after wait_timeout={params['wait_timeout']} seconds: {error}",
+                                  snapshot=last_known(client, params["snapshot_name"])) from None
+
+    lightsail.run_task(module, result, work)
 
 
 def main():
