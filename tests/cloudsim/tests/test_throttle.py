@@ -133,7 +133,7 @@ def test_an_injected_openstack_429_asks_for_a_wait_as_the_real_one_does(openstac
     openstack_frozen.inject_fault("volume", "showVolume", "overLimit", status=429)
     openstack_frozen.inject_fault("volume", "showVolume", "overLimit", status=429, retry_after=7)
     openstack_frozen.inject_fault("volume", "showVolume", "itemNotFound", status=404)
-    answers = [openstack_conn.block_storage.get(f"/volumes/{volume_id}") for _ in range(3)]
+    answers = [openstack_conn.block_storage.get(f"/volumes/{volume_id}") for _attempt in range(3)]
     assert [answer.headers.get("Retry-After") for answer in answers] == ["1", "7", None]
     assert answers[1].json()["overLimit"]["retryAfter"] == "7"
     assert "retryAfter" not in answers[2].json()["itemNotFound"]
