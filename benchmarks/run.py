@@ -11,9 +11,8 @@ the simulated clock are converted back to real seconds at the comparison's clock
 
 * EBS, one instance with 8 volumes (``_ebs``): ``snapkit.cloud.ebs_multi_snapshot`` against ``amazon.aws.ec2_snapshot``
   looped over the instance's devices; EBS fleets of N instances x 4 volumes: our role with its one fleet wait, our module
-  waiting per host, and the anchor loop per host, growing from 10 to 50 to 200 instances (the anchor loop only up to
-  ``--anchor-max`` instances, 50 by default: its wall time grows linearly, 138 s at 50 on a quiet 2-core machine, so
-  about 10 minutes more at 200);
+  waiting per host, and the anchor loop per host, growing from 10 to 50 to 200 instances (``--anchor-max N`` stops the
+  anchor loop at N instances: at 200 it is the longest part of the run, about 10 minutes on a quiet 2-core machine);
 * Lightsail (``_lightsail``): ``lightsail_snapshot`` against ``community.aws.lightsail_snapshot`` (calls, detection
   latency), and the whole Windows procedure (role through WinRM on an emulated guest) against the seed's sequence with
   community.aws modules: simulated time the instance is not running;

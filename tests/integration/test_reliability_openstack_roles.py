@@ -15,6 +15,8 @@
   Cinder snapshot with the server stopped, then the copy booted from a new volume in the original's network): killed at
   random points over every service's calls, one of them between the snapshot's creation and the copy's boot; the rerun
   ends with one snapshot, one copy, one root volume of the copy, and the original ACTIVE with no mark.
+* A snapshot that fails while Nova is still uploading the stopped server's disk: the start Nova refuses meanwhile
+  (409, "in task_state image_uploading") is retried until the upload ends; the server ends ACTIVE with no mark.
 * The mark's other cases: a server stopped for another snapshot is left stopped (with a warning); a mark left on a
   running server is removed.
 """
@@ -120,6 +122,22 @@ def test_each_step_refused_leaves_the_server_as_it_started(sim, ansible):
     command, environment = module_command(sim, ansible, [include_role(f"{refused_start}-srv", f"{refused_start}-snap")], "resume")
     assert run_to_the_end(command, environment).returncode == 0
     assert servers(sim)[f"{refused_start}-srv"] == ("ACTIVE", {})
+
+
+def test_a_snapshot_failing_while_nova_still_uploads_it_does_not_leave_the_server_stopped(sim, ansible):
+    """The image read refused right after createImage fails the snapshot while Nova is still uploading the stopped
+    server's disk: Nova refuses the start with 409 "in task_state image_uploading" until the upload ends. The role
+    starts the server once Nova lets it, and removes the mark (this was a race in CI: the start came too soon)."""
+    sim.seed_server(boot="image", name="busy-srv")
+    sim.openstack_config(image_seconds_base=6000)  # 10 real seconds at 600x: the first start is refused
+    run = ansible.run([fault_task(sim, ("image", "showImage"), FORBIDDEN), *role_case("busy", "busy-srv", "busy-snap")])
+
+    failure = outcome(run, "busy")
+    assert failure["failed"] and "HTTP 403" in failure["msg"], failure
+    starts = [entry["status"] for entry in sim.journal(service="compute", action="os-start")]
+    assert starts[0] == 409 and starts[-1] == 202 and set(starts[1:-1]) <= {409}, starts
+    assert servers(sim)["busy-srv"] == ("ACTIVE", {})
+    assert images(sim, "busy-snap") == ["active"], "the image Nova was uploading is kept (the module reported it)"
 
 
 def test_killed_between_stop_and_start_the_rerun_starts_the_server(sim, ansible, kill_rng):

@@ -171,7 +171,9 @@ def test_cinder_faults_have_the_cinder_body(openstack_frozen, openstack_conn):
     openstack_frozen.inject_fault("volume", "createSnapshot", "overLimit", status=429, message="Too many requests")
     openstack_frozen.inject_fault("volume", "createSnapshot", "conflictingRequest", status=409, message="busy")
     throttled = post_snapshot(openstack_conn, {"volume_id": volume_id, "force": True}, "3.65")
-    assert (throttled.status_code, throttled.json()) == (429, {"overLimit": {"code": 429, "message": "Too many requests"}})
+    # Cinder's RateLimitFault: the wait in the header and in the body (1 s unless the fault gives retry_after).
+    assert (throttled.status_code, throttled.json()) == (429, {"overLimit": {"code": 429, "message": "Too many requests", "retryAfter": "1"}})
+    assert throttled.headers["Retry-After"] == "1"
     with pytest.raises(exceptions.ConflictException):
         openstack_conn.block_storage.create_snapshot(volume_id=volume_id, force=True)
     assert openstack_conn.block_storage.create_snapshot(volume_id=volume_id, force=True).status == "creating"
