@@ -191,6 +191,20 @@ class CloudSim:
             body["message"] = message
         return self._call("POST", "/faults", body)
 
+    def drop_connection(self, service: str, action: str, kind: str = "reset", count: int = 1, processed: bool = False,
+                        hold_seconds: float | None = None) -> dict:
+        """The next ``count`` calls of ``action`` get no HTTP answer: ``kind="reset"`` closes the connection at once (TCP
+        RST), ``"timeout"`` keeps it silent ``hold_seconds`` real seconds (default 65: past botocore's read timeout) first;
+        ``processed``: the call is carried out before the connection drops (a lost answer)."""
+        body = {"service": service, "action": action, "drop": kind, "count": count, "processed": processed}
+        if hold_seconds is not None:
+            body["hold_seconds"] = hold_seconds
+        return self._call("POST", "/faults", body)
+
+    def connections_dropped(self) -> int:
+        """How many calls had their connection dropped since cloudsim started (not reset by ``reset``)."""
+        return self._call("GET", "/faults")["dropped"]
+
     def faults(self) -> list[dict]:
         return self._call("GET", "/faults")["faults"]
 

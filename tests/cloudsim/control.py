@@ -98,6 +98,9 @@ class ControlApp:
             simulator.reset()
         self.context.journal.clear()
         self.context.faults.clear()
+        for simulator in self.simulators:
+            if hasattr(simulator, "release_held_connections"):
+                simulator.release_held_connections()
         self.context.throttle.clear()
         if "speed" in request.body:
             self.context.clock.set_speed(request.body["speed"])
@@ -116,12 +119,22 @@ class ControlApp:
         return self.context.clock.describe()
 
     def _list_faults(self, _request: ControlRequest) -> dict:
-        return {"faults": self.context.faults.pending(), "met": self.context.faults.met}
+        faults = self.context.faults
+        return {"faults": faults.pending(), "met": faults.met, "dropped": faults.dropped}
 
     def _inject_fault(self, request: ControlRequest) -> dict:
         body = request.body
+        if "drop" in body:
+            unexpected = sorted(set(body) & {"code", "status", "message", "retry_after"})
+            if unexpected:
+                raise ControlError(f"a connection drop has no HTTP answer: leave out {unexpected}")
+            fault = self.context.faults.inject_drop(
+                service=body.get("service", "*"), action=body.get("action", "*"), drop=body["drop"], count=body.get("count", 1),
+                processed=body.get("processed", False), hold_seconds=body.get("hold_seconds"),
+            )
+            return fault.as_dict()
         if "code" not in body:
-            raise ControlError('"code" is required')
+            raise ControlError('"code" is required (or "drop" for a connection drop)')
         fault = self.context.faults.inject(
             service=body.get("service", "*"), action=body.get("action", "*"), code=body["code"],
             status=body.get("status", 400), count=body.get("count", 1), message=body.get("message"),

@@ -13,7 +13,7 @@ import threading
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from cloudsim.control import ControlApp
-from cloudsim.simulator import SimContext, Simulator
+from cloudsim.simulator import ConnectionDropped, SimContext, Simulator
 
 
 def _ec2_simulator(context: SimContext) -> Simulator:
@@ -45,14 +45,35 @@ SIMULATOR_FACTORIES = {
 }
 
 
-class QuietRequestHandler(WSGIRequestHandler):
+class DroppingRequestHandler(WSGIRequestHandler):
+    """Werkzeug's handler, closing the connection with a TCP RST when the app drops it (a connection-drop fault).
+
+    The app raises :class:`cloudsim.simulator.ConnectionDropped` after setting SO_LINGER to zero; werkzeug
+    then sends nothing. The socket is closed here, before the server's own close would send a FIN first.
+    """
+
+    _reset = False
+
+    def connection_dropped(self, error, environ=None) -> None:
+        if isinstance(error, ConnectionDropped):
+            self._reset = True
+            self.close_connection = True
+        super().connection_dropped(error, environ)
+
+    def finish(self) -> None:
+        super().finish()
+        if self._reset:
+            self.connection.close()
+
+
+class QuietRequestHandler(DroppingRequestHandler):
     """Werkzeug's handler without one log line per request (the journal records calls)."""
 
     def log_request(self, code="-", size="-") -> None:
         return
 
 
-class VerboseRequestHandler(WSGIRequestHandler):
+class VerboseRequestHandler(DroppingRequestHandler):
     """Werkzeug's default request logging, for ``--log-requests``."""
 
 
@@ -136,6 +157,9 @@ class CloudSimServer:
             server.start()
 
     def stop(self) -> None:
+        for simulator in self.simulators:
+            if hasattr(simulator, "release_held_connections"):
+                simulator.release_held_connections()
         for server in self.servers.values():
             server.stop()
 

@@ -23,35 +23,13 @@ from cloudsim.ec2 import instances as instance_states
 from cloudsim.ec2.snapshots import (
     CONCURRENT_LIMIT_MESSAGE, SimulatedSnapshot, SnapshotBook, SnapshotSet, SnapshotTiming, concurrent_limit, whole_milliseconds,
 )
+from cloudsim.ec2.settings import Ec2Settings  # noqa: F401 (re-exported: its old home)
 from cloudsim.ec2.wire import Ec2Error
-from cloudsim.simulator import SimSettings
 
 DRY_RUN_MESSAGE = "Request would have succeeded, but DryRun flag is set."
 # AWS documents that hibernation-enabled instances cannot get multi-volume snapshots, not the code.
 HIBERNATION_MESSAGE = "Snapshots cannot be created from instances for which hibernation is enabled."
 DESCRIBE_PAGE_LIMIT = 1000
-
-
-@dataclasses.dataclass
-class Ec2Settings(SimSettings):
-    """Simulated durations, in simulated seconds; changed through ``POST /ec2/config``."""
-
-    snapshot_seconds_base: float = 60.0
-    snapshot_seconds_per_gib: float = 30.0
-    instance_transition_seconds: float = 30.0
-    volume_create_seconds: float = 10.0
-    volume_attach_seconds: float = 5.0
-    volume_detach_seconds: float = 5.0
-    copy_seconds_base: float = 60.0
-    copy_seconds_per_gib: float = 10.0
-    # EC2 Service Quotas: concurrent snapshot copies to one destination Region.
-    copy_concurrent_limit: int = 20
-
-    def snapshot_duration(self, size_gib: int) -> float:
-        return self.snapshot_seconds_base + self.snapshot_seconds_per_gib * float(size_gib)
-
-    def copy_duration(self, size_gib: int) -> float:
-        return self.copy_seconds_base + self.copy_seconds_per_gib * float(size_gib)
 
 
 @dataclasses.dataclass

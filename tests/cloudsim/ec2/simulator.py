@@ -1,23 +1,20 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The EC2 simulator: moto's EC2 server app behind a realism layer.
 
-Every request goes through :class:`Ec2Simulator` first: it parses the query request, applies an
-injected fault if one matches, answers the actions listed in
-:data:`cloudsim.ec2.actions.OWNED_ACTIONS` (snapshots, instance state changes) and
-:data:`cloudsim.ec2.volume_actions.VOLUME_ACTIONS` (volumes, attachments, snapshot copies) itself and passes
-everything else to moto, then journals the call. Requests are handled one at a time: moto's
-backends are not written for concurrent mutation and the calls are short.
+Every request goes through the pipeline of :class:`cloudsim.simulator.ApiSimulator` (faults,
+throttling, journal, connection drops); :class:`Ec2Simulator` parses the query request, answers the
+actions of :data:`cloudsim.ec2.handlers.HANDLERS` (snapshots, instance state changes, volumes,
+attachments, snapshot copies) itself and passes everything else to moto. Requests are handled one at
+a time: moto's backends are not written for concurrent mutation and the calls are short.
 """
 
 from __future__ import annotations
 
 import datetime
 import io
-import logging
 import os
 import re
 import sys
-import threading
 from urllib.parse import parse_qsl
 
 from moto.core import utils as moto_utils
@@ -27,11 +24,13 @@ from moto.iam.models import get_account_id_from
 from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import create_backend_app
 
-from cloudsim.ec2 import actions, fixtures, instances as instance_states, volume_actions, wire
+from cloudsim.ec2 import actions, fixtures, instances as instance_states, wire
+from cloudsim.ec2.handlers import HANDLERS
+from cloudsim.ec2.settings import Ec2Settings
 from cloudsim.ec2.snapshots import SnapshotBook
-from cloudsim.simulator import ControlError, ControlRequest, ControlRoute, SimContext, Simulator
+from cloudsim.faults import Fault
+from cloudsim.simulator import ApiCall, ApiReply, ApiSimulator, ControlError, ControlRequest, ControlRoute, SimContext
 
-LOG = logging.getLogger(__name__)
 SERVICE = "ec2"
 _CREDENTIAL_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/")
 _ERROR_CODE = re.compile(rb"<Code>([^<]+)</Code>")
@@ -42,6 +41,8 @@ class Ec2Request:
     """What the layer needs from one HTTP request; the body is kept so moto can read it again."""
 
     def __init__(self, environ: dict, default_region: str) -> None:
+        self.environ = environ
+        self.request_id = wire.new_request_id()
         body = self._read_body(environ)
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
@@ -67,7 +68,7 @@ class Ec2Request:
         return {key: value for key, value in self.flat.items() if key not in ("Action", "Version")}
 
 
-class Ec2Simulator(Simulator):
+class Ec2Simulator(ApiSimulator):
     """EC2 on moto 5.2.5 with simulated snapshot and instance lifecycles."""
 
     name = SERVICE
@@ -77,27 +78,23 @@ class Ec2Simulator(Simulator):
         # moto would load ~1300 public AMIs (and their snapshots) into every region: slow resets
         # and foreign snapshots in DescribeSnapshots. Read when a backend is created, not at import.
         os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-        self._lock = threading.RLock()
         use_simulated_clock_in_moto_ec2(context.clock)
         self._moto_app = create_backend_app(SERVICE)
-        self.settings = actions.Ec2Settings()
+        self.settings = Ec2Settings()
         self.book = SnapshotBook()
 
     # Simulator hooks ---------------------------------------------------------------------------
 
-    def wsgi_app(self):
-        return self
-
     def reset(self) -> None:
-        with self._lock:
+        with self.lock:
             moto_api_backend.reset()
-            self.settings = actions.Ec2Settings()
+            self.settings = Ec2Settings()
             self.book = SnapshotBook()
 
     def control_routes(self) -> list[ControlRoute]:
         return [
             ControlRoute("POST", "/ec2/instances", self._seed_instance),
-            *self.settings_routes(lambda: self.settings, self._lock),
+            *self.settings_routes(lambda: self.settings, self.lock),
             ControlRoute("GET", "/ec2/snapshot-failures", self._list_failures),
             ControlRoute("POST", "/ec2/snapshot-failures", self._plan_failure),
             ControlRoute("DELETE", "/ec2/snapshot-failures", self._clear_failures),
@@ -107,66 +104,60 @@ class Ec2Simulator(Simulator):
     def backend(self, account_id: str | None = None, region: str | None = None):
         return ec2_backends[account_id or self.context.account_id][region or self.context.region]
 
-    # WSGI --------------------------------------------------------------------------------------
+    # Pipeline hooks ----------------------------------------------------------------------------
 
-    def __call__(self, environ: dict, start_response):
+    def parse_request(self, environ: dict) -> ApiCall:
         request = Ec2Request(environ, self.context.region)
-        with self._lock:
-            status, body, error_code = self._respond(request, environ)
-        self.context.journal.record(SERVICE, request.action or "(none)", request.journal_params(), status, error_code)
-        headers = [
-            ("Content-Type", "text/xml;charset=UTF-8"),
-            ("Content-Length", str(len(body))),
-            ("x-amzn-RequestId", self._request_id_of(body)),
-            ("Server", "AmazonEC2"),
-        ]
-        start_response(f"{status} {_reason(status)}", headers)
-        return [body]
+        return ApiCall(service=SERVICE, action=request.action or "(none)", params=request.journal_params(), region=request.region,
+                       native=request)
+
+    def dispatch(self, call: ApiCall) -> object:
+        request: Ec2Request = call.native
+        if not request.action:
+            raise wire.Ec2Error("MissingAction", "The request must contain the parameter Action")
+        if request.action not in wire.operation_names():
+            raise wire.Ec2Error("InvalidAction", f"The action {request.action} is not valid for this web service.")
+        handler = HANDLERS.get(request.action)
+        if handler is None:
+            return self._forward_to_moto(request, request.environ)
+        ec2_call = actions.Ec2Call(
+            action=request.action, params=wire.parse_params(request.action, request.flat),
+            backend=self.backend(request.account_id, request.region), account_id=request.account_id,
+            region=request.region, clock=self.context.clock, settings=self.settings, book=self.book,
+        )
+        return 200, wire.render_result(request.action, handler(ec2_call), request.request_id), None
+
+    def render_result(self, call: ApiCall, result: object) -> ApiReply:
+        status, body, error_code = result
+        return ApiReply(status, body, error_code=error_code)
+
+    def render_error(self, call: ApiCall, error: Exception) -> ApiReply | None:
+        request_id = call.native.request_id
+        if isinstance(error, wire.Ec2Error):
+            return ApiReply(error.status, wire.render_error(error.code, error.message, request_id), error_code=error.code)
+        if isinstance(error, ServiceException):
+            return ApiReply(400, wire.render_error(error.code, error.message, request_id), error_code=error.code)
+        if isinstance(error, NotImplementedError):
+            message = f"cloudsim: {call.native.action} is not implemented by the simulator ({error})"
+            return ApiReply(501, wire.render_error("NotImplemented", message, request_id), error_code="NotImplemented")
+        return None
+
+    def render_internal_error(self, call: ApiCall) -> ApiReply:
+        return ApiReply(500, wire.render_error("InternalError", "An internal error has occurred", call.native.request_id),
+                        error_code="InternalError")
+
+    def render_fault(self, call: ApiCall, fault: Fault) -> ApiReply:
+        return ApiReply(fault.status, wire.render_error(fault.code, fault.message, call.native.request_id), error_code=fault.code)
+
+    def finish(self, call: ApiCall, reply: ApiReply) -> ApiReply:
+        reply.content_type = "text/xml;charset=UTF-8"
+        reply.headers.update({"x-amzn-RequestId": self._request_id_of(reply.body), "Server": "AmazonEC2"})
+        return reply
 
     @staticmethod
     def _request_id_of(body: bytes) -> str:
         found = re.search(rb"<(?:requestId|RequestID)>([^<]*)<", body)
         return found.group(1).decode() if found else wire.new_request_id()
-
-    def _respond(self, request: Ec2Request, environ: dict) -> tuple[int, bytes, str | None]:
-        request_id = wire.new_request_id()
-        fault = self.context.faults.take(SERVICE, request.action) or self.context.throttle.take(SERVICE, request.action)
-        if fault is None:
-            return self._answer(request, environ, request_id)
-        if fault.processed:
-            self._answer(request, environ, request_id)  # carried out; the client gets the fault instead of this answer
-        return fault.status, wire.render_error(fault.code, fault.message, request_id), fault.code
-
-    def _answer(self, request: Ec2Request, environ: dict, request_id: str) -> tuple[int, bytes, str | None]:
-        """The call carried out and answered, EC2's own errors included."""
-        try:
-            return self._dispatch(request, environ, request_id)
-        except wire.Ec2Error as error:
-            return error.status, wire.render_error(error.code, error.message, request_id), error.code
-        except ServiceException as error:
-            return 400, wire.render_error(error.code, error.message, request_id), error.code
-        except NotImplementedError as error:
-            message = f"cloudsim: {request.action} is not implemented by the simulator ({error})"
-            return 501, wire.render_error("NotImplemented", message, request_id), "NotImplemented"
-        except Exception:  # pylint: disable=broad-exception-caught
-            # A simulator bug must look like an EC2 5xx to clients, and be visible in the log.
-            LOG.exception("cloudsim EC2 failed on %s", request.action)
-            return 500, wire.render_error("InternalError", "An internal error has occurred", request_id), "InternalError"
-
-    def _dispatch(self, request: Ec2Request, environ: dict, request_id: str) -> tuple[int, bytes, str | None]:
-        if not request.action:
-            raise wire.Ec2Error("MissingAction", "The request must contain the parameter Action")
-        if request.action not in wire.operation_names():
-            raise wire.Ec2Error("InvalidAction", f"The action {request.action} is not valid for this web service.")
-        handler = actions.OWNED_ACTIONS.get(request.action) or volume_actions.VOLUME_ACTIONS.get(request.action)
-        if handler is None:
-            return self._forward_to_moto(request, environ)
-        call = actions.Ec2Call(
-            action=request.action, params=wire.parse_params(request.action, request.flat),
-            backend=self.backend(request.account_id, request.region), account_id=request.account_id,
-            region=request.region, clock=self.context.clock, settings=self.settings, book=self.book,
-        )
-        return 200, wire.render_result(request.action, handler(call), request_id), None
 
     def _forward_to_moto(self, request: Ec2Request, environ: dict) -> tuple[int, bytes, str | None]:
         captured: dict = {}
@@ -205,7 +196,7 @@ class Ec2Simulator(Simulator):
                             request.body.get("region") or request.query.get("region"))
 
     def _seed_instance(self, request: ControlRequest) -> dict:
-        with self._lock:
+        with self.lock:
             return fixtures.seed_instance(self._control_backend(request), self.context.clock, request.body)
 
     def _list_failures(self, _request: ControlRequest) -> dict:
@@ -215,17 +206,17 @@ class Ec2Simulator(Simulator):
         body = request.body
         if not body.get("volume_id") and not body.get("instance_id"):
             raise ControlError('give "volume_id" or "instance_id"')
-        with self._lock:
+        with self.lock:
             plan = self.book.plan_failure(body.get("at_progress", 50), volume_id=body.get("volume_id"), instance_id=body.get("instance_id"))
         return plan.as_dict()
 
     def _clear_failures(self, _request: ControlRequest) -> dict:
-        with self._lock:
+        with self.lock:
             self.book.failure_plans.clear()
         return {"ok": True}
 
     def _state(self, request: ControlRequest) -> dict:
-        with self._lock:
+        with self.lock:
             return fixtures.state_view(self._control_backend(request), self.book, self.context.clock)
 
 
@@ -242,8 +233,3 @@ def use_simulated_clock_in_moto_ec2(clock) -> None:
         if module_name.startswith("moto.ec2.") and getattr(module, "utcnow", None) is moto_utils.utcnow:
             module.utcnow = simulated_utcnow
 
-
-def _reason(status: int) -> str:
-    reasons = {200: "OK", 400: "Bad Request", 403: "Forbidden", 412: "Precondition Failed", 500: "Internal Server Error",
-               501: "Not Implemented", 503: "Service Unavailable"}
-    return reasons.get(status, "Error")

@@ -15,7 +15,7 @@ import secrets
 import string
 import uuid
 
-from cloudsim.simulator import SimSettings
+from cloudsim.lightsail.settings import LightsailSettings  # noqa: F401 (re-exported: its old home)
 
 STATE_CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "stopping": 64, "stopped": 80}
 DEFAULT_KEY_PAIR = "LightsailDefaultKeyPair"
@@ -26,26 +26,6 @@ LINUX_BLUEPRINTS = {"amazon_linux_2023": "Amazon Linux 2023", "ubuntu_22_04": "U
 BUNDLES = {"nano_3_0": (2, 0.5, 20, 1024), "micro_3_0": (2, 1.0, 40, 2048), "small_3_0": (2, 2.0, 60, 3072),
            "medium_3_0": (2, 4.0, 80, 4096), "large_3_0": (2, 8.0, 160, 5120)}
 BUNDLES.update({f"{name[:-4]}_win_3_0": spec for name, spec in BUNDLES.items()})
-
-
-@dataclasses.dataclass
-class LightsailSettings(SimSettings):
-    """Simulated durations in simulated seconds; changed through ``POST /lightsail/config``."""
-
-    instance_transition_seconds: float = 30.0
-    snapshot_seconds_base: float = 60.0
-    snapshot_seconds_per_gib: float = 5.0
-    reboot_seconds: float = 20.0
-    windows_password_seconds: float = 240.0
-    auto_snapshot_seconds: float = 900.0
-    page_size: int = 25
-
-    def check(self, key: str, value: float) -> None:
-        if key == "page_size" and value < 1:
-            raise ValueError(f"page_size must be >= 1, got {value}")
-
-    def snapshot_duration(self, size_gib: int) -> float:
-        return self.snapshot_seconds_base + self.snapshot_seconds_per_gib * size_gib
 
 
 @dataclasses.dataclass

@@ -2,57 +2,50 @@
 """The Lightsail simulator: Lightsail's JSON API on its own port, plus its control routes.
 
 Each request is parsed and validated against botocore's model (:mod:`cloudsim.lightsail.wire`),
-meets injected faults first, is answered by :mod:`cloudsim.lightsail.actions` and is journaled.
+goes through the pipeline of :class:`cloudsim.simulator.ApiSimulator` (faults, throttling, journal,
+connection drops) and is answered by the handlers of :data:`cloudsim.lightsail.actions.HANDLERS`.
 Requests are served one at a time, after every due state transition has been applied.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import re
-import threading
 
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Request
 
+from cloudsim.faults import Fault
 from cloudsim.lightsail import actions, views, wire
 from cloudsim.lightsail.resources import (
-    BUNDLES, DEFAULT_KEY_PAIR, LINUX_BLUEPRINTS, WINDOWS_BLUEPRINTS, Instance, LightsailBook, LightsailSettings, StaticIp, default_ports,
-    new_password,
+    BUNDLES, DEFAULT_KEY_PAIR, LINUX_BLUEPRINTS, WINDOWS_BLUEPRINTS, Instance, LightsailBook, StaticIp, default_ports, new_password,
 )
-from cloudsim.simulator import ControlError, ControlRequest, ControlRoute, SimContext, Simulator
-
-LOG = logging.getLogger(__name__)
+from cloudsim.lightsail.settings import LightsailSettings
+from cloudsim.simulator import ApiCall, ApiReply, ApiSimulator, ControlError, ControlRequest, ControlRoute, SimContext
 SERVICE = "lightsail"
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/]+)/")
 SEEDABLE_STATES = ("running", "stopped")
 
 
-class LightsailSimulator(Simulator):
+class LightsailSimulator(ApiSimulator):
     """Lightsail instances, instance snapshots, static IPs and operations, on the simulated clock."""
 
     name = SERVICE
 
     def __init__(self, context: SimContext) -> None:
         super().__init__(context)
-        self._lock = threading.RLock()
         self.settings = LightsailSettings()
         self.books: dict[str, LightsailBook] = {}
 
     # Simulator hooks ---------------------------------------------------------------------------
 
-    def wsgi_app(self):
-        return self
-
     def reset(self) -> None:
-        with self._lock:
+        with self.lock:
             self.settings = LightsailSettings()
             self.books = {}
 
     def control_routes(self) -> list[ControlRoute]:
         return [
             ControlRoute("POST", "/lightsail/instances", self._seed_instance),
-            *self.settings_routes(lambda: self.settings, self._lock),
+            *self.settings_routes(lambda: self.settings, self.lock),
             ControlRoute("POST", "/lightsail/snapshot-failures", self._plan_failure),
             ControlRoute("POST", "/lightsail/auto-snapshot", self._start_auto_snapshot),
             ControlRoute("POST", "/lightsail/guest-shutdown", self._guest_shutdown_route),
@@ -74,7 +67,7 @@ class LightsailSimulator(Simulator):
         snapshot taken after the shutdown, a new random Administrator password. The emulated Windows
         guest calls this; tests and the control route ``POST /lightsail/guest-shutdown`` too.
         """
-        with self._lock:
+        with self.lock:
             book = self.book(region)
             now = self.context.clock.time()
             book.settle(now)
@@ -93,61 +86,58 @@ class LightsailSimulator(Simulator):
             book.settle(now)
             return {"instance_name": instance.name, "region": book.region, "shutdown_at_epoch": now + delay, "generalize": bool(generalize)}
 
-    # WSGI --------------------------------------------------------------------------------------
+    # Pipeline hooks ----------------------------------------------------------------------------
 
-    def __call__(self, environ: dict, start_response):
-        request = Request(environ)
-        action = request.headers.get("X-Amz-Target", "").rpartition(".")[2] or "(none)"
-        params: dict = {}
-        with self._lock:
-            try:
-                action = wire.action_from_target(request.headers.get("X-Amz-Target", ""))
-                params = wire.parse_request(action, request.get_data())
-                status, body, error_code = self._respond(action, params, self._region_of(request))
-            except wire.LightsailError as error:
-                status, body, error_code = error.status, wire.render_error(error.error_type, error.message, error.code, error.tip), error.error_type
-        self.context.journal.record(SERVICE, action, params, status, error_code)
-        response = Response(body, status=status, content_type=wire.CONTENT_TYPE)
-        response.headers["x-amzn-RequestId"] = wire.new_request_id()
-        if error_code:
-            response.headers["x-amzn-ErrorType"] = f"{error_code}:"
-        return response(environ, start_response)
-
-    def _region_of(self, request: Request) -> str:
-        found = _CREDENTIAL_SCOPE.search(request.headers.get("Authorization", ""))
+    def region_of(self, environ: dict) -> str:
+        found = _CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
         return found.group(1) if found else self.context.region
 
-    def _respond(self, action: str, params: dict, region: str) -> tuple[int, bytes, str | None]:
-        fault = self.context.faults.take(SERVICE, action) or self.context.throttle.take(SERVICE, action)
-        if fault is None:
-            return self._answer(action, params, region)
-        if fault.processed:
-            with contextlib.suppress(wire.LightsailError):  # carried out (or refused); the client gets the fault either way
-                self._answer(action, params, region)
-        return fault.status, wire.render_error(fault.code, fault.message), fault.code
-
-    def _answer(self, action: str, params: dict, region: str) -> tuple[int, bytes, str | None]:
-        """The call carried out and answered; the service's own errors are raised as LightsailError."""
-        handler = actions.HANDLERS.get(action)
-        if handler is None:
-            message = f"cloudsim: {action} is not implemented by the Lightsail simulator"
-            return 501, wire.render_error("NotImplemented", message), "NotImplemented"
-        book = self.book(region)
-        book.settle(self.context.clock.time())
-        call = actions.LightsailCall(action=action, params=params, book=book, clock=self.context.clock, settings=self.settings)
+    def parse_request(self, environ: dict) -> ApiCall:
+        request = Request(environ)
+        target = request.headers.get("X-Amz-Target", "")
+        call = ApiCall(service=SERVICE, action=target.rpartition(".")[2] or "(none)", region=self.region_of(environ))
         try:
-            return 200, wire.render_result(action, handler(call)), None
-        except wire.LightsailError:
-            raise
-        except Exception:  # pylint: disable=broad-exception-caught
-            # A simulator bug must look like the service's 500 to clients, and be visible in the log.
-            LOG.exception("cloudsim Lightsail failed on %s", action)
-            return 500, wire.render_error("ServiceException", "An internal error occurred."), "ServiceException"
+            call.action = wire.action_from_target(target)
+            call.params = wire.parse_request(call.action, request.get_data())
+        except wire.LightsailError as error:
+            call.refused = error
+        return call
+
+    def prepare(self, call: ApiCall) -> None:
+        self.book(call.region).settle(call.now)
+
+    def dispatch(self, call: ApiCall) -> object:
+        handler = actions.HANDLERS.get(call.action)
+        if handler is None:
+            raise wire.LightsailError("NotImplemented", f"cloudsim: {call.action} is not implemented by the Lightsail simulator", status=501)
+        return handler(actions.LightsailCall(action=call.action, params=call.params, book=self.book(call.region), clock=self.context.clock,
+                                             settings=self.settings))
+
+    def render_result(self, call: ApiCall, result: object) -> ApiReply:
+        return ApiReply(200, wire.render_result(call.action, result))
+
+    def render_error(self, call: ApiCall, error: Exception) -> ApiReply | None:
+        if not isinstance(error, wire.LightsailError):
+            return None
+        return ApiReply(error.status, wire.render_error(error.error_type, error.message, error.code, error.tip), error_code=error.error_type)
+
+    def render_internal_error(self, call: ApiCall) -> ApiReply:
+        return ApiReply(500, wire.render_error("ServiceException", "An internal error occurred."), error_code="ServiceException")
+
+    def render_fault(self, call: ApiCall, fault: Fault) -> ApiReply:
+        return ApiReply(fault.status, wire.render_error(fault.code, fault.message), error_code=fault.code)
+
+    def finish(self, call: ApiCall, reply: ApiReply) -> ApiReply:
+        reply.content_type = wire.CONTENT_TYPE
+        reply.headers["x-amzn-RequestId"] = wire.new_request_id()
+        if reply.error_code:
+            reply.headers["x-amzn-ErrorType"] = f"{reply.error_code}:"
+        return reply
 
     # Control routes ----------------------------------------------------------------------------
 
     def _seed_instance(self, request: ControlRequest) -> dict:
-        with self._lock:
+        with self.lock:
             book = self.book(request.body.get("region"))
             instance = seed_instance(book, self.context.clock.time(), request.body)
             return {"name": instance.name, "region": book.region, "arn": instance.arn, "public_ip": instance.public_ip,
@@ -157,13 +147,13 @@ class LightsailSimulator(Simulator):
         name = request.body.get("instance_name")
         if not name:
             raise ControlError('"instance_name" is required')
-        with self._lock:
+        with self.lock:
             book = self.book(request.body.get("region"))
             book.failing_instances.append(name)
             return {"failing_instances": list(book.failing_instances)}
 
     def _start_auto_snapshot(self, request: ControlRequest) -> dict:
-        with self._lock:
+        with self.lock:
             book = self.book(request.body.get("region"))
             instance = book.instances.get(request.body.get("instance_name", ""))
             if instance is None:
@@ -181,7 +171,7 @@ class LightsailSimulator(Simulator):
         return self.guest_shutdown(body.get("region"), body["instance_name"], body.get("delay_seconds", 0), body.get("generalize", True))
 
     def _state(self, request: ControlRequest) -> dict:
-        with self._lock:
+        with self.lock:
             book = self.book(request.query.get("region"))
             now = self.context.clock.time()
             book.settle(now)

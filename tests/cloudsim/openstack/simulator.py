@@ -2,70 +2,52 @@
 """The OpenStack simulator: every service on one port under a path prefix, as DevStack lays them out.
 
 ``/identity`` (Keystone v3), ``/compute`` (Nova), ``/volume`` (Cinder v3), ``/image`` (Glance v2)
-and ``/network`` (Neutron). Each request: settle the lifecycles on the simulated clock, check the
-token (version documents and token creation are public), negotiate the microversion, apply an
-injected fault, run the handler, journal the call. Requests are served one at a time.
+and ``/network`` (Neutron), as :data:`cloudsim.openstack.handlers.HANDLERS` lists them. Parsing a
+request settles the lifecycles on the simulated clock, finds the route, checks the token (version
+documents and token creation are public) and negotiates the microversion; the pipeline of
+:class:`cloudsim.simulator.ApiSimulator` does the rest (faults, throttling, the handler, journal,
+connection drops). Requests are served one at a time.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
-import logging
-import threading
-from collections.abc import Callable
 
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Request
 
-from cloudsim.openstack import compute, identity, image, network, volume
+from cloudsim.faults import Fault
 from cloudsim.openstack import fixtures
+from cloudsim.openstack.handlers import HANDLERS, Service
 from cloudsim.openstack.operations import Operations
 from cloudsim.openstack.routing import Call, Reply, Route, find_route
 from cloudsim.openstack.wire import REASONS, ApiError, Microversion, requested_microversion
-from cloudsim.simulator import ControlError, ControlRequest, ControlRoute, SimContext, Simulator
+from cloudsim.simulator import ApiCall, ApiReply, ApiSimulator, ControlError, ControlRequest, ControlRoute, SimContext
 from cloudsim.throttle import retry_after_headers, with_retry_after
-
-LOG = logging.getLogger(__name__)
 NAME = "openstack"
 
 
 @dataclasses.dataclass
-class Service:
-    """One OpenStack API under its path prefix; ``name`` is the journal's and the faults' service."""
+class OpenStackRequest:
+    """What the pipeline hooks need of one request beyond :class:`cloudsim.simulator.ApiCall`."""
 
-    name: str
-    routes: list[Route]
-    error_body: Callable[[ApiError], object]
-    # (service type in OpenStack-API-Version, legacy header, minimum, maximum) for microversioned APIs.
-    microversions: tuple | None = None
-
-
-SERVICES = {
-    identity.PREFIX: Service("identity", identity.ROUTES, identity.error_body),
-    compute.PREFIX: Service("compute", compute.ROUTES, compute.error_body,
-                            ("compute", "X-OpenStack-Nova-API-Version", compute.MIN_VERSION, compute.MAX_VERSION)),
-    volume.PREFIX: Service("volume", volume.ROUTES, volume.error_body, ("volume", None, volume.MIN_VERSION, volume.MAX_VERSION)),
-    image.PREFIX: Service("image", image.ROUTES, image.error_body),
-    network.PREFIX: Service("network", network.ROUTES, network.error_body),
-}
+    service: Service | None
+    route: Route | None = None
+    call: Call | None = None
+    microversion: Microversion | None = None
 
 
-class OpenStackSimulator(Simulator):
+class OpenStackSimulator(ApiSimulator):
     """Keystone, Nova, Cinder, Glance and Neutron subsets sharing one simulated cloud."""
 
     name = NAME
 
     def __init__(self, context: SimContext) -> None:
         super().__init__(context)
-        self._lock = threading.RLock()
         self.base_url = ""
         self.cloud = fixtures.new_cloud(context.clock.time())
 
     # Simulator hooks ---------------------------------------------------------------------------
-
-    def wsgi_app(self):
-        return self
 
     def serving_at(self, url: str) -> None:
         """Told by the server where it listens: the catalog and clouds.yaml carry absolute URLs."""
@@ -77,7 +59,7 @@ class OpenStackSimulator(Simulator):
         return self.base_url + "/identity"
 
     def reset(self) -> None:
-        with self._lock:
+        with self.lock:
             self.cloud = fixtures.new_cloud(self.context.clock.time(), self.cloud.identity)
 
     def control_routes(self) -> list[ControlRoute]:
@@ -85,56 +67,71 @@ class OpenStackSimulator(Simulator):
             ControlRoute("POST", "/openstack/servers", self._seed_server),
             ControlRoute("POST", "/openstack/guest-nic", self._set_guest_nic),
             ControlRoute("GET", "/openstack/state", self._state),
-            *self.settings_routes(lambda: self.cloud.settings, self._lock),
+            *self.settings_routes(lambda: self.cloud.settings, self.lock),
             ControlRoute("GET", "/openstack/clouds-yaml", self._clouds_yaml),
             ControlRoute("GET", "/openstack/snapshot-failures", self._list_failures),
             ControlRoute("POST", "/openstack/snapshot-failures", self._plan_failure),
             ControlRoute("DELETE", "/openstack/snapshot-failures", self._clear_failures),
         ]
 
-    # WSGI --------------------------------------------------------------------------------------
+    # Pipeline hooks ----------------------------------------------------------------------------
 
-    def __call__(self, environ: dict, start_response):
+    def parse_request(self, environ: dict) -> ApiCall:
         request = Request(environ)
         prefix, _slash, rest = request.path.lstrip("/").partition("/")
-        service = SERVICES.get(prefix)
-        with self._lock:
-            reply, action, params = self._serve(service, request, "/" + rest)
-        if service is not None and action:
-            error_code = _error_code(reply.body) if reply.status >= 400 else None
-            self.context.journal.record(service.name, action, params, reply.status, error_code)
-        return self._response(reply)(environ, start_response)
-
-    def _serve(self, service: Service | None, request: Request, path: str) -> tuple[Reply, str, dict]:
+        service = HANDLERS.get(prefix)
+        native = OpenStackRequest(service)
         if service is None:
-            return Reply(404, {"error": {"code": 404, "title": "Not Found", "message": f"No OpenStack service at {request.path}"}}), "", {}
-        microversion = None
+            refusal = ApiError(404, f"No OpenStack service at {request.path}", "Not Found")
+            return ApiCall(service=NAME, action="unsupported", native=native, refused=refusal, journaled=False)
+        path = "/" + rest
+        # Journaled too: a client using an API the simulator lacks shows up as "unsupported".
+        call = ApiCall(service=service.name, action="unsupported", params={"method": request.method.upper(), "path": path}, native=native)
         try:
-            # Journaled too: a client using an API the simulator lacks shows up as "unsupported".
-            action, params = "unsupported", {"method": request.method.upper(), "path": path}
-            route, path_params = find_route(service.routes, request.method.upper(), path)
-            action = route.action
-            call = self._call(request, path, path_params)
-            action = route.action_of(call)
-            params = _journal_params(call)
-            if not route.public:
+            native.route, path_params = find_route(service.routes, request.method.upper(), path)
+            call.action = native.route.action
+            native.call = self._call(request, path, path_params)
+            call.now = native.call.now
+            call.action = native.route.action_of(native.call)
+            call.params = _journal_params(native.call)
+            if not native.route.public:
                 self._authenticate(request)
             if service.microversions:
-                microversion = requested_microversion(request.headers, *service.microversions)
-                call.microversion = microversion
+                native.microversion = requested_microversion(request.headers, *service.microversions)
+                native.call.microversion = native.microversion
                 # Journaled: tests of our modules check which microversion a call used (createImage 2.45, Cinder 3.65...).
-                params["microversion"] = str(microversion)
-            fault = self.context.faults.take(service.name, action) or self.context.throttle.take(service.name, action)
-            reply = route.handler(call) if fault is None else _fault_reply(service, fault, route, call)
-        except ApiError as error:
-            reply = Reply(error.status, service.error_body(error))
-        except Exception:  # pylint: disable=broad-exception-caught
-            # A simulator bug must look like a 500 to clients, and be visible in the log.
-            LOG.exception("cloudsim OpenStack failed on %s %s", request.method, request.path)
-            reply = Reply(500, service.error_body(ApiError(500, "Unexpected API Error. Please report this at http://bugs.launchpad.net/")))
-        if microversion is not None:
-            self._add_microversion_headers(service, reply, microversion)
-        return reply, action, params
+                call.params["microversion"] = str(native.microversion)
+        except Exception as error:  # pylint: disable=broad-exception-caught
+            call.refused = error
+        return call
+
+    def dispatch(self, call: ApiCall) -> object:
+        return call.native.route.handler(call.native.call)
+
+    def render_result(self, call: ApiCall, result: object) -> ApiReply:
+        return _api_reply(result)
+
+    def render_error(self, call: ApiCall, error: Exception) -> ApiReply | None:
+        if not isinstance(error, ApiError):
+            return None
+        service = call.native.service
+        return _api_reply(Reply(error.status, service.error_body(error) if service else _generic_error_body(error)))
+
+    def render_internal_error(self, call: ApiCall) -> ApiReply:
+        return self.render_error(call, ApiError(500, "Unexpected API Error. Please report this at http://bugs.launchpad.net/"))
+
+    def render_fault(self, call: ApiCall, fault: Fault) -> ApiReply:
+        """An injected fault or a throttled call in the service's error format (a 429 with its Retry-After)."""
+        body = call.native.service.error_body(ApiError(fault.status, fault.message, fault.code))
+        return _api_reply(Reply(fault.status, with_retry_after(body, fault), headers=retry_after_headers(fault)))
+
+    def finish(self, call: ApiCall, reply: ApiReply) -> ApiReply:
+        if call.native.microversion is not None:
+            self._add_microversion_headers(call.native.service, reply, call.native.microversion)
+        if reply.status == 401:
+            # keystonemiddleware tells the client where to authenticate.
+            reply.headers["WWW-Authenticate"] = "Keystone uri=\"/identity\""
+        return reply
 
     def _call(self, request: Request, path: str, path_params: dict) -> Call:
         now = self.context.clock.time()
@@ -154,38 +151,27 @@ class OpenStackSimulator(Simulator):
             raise ApiError(401, "The request you have made requires authentication.", "Unauthorized")
 
     @staticmethod
-    def _add_microversion_headers(service: Service, reply: Reply, microversion: Microversion) -> None:
+    def _add_microversion_headers(service: Service, reply: ApiReply, microversion: Microversion) -> None:
         service_type, legacy_header = service.microversions[0], service.microversions[1]
         reply.headers["OpenStack-API-Version"] = f"{service_type} {microversion}"
         reply.headers["Vary"] = "OpenStack-API-Version" + (f", {legacy_header}" if legacy_header else "")
         if legacy_header:
             reply.headers[legacy_header] = str(microversion)
 
-    @staticmethod
-    def _response(reply: Reply) -> Response:
-        headers = dict(reply.headers)
-        if reply.status == 401:
-            # keystonemiddleware tells the client where to authenticate.
-            headers["WWW-Authenticate"] = "Keystone uri=\"/identity\""
-        if reply.status == 204 or reply.body is None:
-            return Response(b"", status=f"{reply.status} {REASONS.get(reply.status, 'Error')}", headers=headers)
-        return Response(json.dumps(reply.body), status=f"{reply.status} {REASONS.get(reply.status, 'Error')}",
-                        headers=headers, mimetype="application/json")
-
     # Control routes ----------------------------------------------------------------------------
 
     def _seed_server(self, request: ControlRequest) -> dict:
-        with self._lock:
+        with self.lock:
             now = self.context.clock.time()
             self.cloud.settle(now)
             return fixtures.seed_server(Operations(self.cloud, now), request.body)
 
     def _set_guest_nic(self, request: ControlRequest) -> dict:
-        with self._lock:
+        with self.lock:
             return fixtures.set_guest_nic(self.cloud, request.body)
 
     def _state(self, _request: ControlRequest) -> dict:
-        with self._lock:
+        with self.lock:
             now = self.context.clock.time()
             self.cloud.settle(now)
             return fixtures.state_view(self.cloud, now)
@@ -200,23 +186,27 @@ class OpenStackSimulator(Simulator):
     def _plan_failure(self, request: ControlRequest) -> dict:
         if not request.body.get("volume_id") and not request.body.get("server_id"):
             raise ControlError('give "volume_id" or "server_id"')
-        with self._lock:
+        with self.lock:
             return fixtures.plan_snapshot_failure(self.cloud, request.body)
 
     def _clear_failures(self, _request: ControlRequest) -> dict:
-        with self._lock:
+        with self.lock:
             self.cloud.snapshot_failures.clear()
         return {"ok": True}
 
 
-def _fault_reply(service: Service, fault, route: Route, call: Call) -> Reply:
-    """An injected fault or a throttled call in the service's error format (a 429 with its Retry-After); a ``processed``
-    fault is a lost answer: the call is carried out (or refused) first, and the client gets the fault either way."""
-    if fault.processed:
-        with contextlib.suppress(ApiError):
-            route.handler(call)
-    body = service.error_body(ApiError(fault.status, fault.message, fault.code))
-    return Reply(fault.status, with_retry_after(body, fault), headers=retry_after_headers(fault))
+def _api_reply(reply: Reply) -> ApiReply:
+    """A handler's reply as the pipeline sends it: JSON, the error body's fault name journaled."""
+    error_code = _error_code(reply.body) if reply.status >= 400 else None
+    if reply.status == 204 or reply.body is None:
+        return ApiReply(reply.status, b"", dict(reply.headers), error_code, reason=REASONS.get(reply.status, "Error"))
+    return ApiReply(reply.status, json.dumps(reply.body).encode("utf-8"), dict(reply.headers), error_code, "application/json",
+                    REASONS.get(reply.status, "Error"))
+
+
+def _generic_error_body(error: ApiError) -> dict:
+    """The error body for a path under no service's prefix (Keystone's and Glance's format)."""
+    return {"error": {"code": error.status, "title": REASONS.get(error.status, "Error"), "message": error.message}}
 
 
 def _journal_params(call: Call) -> dict:

@@ -12,27 +12,14 @@ import dataclasses
 import ipaddress
 import itertools
 
+from cloudsim.openstack.settings import OpenStackSettings
 from cloudsim.openstack.wire import new_id
-from cloudsim.simulator import SimSettings
 
+# The settings' old name here.
+Settings = OpenStackSettings
 REGION = "RegionOne"
 DOMAIN_ID = "default"
 DOMAIN_NAME = "Default"
-
-
-@dataclasses.dataclass
-class Settings(SimSettings):
-    """Simulated durations in seconds (changed through ``POST /openstack/config``)."""
-
-    server_build_seconds: float = 30.0
-    server_transition_seconds: float = 10.0
-    snapshot_seconds_base: float = 30.0
-    snapshot_seconds_per_gib: float = 10.0
-    image_queued_seconds: float = 10.0
-    image_seconds_base: float = 30.0
-    image_seconds_per_gib: float = 20.0
-    volume_seconds_base: float = 10.0
-    volume_seconds_per_gib: float = 1.0
 
 
 @dataclasses.dataclass
@@ -232,7 +219,7 @@ class OpenStackCloud:
 
     def __init__(self) -> None:
         self.identity = Identity()
-        self.settings = Settings()
+        self.settings = OpenStackSettings()
         self.tokens: dict[str, dict] = {}
         self.flavors: dict[str, Flavor] = {}
         self.images: dict[str, Image] = {}

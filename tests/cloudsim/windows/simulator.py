@@ -18,10 +18,11 @@ import threading
 
 from werkzeug.wrappers import Response
 
-from cloudsim.simulator import ControlError, ControlRequest, ControlRoute, SimContext, SimSettings, Simulator
+from cloudsim.simulator import ControlError, ControlRequest, ControlRoute, SimContext, Simulator
 from cloudsim.windows import cloudbase, commands, modules, payload
 from cloudsim.windows.endpoint import WinRMEndpoint
 from cloudsim.windows.guest import Adapter, Guest, ScheduledWork, computer_name, new_password
+from cloudsim.windows.settings import WindowsSettings
 
 LOG = logging.getLogger(__name__)
 NAME = "windows"
@@ -30,24 +31,6 @@ LIGHTSAIL_PREFIX = 20
 WINDOWS_TEMP = "C:\\Users\\Administrator\\AppData\\Local\\Temp"
 # Lightsail's Windows Server 2016/2019 blueprints come from AMIs with EC2Launch v1; 2022 ships EC2Launch v2.
 LIGHTSAIL_AGENTS = {"windows_server_2016": "ec2launch_v1", "windows_server_2019": "ec2launch_v1", "windows_server_2022": "ec2launch_v2"}
-
-
-@dataclasses.dataclass
-class WindowsSettings(SimSettings):
-    """``receive_chunk_bytes``: the most output of each stream one Receive answer carries (more means more round trips).
-
-    ``silent_drop``: 1 makes a guest that goes down (stop, Sysprep) vanish without a word, so clients wait for their
-    read timeout; 0 (default) resets the connections.
-    """
-
-    receive_chunk_bytes: int = 1024
-    silent_drop: int = 0
-
-    def check(self, key: str, value: float) -> None:
-        if key == "receive_chunk_bytes" and value < 1:
-            raise ValueError("receive_chunk_bytes must be >= 1")
-        if key == "silent_drop" and value not in (0, 1):
-            raise ValueError("silent_drop must be 0 or 1")
 
 
 @dataclasses.dataclass
@@ -144,7 +127,7 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
         lightsail = self.peers.get("lightsail")
         if lightsail is None:
             return
-        with lightsail._lock:  # pylint: disable=protected-access
+        with lightsail.lock:
             for region, book in list(lightsail.books.items()):
                 book.settle(now)
                 for instance in book.instances.values():
@@ -170,7 +153,7 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
         openstack = self.peers.get("openstack")
         if openstack is None:
             return
-        with openstack._lock:  # pylint: disable=protected-access
+        with openstack.lock:
             cloud = openstack.cloud
             cloud.settle(now)
             for server in cloud.servers.values():
@@ -258,7 +241,7 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
         openstack = self.peers.get("openstack")
         if guest.service == "openstack" and openstack is not None:
             from cloudsim.openstack import fixtures  # pylint: disable=import-outside-toplevel
-            with openstack._lock:  # pylint: disable=protected-access
+            with openstack.lock:
                 fixtures.set_guest_nic(openstack.cloud, {"server_id": guest.instance, "mode": "dhcp"})
                 observed.reachable = openstack.cloud.server_reachable(openstack.cloud.servers[guest.instance])
             observed.nic = {"mode": "dhcp"}
@@ -408,7 +391,7 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
         if guest.service == "openstack":
             from cloudsim.openstack import fixtures  # pylint: disable=import-outside-toplevel
             openstack = self.peers["openstack"]
-            with openstack._lock:  # pylint: disable=protected-access
+            with openstack.lock:
                 fixtures.set_guest_nic(openstack.cloud, {"server_id": guest.instance, "mode": mode, "ip": body.get("ip")})
             return
         adapter = guest.adapters[0]

@@ -1,0 +1,30 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The EC2 simulator's settings: simulated durations and limits (``GET/POST /ec2/config``)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from cloudsim.simulator import SimSettings
+
+
+@dataclasses.dataclass
+class Ec2Settings(SimSettings):
+    """Simulated durations, in simulated seconds; changed through ``POST /ec2/config``."""
+
+    snapshot_seconds_base: float = 60.0
+    snapshot_seconds_per_gib: float = 30.0
+    instance_transition_seconds: float = 30.0
+    volume_create_seconds: float = 10.0
+    volume_attach_seconds: float = 5.0
+    volume_detach_seconds: float = 5.0
+    copy_seconds_base: float = 60.0
+    copy_seconds_per_gib: float = 10.0
+    # EC2 Service Quotas: concurrent snapshot copies to one destination Region.
+    copy_concurrent_limit: int = 20
+
+    def snapshot_duration(self, size_gib: int) -> float:
+        return self.snapshot_seconds_base + self.snapshot_seconds_per_gib * float(size_gib)
+
+    def copy_duration(self, size_gib: int) -> float:
+        return self.copy_seconds_base + self.copy_seconds_per_gib * float(size_gib)

@@ -1,0 +1,28 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Lightsail simulator's settings: simulated durations and page size (``GET/POST /lightsail/config``)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from cloudsim.simulator import SimSettings
+
+
+@dataclasses.dataclass
+class LightsailSettings(SimSettings):
+    """Simulated durations in simulated seconds; changed through ``POST /lightsail/config``."""
+
+    instance_transition_seconds: float = 30.0
+    snapshot_seconds_base: float = 60.0
+    snapshot_seconds_per_gib: float = 5.0
+    reboot_seconds: float = 20.0
+    windows_password_seconds: float = 240.0
+    auto_snapshot_seconds: float = 900.0
+    page_size: int = 25
+
+    def check(self, key: str, value: float) -> None:
+        if key == "page_size" and value < 1:
+            raise ValueError(f"page_size must be >= 1, got {value}")
+
+    def snapshot_duration(self, size_gib: int) -> float:
+        return self.snapshot_seconds_base + self.snapshot_seconds_per_gib * size_gib
