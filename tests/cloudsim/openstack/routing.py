@@ -70,14 +70,17 @@ class Route:
         return found.groupdict() if found else None
 
 
-def find_route(routes: list[Route], method: str, path: str) -> tuple[Route, dict]:
-    """The route for this request; 404 for an unknown path and 405 for a known path with another method."""
-    path_known = False
+def not_modelled(method: str, path: str) -> ApiError:
+    """501 for a call the simulator does not model: a 404 or 405 would tell clients "does not exist" or "not allowed"."""
+    return ApiError(501, f"cloudsim does not model {method} {path}: the simulator implements only the calls its documentation "
+                         "lists (docs/cloudsim.md); use a real OpenStack for others.")
+
+
+def find_route(routes: list[Route], method: str, path: str, shown_path: str | None = None) -> tuple[Route, dict]:
+    """The route for this request; 501 naming the method and the route (``shown_path``, else ``path``) when no route
+    serves it, whether the path is unknown or known with another method: the service may well serve it."""
     for route in routes:
         params = route.match(method, path)
         if params is not None:
             return route, params
-        path_known = path_known or re.fullmatch(route.pattern, path) is not None
-    if path_known:
-        raise ApiError(405, f"The method {method} is not allowed for this resource.")
-    raise ApiError(404, f"The resource could not be found: {method} {path}")
+    raise not_modelled(method, shown_path or path)

@@ -20,7 +20,7 @@ from cloudsim.faults import Fault
 from cloudsim.openstack import fixtures
 from cloudsim.openstack.handlers import HANDLERS, Service
 from cloudsim.openstack.operations import Operations
-from cloudsim.openstack.routing import Call, Reply, Route, find_route
+from cloudsim.openstack.routing import Call, Reply, Route, find_route, not_modelled
 from cloudsim.openstack.wire import REASONS, ApiError, Microversion, requested_microversion
 from cloudsim.simulator import ApiCall, ApiReply, ApiSimulator, ControlError, ControlRequest, ControlRoute, SimContext
 from cloudsim.throttle import retry_after_headers, with_retry_after
@@ -82,13 +82,13 @@ class OpenStackSimulator(ApiSimulator):
         service = HANDLERS.get(prefix)
         native = OpenStackRequest(service)
         if service is None:
-            refusal = ApiError(404, f"No OpenStack service at {request.path}", "Not Found")
+            refusal = not_modelled(request.method.upper(), request.path)
             return ApiCall(service=NAME, action="unsupported", native=native, refused=refusal, journaled=False)
         path = "/" + rest
         # Journaled too: a client using an API the simulator lacks shows up as "unsupported".
         call = ApiCall(service=service.name, action="unsupported", params={"method": request.method.upper(), "path": path}, native=native)
         try:
-            native.route, path_params = find_route(service.routes, request.method.upper(), path)
+            native.route, path_params = find_route(service.routes, request.method.upper(), path, request.path)
             call.action = native.route.action
             native.call = self._call(request, path, path_params)
             call.now = native.call.now
