@@ -13,7 +13,14 @@ from __future__ import annotations
 
 import time
 
+try:
+    from botocore.exceptions import ConnectionError as BotocoreConnectionError
+    from botocore.exceptions import HTTPClientError
+except ImportError:
+    pass  # Handled by AnsibleAWSModule
+
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.cloud import CloudRetry
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
@@ -27,11 +34,66 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_un
 # not the JSON services' "ThrottlingException", which is what Lightsail answers when throttled, nor Lightsail's own
 # server error "ServiceException" (HTTP 500, botocore's lightsail model and the Lightsail API Reference).
 LIGHTSAIL_RETRIED_CODES = ["ThrottlingException", "ServiceException"]
+# Attempts of a call whose connection failed, the first included: botocore's own retries (legacy mode, which the EC2
+# modules' default clients use) make 5. Our Lightsail client makes one attempt (retries live on the wrappers), so
+# without these a reset or a read timeout would fail the module at once.
+CONNECTION_ATTEMPTS = 5
+
+
+def _connection_failures_maybe():
+    """botocore's connection-level exception classes, its ``ConnectionError`` and ``HTTPClientError`` kinds (none
+    without botocore, whose absence AnsibleAWSModule reports)."""
+    try:
+        return (BotocoreConnectionError, HTTPClientError)
+    except NameError:
+        return type(None)
+
+
+class ConnectionRetry(CloudRetry):
+    """Retries of a call that got no answer: botocore's connection-level failures (``EndpointConnectionError``,
+    ``ConnectionClosedError``, ``ReadTimeoutError``, ``ConnectTimeoutError``...), those botocore itself retries."""
+
+    base_class = _connection_failures_maybe()
+
+    @staticmethod
+    def status_code_from_exception(error):
+        return type(error).__name__
+
+    @staticmethod
+    def found(response_code, catch_extra_error_codes=None):
+        return True
+
+
+def retry_connection_failures(func):
+    """``func`` again after a connection failure, up to CONNECTION_ATTEMPTS attempts with a short jittered backoff."""
+    return ConnectionRetry.jittered_backoff(retries=CONNECTION_ATTEMPTS, delay=1, backoff=2.0, max_delay=15)(func)
 
 
 def lightsail_retry():
-    """The collection's jittered backoff, plus Lightsail's throttling and server error codes (not among AWSRetry's defaults)."""
-    return throttling_retry(extra_codes=LIGHTSAIL_RETRIED_CODES)
+    """The collection's jittered backoff, plus Lightsail's throttling and server error codes (not among AWSRetry's
+    defaults), and the call sent again when its connection failed (a reset, a read timeout).
+
+    A call whose connection failed may have been carried out, so every wrapper with this retry must be safe to send
+    again, as botocore takes EC2's reads to be: reads; writes whose second sending changes nothing more (tags, ports,
+    deletes: a second delete finds nothing to delete); creates, whose second sending meets the name the first one took
+    and ``create_or_adopt`` adopts it. Stop and start look before they send again (``change_unless_done``).
+    """
+    throttled = throttling_retry(extra_codes=LIGHTSAIL_RETRIED_CODES)
+    return lambda func: retry_connection_failures(throttled(func))
+
+
+def change_unless_done(send, done):
+    """``send()`` with retries; before sending again (after a failure that may hide a call Lightsail carried out: a lost
+    connection, a 500), ``done()`` reads whether the first sending did the work, and then nothing is sent."""
+    attempts = []
+
+    @lightsail_retry()
+    def attempt():
+        if attempts and done():
+            return []
+        attempts.append(True)
+        return send()
+    return attempt()
 
 
 class LightsailErrorHandler(AWSErrorHandler):
@@ -147,15 +209,20 @@ def get_instance_state(client, name):
 
 
 @LightsailErrorHandler.common_error_handler("stop instance {name}")
-@lightsail_retry()
 def stop_instance(client, name):
-    return client.stop_instance(instanceName=name)["operations"]
+    """StopInstance; sent again only while the instance is not stopping or stopped (Lightsail refuses a second stop then).
+
+    The operations, or an empty list when an earlier sending whose answer was lost did the work.
+    """
+    return change_unless_done(lambda: client.stop_instance(instanceName=name)["operations"],
+                              lambda: get_instance_state(client, name) in ("stopping", "stopped"))
 
 
 @LightsailErrorHandler.common_error_handler("start instance {name}")
-@lightsail_retry()
 def start_instance(client, name):
-    return client.start_instance(instanceName=name)["operations"]
+    """StartInstance; sent again only while the instance is not pending or running (see stop_instance)."""
+    return change_unless_done(lambda: client.start_instance(instanceName=name)["operations"],
+                              lambda: get_instance_state(client, name) in ("pending", "running"))
 
 
 @LightsailErrorHandler.common_error_handler("get the port states of instance {name}")

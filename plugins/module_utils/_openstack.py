@@ -14,6 +14,10 @@ read ``openstack.version``, which openstacksdk >= 4.15 no longer imports). What 
   a ``Retry-After`` header asks, and of 500 a few times, each attempt re-reading state first where a retried
   create could otherwise make a duplicate; Keystone's answers (token, version discovery) too, which reach us as
   keystoneauth errors;
+* retries of calls that got no answer (the connection refused or reset, a read timeout: keystoneauth's
+  ``ConnectFailure`` and ``ConnectTimeout``) as many times as botocore retries EC2's: every call that goes through
+  ``OpenStackApi.call`` is safe to send again (reads; deletes that ignore a missing resource; creates that look
+  for what an earlier attempt made before they send again);
 * errors that name the resource, its state and the HTTP status, never a bare SDK traceback.
 """
 
@@ -46,6 +50,8 @@ SERVER_ERROR_RETRIES = 2
 # A Retry-After longer than this is taken as this: a misconfigured limit must not park a run for an hour between two
 # attempts (the deadline still applies).
 RETRY_AFTER_CAP = 120.0
+# Attempts of a call whose connection failed, the first included, as botocore makes for EC2 (legacy retry mode).
+CONNECTION_ATTEMPTS = 5
 
 
 class OpenStackError(Exception):
@@ -124,11 +130,23 @@ def is_transient(error):
     return isinstance(error, api_errors()) and http_status(error) in TRANSIENT_STATUS
 
 
+def is_connection_failure(error):
+    """No answer came: keystoneauth's retriable connection failures (refused, reset: ``ConnectFailure``; a connect or
+    read timeout: ``ConnectTimeout``), which openstacksdk passes on as they are. TLS errors are not among them."""
+    keystone_exceptions = exceptions_of("keystoneauth1")
+    return keystone_exceptions is not None and isinstance(error, keystone_exceptions.RetriableConnectionFailure)
+
+
 def retry_policy():
-    """``should_retry`` for one call: transient answers until the deadline, 500 up to SERVER_ERROR_RETRIES times."""
+    """``should_retry`` for one call: transient answers until the deadline, 500 up to SERVER_ERROR_RETRIES times, a
+    failed connection until CONNECTION_ATTEMPTS attempts have been made."""
     server_errors = []
+    lost_connections = []
 
     def should_retry(error):
+        if is_connection_failure(error):
+            lost_connections.append(error)
+            return len(lost_connections) < CONNECTION_ATTEMPTS
         if isinstance(error, api_errors()) and http_status(error) == SERVER_ERROR_STATUS:
             server_errors.append(error)
             return len(server_errors) <= SERVER_ERROR_RETRIES
@@ -157,6 +175,8 @@ def describe_error(what, error):
         message += " - still refused when the timeout ran out; retry later."
     elif status == SERVER_ERROR_STATUS:
         message += f" - the same after {SERVER_ERROR_RETRIES} retries."
+    elif is_connection_failure(error):
+        message += f" - no answer in {CONNECTION_ATTEMPTS} attempts: check that the cloud's endpoint is reachable."
     return message
 
 

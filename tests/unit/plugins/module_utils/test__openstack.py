@@ -14,6 +14,7 @@ import requests
 from keystoneauth1 import exceptions as keystone_exceptions
 from openstack import exceptions
 
+from ansible_collections.snapkit.cloud.plugins.module_utils._openstack import CONNECTION_ATTEMPTS
 from ansible_collections.snapkit.cloud.plugins.module_utils._openstack import OpenStackApi
 from ansible_collections.snapkit.cloud.plugins.module_utils._openstack import OpenStackError
 from ansible_collections.snapkit.cloud.plugins.module_utils._openstack import RETRY_AFTER_CAP
@@ -81,6 +82,43 @@ def test_a_retried_create_looks_first_and_makes_no_duplicate():
     attempt = create_unless_found(lambda: made[0] if made else None, create)
     assert api().call("Creating snapshot", attempt) == "snapshot"
     assert made == ["snapshot"]
+
+
+CONNECTION_FAILURES = [keystone_exceptions.ConnectFailure("Unable to establish connection to http://nova: Connection reset by peer"),
+                       keystone_exceptions.ConnectTimeout("Request to http://nova timed out")]
+
+
+@pytest.mark.parametrize("failure", CONNECTION_FAILURES, ids=lambda failure: type(failure).__name__)
+def test_a_call_whose_connection_failed_is_sent_again(failure):
+    script = Script(failure, failure)
+    assert api().call("Reading server s-1", script) == "done"
+    assert script.calls == 3
+
+
+def test_a_connection_that_keeps_failing_fails_after_botocores_number_of_attempts_naming_the_call():
+    script = Script(*CONNECTION_FAILURES[:1] * 10)
+    with pytest.raises(OpenStackError, match="Reading server s-1 failed.*reset by peer.*no answer in 5 attempts"):
+        api(timeout=60).call("Reading server s-1", script)
+    assert script.calls == CONNECTION_ATTEMPTS == 5
+
+
+def test_a_tls_failure_is_not_retried():
+    script = Script(keystone_exceptions.SSLError("certificate verify failed"))
+    with pytest.raises(OpenStackError):
+        api().call("Reading server s-1", script)
+    assert script.calls == 1
+
+
+def test_a_create_whose_connection_dropped_after_the_work_looks_before_sending_again():
+    made = []
+
+    def create():
+        made.append("image")
+        raise CONNECTION_FAILURES[0]  # Nova made it; the connection dropped before the answer
+
+    attempt = create_unless_found(lambda: made[0] if made else None, create)
+    assert api().call("createImage", attempt) == "image"
+    assert made == ["image"]
 
 
 def test_the_first_attempt_does_not_look_again():

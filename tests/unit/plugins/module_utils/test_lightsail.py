@@ -51,3 +51,68 @@ def test_the_name_held_by_something_else_still_fails():
 def test_other_errors_are_not_read_as_a_lost_answer(error):
     with pytest.raises(AnsibleAWSError):
         lightsail.create_or_adopt(refused(error), lambda: pytest.fail("no read for another error"), lambda found: True)
+
+
+# Connection-level failures: sent again where that is safe -----------------------------------------------------------
+
+CONNECTION_FAILURES = [botocore.exceptions.ConnectionClosedError(endpoint_url="https://lightsail.us-east-1.amazonaws.com"),
+                       botocore.exceptions.ReadTimeoutError(endpoint_url="https://lightsail.us-east-1.amazonaws.com"),
+                       botocore.exceptions.EndpointConnectionError(endpoint_url="https://lightsail.us-east-1.amazonaws.com")]
+
+
+@pytest.fixture(autouse=True)
+def no_sleep(monkeypatch):
+    monkeypatch.setattr("ansible_collections.amazon.aws.plugins.module_utils.cloud.time.sleep", lambda _seconds: None)
+
+
+class FlakyClient:
+    """A Lightsail client whose calls fail with ``failures`` first (one each), then answer; ``calls`` counts them."""
+
+    def __init__(self, failures, state="running"):
+        self.failures = list(failures)
+        self.calls = []
+        self.state = state
+
+    def _answer(self, action, answer):
+        self.calls.append(action)
+        if self.failures:
+            raise self.failures.pop(0)
+        return answer
+
+    def get_instance(self, instanceName):  # pylint: disable=invalid-name
+        return self._answer("GetInstance", {"instance": {"name": instanceName}})
+
+    def get_instance_state(self, instanceName):  # pylint: disable=invalid-name,unused-argument
+        self.calls.append("GetInstanceState")
+        return {"state": {"name": self.state}}
+
+    def start_instance(self, instanceName):  # pylint: disable=invalid-name,unused-argument
+        self.state = "pending"  # carried out, whether its answer comes back or not
+        return self._answer("StartInstance", {"operations": [{"id": "op-1"}]})
+
+
+@pytest.mark.parametrize("failure", CONNECTION_FAILURES, ids=lambda failure: type(failure).__name__)
+def test_a_read_whose_connection_failed_is_sent_again(failure):
+    client = FlakyClient([failure, failure])
+    assert lightsail.get_instance(client, "web-1") == {"name": "web-1"}
+    assert client.calls == ["GetInstance"] * 3
+
+
+def test_a_read_whose_connection_keeps_failing_fails_after_botocores_number_of_attempts():
+    client = FlakyClient(CONNECTION_FAILURES[:1] * 10)
+    with pytest.raises(AnsibleAWSError):
+        lightsail.get_instance(client, "web-1")
+    assert len(client.calls) == lightsail.CONNECTION_ATTEMPTS == 5
+
+
+def test_a_start_whose_answer_was_lost_is_not_sent_again():
+    client = FlakyClient(CONNECTION_FAILURES[:1], state="stopped")
+    assert lightsail.start_instance(client, "web-1") == []
+    assert client.calls == ["StartInstance", "GetInstanceState"]
+
+
+def test_a_start_that_did_nothing_is_sent_again():
+    client = FlakyClient(CONNECTION_FAILURES[:1], state="stopped")
+    client.start_instance = lambda instanceName: client._answer("StartInstance", {"operations": [{"id": "op-2"}]})  # pylint: disable=protected-access
+    assert lightsail.start_instance(client, "web-1") == [{"id": "op-2"}]
+    assert client.calls == ["StartInstance", "GetInstanceState", "StartInstance"]
