@@ -195,6 +195,13 @@ def create_instance_from_snapshot(client, name, snapshot_name, availability_zone
     return client.create_instances_from_snapshot(**params)["operations"]
 
 
+@LightsailErrorHandler.common_error_handler("get the regions and their availability zones")
+@lightsail_retry()
+def get_regions(client):
+    """GetRegions with the availability zones of each region."""
+    return client.get_regions(includeAvailabilityZones=True)["regions"]
+
+
 @LightsailErrorHandler.deletion_error_handler("delete instance {name}")
 @lightsail_retry()
 def delete_instance(client, name):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 
+import boto3
 import pytest
 
 from _collection import LIGHTSAIL_STOP_MARK_TAG
@@ -173,6 +174,26 @@ def test_password_snapshot_info_and_instance_from_snapshot(sim, ansible):
     journal = sim.journal(service="lightsail")
     assert [entry["params"]["instanceName"] for entry in journal if entry["action"] == "DeleteInstance"] == ["win-1-verify"]
     assert [entry["action"] for entry in journal if entry["action"] == "CreateInstancesFromSnapshot"] == ["CreateInstancesFromSnapshot"]
+
+
+def test_instance_from_snapshot_uses_the_source_zone_else_the_first_zone_of_the_region(sim, ansible):
+    sim.seed_lightsail_instance("web-1", zone="us-east-1c")
+    sim.seed_lightsail_instance("web-2", zone="us-east-1b")
+    ansible.run([task(sim, "snap_1", "lightsail_snapshot", instance_name="web-1", snapshot_name="web-1-snap"),
+                 task(sim, "snap_2", "lightsail_snapshot", instance_name="web-2", snapshot_name="web-2-snap")])
+    boto3.client("lightsail", **sim.aws_client_kwargs("lightsail")).delete_instance(instanceName="web-2")
+    since = sim.journal()[-1]["seq"]
+    run = ansible.run([
+        task(sim, "all", "lightsail_instance_from_snapshot", instance_name="copy-0", snapshot_name="web-1-snap", availability_zone="all"),
+        task(sim, "copy_1", "lightsail_instance_from_snapshot", instance_name="copy-1", snapshot_name="web-1-snap"),
+        task(sim, "copy_2", "lightsail_instance_from_snapshot", instance_name="copy-2", snapshot_name="web-2-snap"),
+    ])
+    assert run["all"].get("failed") is True and "availability_zone" in run["all"]["msg"]
+    # The snapshot reads zone "all": the copy goes to its source instance's zone, or (that one deleted) the region's first.
+    assert run["copy_1"]["instance"]["location"] == {"availability_zone": "us-east-1c", "region_name": "us-east-1"}
+    assert run["copy_2"]["instance"]["location"] == {"availability_zone": "us-east-1a", "region_name": "us-east-1"}
+    creates = [entry for entry in sim.journal(service="lightsail", since=since) if entry["action"] == "CreateInstancesFromSnapshot"]
+    assert [(entry["params"]["instanceNames"], entry["error_code"]) for entry in creates] == [(["copy-1"], None), (["copy-2"], None)]
 
 
 STOP_MARK = LIGHTSAIL_STOP_MARK_TAG

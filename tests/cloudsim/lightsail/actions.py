@@ -16,7 +16,8 @@ from collections.abc import Callable
 from cloudsim.clock import SimClock
 from cloudsim.lightsail import views
 from cloudsim.lightsail.resources import (
-    BUNDLES, Instance, InstanceSnapshot, LightsailBook, LightsailSettings, Operation, PortRule, StaticIp, default_ports, new_password,
+    BUNDLES, REGIONAL_ZONE, REGIONS, Instance, InstanceSnapshot, LightsailBook, LightsailSettings, Operation, PortRule, StaticIp,
+    default_ports, new_password, region_zones,
 )
 from cloudsim.lightsail.wire import invalid_input, not_found, operation_failure
 
@@ -36,10 +37,6 @@ class LightsailCall:
     @property
     def now(self) -> float:
         return self.clock.time()
-
-    @property
-    def zone(self) -> str:
-        return f"{self.book.region}a"
 
 
 # Helpers -----------------------------------------------------------------------------------------
@@ -65,6 +62,13 @@ def find_static_ip(call: LightsailCall, name: str) -> StaticIp:
     return static_ip
 
 
+def check_zone(call: LightsailCall, zone: str) -> None:
+    """A new instance needs one availability zone of the call's region; "all" (a regional resource's) is none."""
+    if zone not in region_zones(call.book.region):
+        raise invalid_input(f"The Availability Zone {zone} is not valid in the region {call.book.region}. "
+                            f"Use one of {', '.join(region_zones(call.book.region))} (GetRegions with includeAvailabilityZones).")
+
+
 def check_new_name(call: LightsailCall, name: str) -> None:
     if not NEW_NAME.match(name):
         # The service's wording (quoted in hashicorp/terraform-provider-aws#8647).
@@ -77,9 +81,11 @@ def check_new_name(call: LightsailCall, name: str) -> None:
 def log_operation(call: LightsailCall, resource_name: str, resource_type: str, duration: float = 0.0, details: str = "",
                   error_code: str | None = None) -> Operation:
     now = call.now
+    # An instance's operations are in its zone; those of regional resources (snapshots, static IPs) in "all".
+    instance = call.book.instances.get(resource_name) if resource_type == "Instance" else None
     operation = Operation(op_id=str(uuid.uuid4()), resource_name=resource_name, resource_type=resource_type,
-                          operation_type=call.action, created_at=now, zone=call.zone, ends_at=now + duration, details=details,
-                          error_code=error_code)
+                          operation_type=call.action, created_at=now, zone=instance.zone if instance else REGIONAL_ZONE,
+                          region=call.book.region, ends_at=now + duration, details=details, error_code=error_code)
     call.book.operations.append(operation)
     return operation
 
@@ -178,9 +184,10 @@ def delete_instance(call: LightsailCall) -> dict:
     instance = find_instance(call, call.params["instanceName"])
     if instance.static_ip_name in call.book.static_ips:
         call.book.static_ips[instance.static_ip_name].attached_to = None
+    operation = log_operation(call, instance.name, "Instance")
     del call.book.instances[instance.name]
     # Snapshots outlive their instance; they keep pointing at its name and ARN.
-    return operations_result(call, log_operation(call, instance.name, "Instance"))
+    return operations_result(call, operation)
 
 
 def get_instance_access_details(call: LightsailCall) -> dict:
@@ -244,7 +251,7 @@ def create_instance_snapshot(call: LightsailCall) -> dict:
         raise operation_failure(f"The instance {instance.name} cannot be snapshotted while it is {instance.state}.")
     duration = call.settings.snapshot_duration(instance.disk_size_gb)
     fails = call.book.take_failure(instance.name)
-    snapshot = InstanceSnapshot(name=name, arn=call.book.arn("InstanceSnapshot"), created_at=call.now, zone=call.zone,
+    snapshot = InstanceSnapshot(name=name, arn=call.book.arn("InstanceSnapshot"), created_at=call.now, zone=REGIONAL_ZONE,
                                 instance=instance, tags=tags, ready_at=call.now + duration, fails=fails, password=instance.password,
                                 generalized=instance.generalized)
     call.book.snapshots[name] = snapshot
@@ -281,8 +288,7 @@ def create_instances_from_snapshot(call: LightsailCall) -> dict:
     snapshot = find_snapshot(call, params["instanceSnapshotName"])
     if snapshot.state(call.now) != "available":
         raise operation_failure(f"The instance snapshot {snapshot.name} is not available; it is {snapshot.state(call.now)}.")
-    if not params["availabilityZone"].startswith(call.book.region) or len(params["availabilityZone"]) != len(call.book.region) + 1:
-        raise invalid_input(f"The availability zone {params['availabilityZone']} is not in the region {call.book.region}.")
+    check_zone(call, params["availabilityZone"])
     if params["bundleId"] not in BUNDLES:
         raise invalid_input(f"The bundle {params['bundleId']} does not exist.")
     names = params["instanceNames"]
@@ -315,7 +321,7 @@ def create_instances_from_snapshot(call: LightsailCall) -> dict:
 def allocate_static_ip(call: LightsailCall) -> dict:
     name = call.params["staticIpName"]
     check_new_name(call, name)
-    call.book.static_ips[name] = StaticIp(name=name, arn=call.book.arn("StaticIp"), created_at=call.now, zone=call.zone,
+    call.book.static_ips[name] = StaticIp(name=name, arn=call.book.arn("StaticIp"), created_at=call.now, zone=REGIONAL_ZONE,
                                           ip_address=call.book.new_public_ip())
     return operations_result(call, log_operation(call, name, "StaticIp"))
 
@@ -334,6 +340,21 @@ def attach_static_ip(call: LightsailCall) -> dict:
 
 def get_static_ip(call: LightsailCall) -> dict:
     return {"staticIp": views.static_ip_view(find_static_ip(call, call.params["staticIpName"]))}
+
+
+# Regions -----------------------------------------------------------------------------------------
+
+def get_regions(call: LightsailCall) -> dict:
+    regions = []
+    for name, (continent, display_name, _letters) in REGIONS.items():
+        region = {"continentCode": continent, "description": f"This region is recommended to serve users in {display_name}",
+                  "displayName": display_name, "name": name}
+        if call.params.get("includeAvailabilityZones"):
+            region["availabilityZones"] = [{"zoneName": zone, "state": "available"} for zone in region_zones(name)]
+        if call.params.get("includeRelationalDatabaseAvailabilityZones"):
+            region["relationalDatabaseAvailabilityZones"] = [{"zoneName": zone, "state": "available"} for zone in region_zones(name)]
+        regions.append(region)
+    return {"regions": regions}
 
 
 # Operations and tags -----------------------------------------------------------------------------
@@ -400,6 +421,7 @@ HANDLERS: dict[str, Callable[[LightsailCall], dict]] = {
     "AllocateStaticIp": allocate_static_ip,
     "AttachStaticIp": attach_static_ip,
     "GetStaticIp": get_static_ip,
+    "GetRegions": get_regions,
     "GetOperation": get_operation,
     "GetOperations": get_operations,
     "GetOperationsForResource": get_operations_for_resource,

@@ -172,6 +172,31 @@ def test_instances_from_a_snapshot_start_pending_and_get_their_password_later(li
         lightsail.get_instance(instanceName="copy")
 
 
+def test_regional_resources_are_in_zone_all_and_new_instances_need_a_zone_of_the_region(lightsail_frozen, lightsail):
+    lightsail_frozen.lightsail_config(snapshot_seconds_base=10, snapshot_seconds_per_gib=0)
+    lightsail_frozen.seed_lightsail_instance("web-1", zone="us-east-1c")
+    assert lightsail.get_instance(instanceName="web-1")["instance"]["location"] == {"availabilityZone": "us-east-1c", "regionName": "us-east-1"}
+    snapshot_operations = lightsail.create_instance_snapshot(instanceName="web-1", instanceSnapshotName="web-1-snap")["operations"]
+    ip_operations = lightsail.allocate_static_ip(staticIpName="ip-1")["operations"]
+    regional = {"availabilityZone": "all", "regionName": "us-east-1"}
+    assert lightsail.get_instance_snapshot(instanceSnapshotName="web-1-snap")["instanceSnapshot"]["location"] == regional
+    assert lightsail.get_static_ip(staticIpName="ip-1")["staticIp"]["location"] == regional
+    # The snapshot's operation is regional, the one on its source instance is in the instance's zone.
+    assert [(op["resourceType"], op["location"]["availabilityZone"]) for op in snapshot_operations + ip_operations] == [
+        ("InstanceSnapshot", "all"), ("Instance", "us-east-1c"), ("StaticIp", "all")]
+    lightsail_frozen.advance(10)
+    for zone in ("all", "eu-west-1a", "us-east-1z"):
+        with pytest.raises(lightsail.exceptions.InvalidInputException, match=f"Availability Zone {zone} is not valid"):
+            lightsail.create_instances_from_snapshot(instanceNames=["copy"], availabilityZone=zone, bundleId="micro_3_0",
+                                                     instanceSnapshotName="web-1-snap")
+    regions = {region["name"]: region for region in lightsail.get_regions(includeAvailabilityZones=True)["regions"]}
+    zones = [zone["zoneName"] for zone in regions["us-east-1"]["availabilityZones"] if zone["state"] == "available"]
+    assert zones[:3] == ["us-east-1a", "us-east-1b", "us-east-1c"] and "availabilityZones" not in lightsail.get_regions()["regions"][0]
+    lightsail.create_instances_from_snapshot(instanceNames=["copy"], availabilityZone=zones[1], bundleId="micro_3_0",
+                                             instanceSnapshotName="web-1-snap")
+    assert lightsail.get_instance(instanceName="copy")["instance"]["location"]["availabilityZone"] == "us-east-1b"
+
+
 def test_ports_open_close_and_put(lightsail_frozen, lightsail):
     lightsail_frozen.seed_lightsail_instance("win-1", blueprint="windows")
 
