@@ -18,6 +18,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorH
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import error_code
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import TAG_PREFIX
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import throttling_retry
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
@@ -215,6 +216,10 @@ def delete_instance(client, name):
 # Lightsail's rule for new resource names (its model's pattern is looser than what it accepts).
 RESOURCE_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,253}[A-Za-z0-9]"
 RESOURCE_NAME_RULE = "2 to 255 characters: letters, digits, '.', '-' and '_', starting and ending with a letter or a digit"
+# lightsail_instance_from_snapshot tags each instance it makes with the name of its snapshot.
+FROM_SNAPSHOT_TAG = f"{TAG_PREFIX}from-snapshot"
+# The lightsail_instance_snapshot role tags its backup snapshot, taken before Sysprep, with this (user tag) pair.
+PRE_SYSPREP_TAG = ("snapkit-purpose", "backup-before-sysprep")
 # Every key of a returned snapshot, present on every path (null when unknown).
 SNAPSHOT_KEYS = (
     "name", "arn", "state", "progress", "created_at", "from_instance_name", "from_instance_arn", "from_blueprint_id",

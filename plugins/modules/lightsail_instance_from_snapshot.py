@@ -114,13 +114,12 @@ from ansible_collections.snapkit.cloud.plugins.module_utils import _lightsail as
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import TAG_PREFIX
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_user_tags
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 
-SOURCE_TAG = f"{TAG_PREFIX}from-snapshot"
+SOURCE_TAG = lightsail.FROM_SNAPSHOT_TAG
 
 
 class FromSnapshotFailure(ModuleFailure):

@@ -167,7 +167,7 @@ def start_instance(call: LightsailCall) -> dict:
         instance.public_ip = call.book.new_public_ip()
     if instance.generalized:
         # Sysprep's out-of-box boot: EC2Launch sets a new random Administrator password, readable once it has run.
-        instance.password, instance.generalized = new_password(), False
+        instance.password, instance.generalized, instance.password_known = new_password(), False, True
         instance.password_ready_at = call.now + duration + call.settings.windows_password_seconds
     return operations_result(call, log_operation(call, instance.name, "Instance", duration))
 
@@ -308,7 +308,7 @@ def create_instances_from_snapshot(call: LightsailCall) -> dict:
             public_ip=call.book.new_public_ip(), ports=default_ports(source.is_windows), tags=dict(tags),
             # A copy keeps the Administrator password the disk had, unless Sysprep generalized it: then it gets a new one.
             password=new_password() if snapshot.generalized else snapshot.password,
-            password_ready_at=call.now + duration + call.settings.windows_password_seconds,
+            password_ready_at=call.now + duration + call.settings.windows_password_seconds, password_known=snapshot.generalized,
         )
         instance.begin("pending", "running", call.now + duration)
         call.book.instances[name] = instance

@@ -106,6 +106,9 @@ class Instance:
     guest_shutdown: tuple | None = None
     # Sysprep generalized the disk: its next boot (or a copy's, from a snapshot taken now) picks a new password.
     generalized: bool = False
+    # Lightsail knows the Administrator password (it set it, or EC2Launch posted it after Sysprep). Not for a copy of a
+    # snapshot taken before Sysprep: the disk keeps the original's password, which the service never learns.
+    password_known: bool = True
 
     @property
     def is_windows(self) -> bool:

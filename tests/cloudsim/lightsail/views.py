@@ -124,7 +124,10 @@ def access_details_view(instance: Instance, protocol: str | None, now: float) ->
     view = {"protocol": protocol, "instanceName": instance.name, "ipAddress": instance.public_ip or "", "ipv6Addresses": [],
             "username": "Administrator" if instance.is_windows else "ec2-user"}
     if instance.is_windows:
-        ready = now >= instance.password_ready_at
+        # A copy of a snapshot taken before Sysprep: the service has no password to give, ever (the AWS guide
+        # "Create a Windows Server snapshot": such copies keep the original's password and the browser RDP client
+        # cannot connect); both members stay empty, as for a password not ready yet.
+        ready = now >= instance.password_ready_at and instance.password_known
         default_key = instance.key_pair_name == DEFAULT_KEY_PAIR
         # Lightsail decrypts the password only for its default key pair; ciphertext is always there once ready.
         view["password"] = instance.password if ready and default_key else ""

@@ -147,7 +147,7 @@ def test_windows_password_only_for_the_default_key_pair(lightsail_frozen, lights
     assert "password" not in lightsail.get_instance_access_details(instanceName=linux["name"])["accessDetails"]
 
 
-def test_instances_from_a_snapshot_start_pending_and_get_their_password_later(lightsail_frozen, lightsail):
+def test_instances_from_a_snapshot_start_pending_and_a_copy_taken_before_sysprep_gets_no_password(lightsail_frozen, lightsail):
     lightsail_frozen.lightsail_config(instance_transition_seconds=30, windows_password_seconds=240, snapshot_seconds_base=10,
                                       snapshot_seconds_per_gib=0)
     seeded = lightsail_frozen.seed_lightsail_instance("win-1", blueprint="windows")
@@ -163,7 +163,9 @@ def test_instances_from_a_snapshot_start_pending_and_get_their_password_later(li
     assert state_of(lightsail, "copy")["name"] == "running"
     assert lightsail.get_instance_access_details(instanceName="copy")["accessDetails"]["password"] == ""
     lightsail_frozen.advance(240)
-    assert lightsail.get_instance_access_details(instanceName="copy")["accessDetails"]["password"] == seeded["password"]
+    # The snapshot was taken before any Sysprep: the copy keeps the original's password, which Lightsail cannot give.
+    details = lightsail.get_instance_access_details(instanceName="copy")["accessDetails"]
+    assert (details["password"], details["passwordData"]["ciphertext"]) == ("", "") and seeded["password"]
     with pytest.raises(lightsail.exceptions.InvalidInputException):
         lightsail.create_instances_from_snapshot(instanceNames=["copy"], availabilityZone="us-east-1a", bundleId="small_win_3_0",
                                                  instanceSnapshotName="win-1-snap")
@@ -278,7 +280,12 @@ def test_guest_shutdown_stops_the_instance_without_an_api_call_and_sysprep_chang
     lightsail_frozen.advance(60)
     passwords = {name: lightsail.get_instance_access_details(instanceName=name)["accessDetails"]["password"]
                  for name in ("win-1", "from-backup", "from-sysprep")}
-    assert passwords["from-backup"] == seeded["password"]
+    # The copy of the backup has the original's password on its disk, but Lightsail never learns it.
+    assert passwords["from-backup"] == "" and seeded["password"] not in passwords.values()
+    backup_details = lightsail.get_instance_access_details(instanceName="from-backup")["accessDetails"]
+    assert backup_details["passwordData"] == {"ciphertext": "", "keyPairName": "LightsailDefaultKeyPair"}
+    lightsail_frozen.advance(3600)
+    assert lightsail.get_instance_access_details(instanceName="from-backup")["accessDetails"]["password"] == ""
     assert passwords["win-1"] not in ("", seeded["password"]) and passwords["from-sysprep"] not in ("", seeded["password"], passwords["win-1"])
 
 
