@@ -293,13 +293,20 @@ POWER_BACKOFF = dict(initial=1.0, factor=1.5, cap=5.0)
 TRANSITIONS = {"pending": "running", "stopping": "stopped"}
 
 
-def wait_for_instance_state(client, name, target, deadline, need_public_ip=False):
+# Right after our own StartInstance the state can still read "stopped" for a moment (the service answers the start
+# before the state it reports has moved): that long, "stopped" is not yet a failure.
+START_GRACE_SECONDS = 30.0
+
+
+def wait_for_instance_state(client, name, target, deadline, need_public_ip=False, just_started=False):
     """Wait until the instance is in ``target`` (and, when asked, has a public IP: it can run before it has one).
 
     A vanished instance fails at once; so does a ``stopped`` one while waiting for ``running`` (an instance never
-    starts by itself). A ``running`` one while waiting for ``stopped`` is not a failure: its guest may be shutting
-    itself down (Sysprep), which the API shows only once it happens.
+    starts by itself), except for START_GRACE_SECONDS when ``just_started`` (our StartInstance was just answered). A
+    ``running`` one while waiting for ``stopped`` is not a failure: its guest may be shutting itself down (Sysprep),
+    which the API shows only once it happens.
     """
+    stopped_fails_after = time.monotonic() + (START_GRACE_SECONDS if just_started else 0.0)
 
     def poll():
         instance = get_instance(client, name)
@@ -312,7 +319,8 @@ def wait_for_instance_state(client, name, target, deadline, need_public_ip=False
         return state(item) == target and (not need_public_ip or bool(item.get("publicIpAddress")))
 
     def failed(item):
-        return state(item) == "gone" or (target == "running" and state(item) == "stopped")
+        stopped = target == "running" and state(item) == "stopped" and time.monotonic() >= stopped_fails_after
+        return state(item) == "gone" or stopped
 
     return wait_until(
         poll, done=done, failed=failed, timeout=deadline.remaining(), backoff=Backoff(**POWER_BACKOFF),

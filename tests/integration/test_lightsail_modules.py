@@ -100,6 +100,31 @@ def test_instance_state_waits_out_a_transition_before_acting(sim, ansible):
     assert len(starts) == 1 and starts[0]["error_code"] is None, "the start waited until the stop had ended"
 
 
+def test_instance_state_tolerates_stopped_right_after_its_own_start(sim, ansible):
+    sim.seed_lightsail_instance("web-1", state="stopped")
+    sim.lightsail_config(start_lag_seconds=5)
+    sim.set_speed(0)
+
+    def resume_after_a_stale_read():
+        """The clock stays frozen (the state reads stopped) until the module has read the instance after its start."""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            starts = sim.journal(service="lightsail", action="StartInstance")
+            if starts and sim.journal(service="lightsail", action="GetInstance", since=starts[0]["seq"]):
+                break
+            time.sleep(0.1)
+        sim.set_speed(FAST_SPEED)
+
+    watcher = threading.Thread(target=resume_after_a_stale_read, daemon=True)
+    watcher.start()
+    run = ansible.run([task(sim, "start", "lightsail_instance_state", instance_name="web-1", state="running")])
+    watcher.join()
+    assert (bool(run["start"].get("failed")), run["start"]["previous_state"], run["start"]["state"]) == (False, "stopped", "running")
+    starts = sim.journal(service="lightsail", action="StartInstance")
+    reads = [entry for entry in sim.journal(service="lightsail", action="GetInstance") if entry["seq"] > starts[0]["seq"]]
+    assert len(starts) == 1 and len(reads) >= 2, "the first read after the start saw stopped and the module went on waiting"
+
+
 def test_instance_port_opens_for_one_cidr_closes_only_what_it_opened(sim, ansible):
     sim.seed_lightsail_instance("win-1", blueprint="windows")
     client_cidr = "198.51.100.7/32"

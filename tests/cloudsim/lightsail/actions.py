@@ -159,16 +159,23 @@ def stop_instance(call: LightsailCall) -> dict:
 
 def start_instance(call: LightsailCall) -> dict:
     instance = find_instance(call, call.params["instanceName"])
+    duration = call.settings.instance_transition_seconds
+    if instance.state == "stopped" and instance.target_state == "pending":
+        # Started a moment ago and still reads stopped: the start is under way, a second one changes nothing.
+        return operations_result(call, log_operation(call, instance.name, "Instance", duration))
     if instance.state != "stopped":
         raise operation_failure(f"The instance {instance.name} cannot be started while it is {instance.state}.")
-    duration = call.settings.instance_transition_seconds
-    instance.begin("pending", "running", call.now + duration)
+    # The state reads "stopped" for the first start_lag_seconds of the start, then "pending"; running when it ends.
+    lag = min(call.settings.start_lag_seconds, duration)
+    instance.begin("stopped", "pending", call.now + lag)
+    instance.then = ("pending", "running", duration - lag)
     if instance.public_ip is None:
         instance.public_ip = call.book.new_public_ip()
     if instance.generalized:
         # Sysprep's out-of-box boot: EC2Launch sets a new random Administrator password, readable once it has run.
         instance.password, instance.generalized, instance.password_known = new_password(), False, True
         instance.password_ready_at = call.now + duration + call.settings.windows_password_seconds
+    call.book.settle(call.now)  # without a lag: pending at once
     return operations_result(call, log_operation(call, instance.name, "Instance", duration))
 
 

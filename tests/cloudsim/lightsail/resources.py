@@ -56,6 +56,9 @@ class LightsailSettings(SimSettings):
     snapshot_seconds_per_gib: float = 5.0
     reboot_seconds: float = 20.0
     windows_password_seconds: float = 240.0
+    # After StartInstance the state still reads "stopped" this long before "pending" (the service is eventually
+    # consistent; its start answers before the state it reports has moved).
+    start_lag_seconds: float = 2.0
     auto_snapshot_seconds: float = 900.0
     page_size: int = 25
 
@@ -102,6 +105,8 @@ class Instance:
     password: str = ""
     password_ready_at: float = 0.0
     auto_snapshot_until: float = 0.0
+    # A transition that follows the current one: (state, target, duration), e.g. a start's pending -> running.
+    then: tuple | None = None
     # A shutdown the guest OS started itself (Sysprep, ``shutdown /s``): (when, stopping duration, generalize).
     guest_shutdown: tuple | None = None
     # Sysprep generalized the disk: its next boot (or a copy's, from a snapshot taken now) picks a new password.
@@ -204,7 +209,7 @@ class LightsailBook:
         for instance in self.instances.values():
             if instance.guest_shutdown and now >= instance.guest_shutdown[0]:
                 begin_guest_shutdown(instance)
-            if instance.target_state and now >= instance.transition_ends:
+            while instance.target_state and now >= instance.transition_ends:
                 finish_transition(self, instance)
 
     def take_failure(self, instance_name: str) -> bool:
@@ -226,7 +231,11 @@ def begin_guest_shutdown(instance: Instance) -> None:
 
 
 def finish_transition(book: LightsailBook, instance: Instance) -> None:
+    ended_at = instance.transition_ends
     instance.state, instance.target_state, instance.transition_ends = instance.target_state, None, None
+    if instance.then:
+        (state, target, duration), instance.then = instance.then, None
+        instance.begin(state, target, ended_at + duration)
     if instance.state == "stopped" and not instance.static_ip_name:
         # The public IP is released on stop; the next start gets a new one.
         instance.public_ip = None

@@ -34,10 +34,18 @@ def test_stop_and_start_take_time_and_refuse_wrong_states(lightsail_frozen, ligh
     with pytest.raises(lightsail.exceptions.OperationFailureException) as excinfo:
         lightsail.stop_instance(instanceName="web-1")
     assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    lightsail.start_instance(instanceName="web-1")
+    start = lightsail.start_instance(instanceName="web-1")["operations"][0]
+    # The state lags behind the start: it still reads stopped for start_lag_seconds (default 2), then pending.
+    assert state_of(lightsail, "web-1") == {"code": 80, "name": "stopped"}
+    assert operation_status(lightsail, start["id"]) == ("Started", False)
+    lightsail.start_instance(instanceName="web-1")  # the start under way is not refused; it changes nothing
+    lightsail_frozen.advance(2)
     assert state_of(lightsail, "web-1") == {"code": 0, "name": "pending"}
-    lightsail_frozen.advance(30)
+    lightsail_frozen.advance(27)
+    assert state_of(lightsail, "web-1") == {"code": 0, "name": "pending"}
+    lightsail_frozen.advance(1)
     assert state_of(lightsail, "web-1") == {"code": 16, "name": "running"}
+    assert operation_status(lightsail, start["id"]) == ("Succeeded", True)
 
 
 def test_force_stop_ends_a_stop_at_once(lightsail_frozen, lightsail):
