@@ -158,6 +158,21 @@ def test_instance_port_opens_for_one_cidr_closes_only_what_it_opened(sim, ansibl
     assert ports == {22: ["0.0.0.0/0"], 3389: ["0.0.0.0/0"], 5986: ["192.0.2.0/24"]}
 
 
+def test_instance_port_sends_no_empty_address_list_and_leaves_exactly_the_rule_asked_for(sim, ansible):
+    sim.seed_lightsail_instance("win-1", blueprint="windows")
+    run = ansible.run([
+        task(sim, "v4", "lightsail_instance_port", instance_name="win-1", port=5986, cidr="198.51.100.7/32"),
+        task(sim, "v6", "lightsail_instance_port", instance_name="win-1", port=5985, cidr="2001:db8::/64"),
+        task(sim, "v6_closed", "lightsail_instance_port", instance_name="win-1", port=5985, cidr="2001:db8::/64", state="absent"),
+    ])
+    assert [bool(run[name].get("failed")) for name in ("v4", "v6", "v6_closed")] == [False, False, False]
+    # An empty list would have read as "everyone" of the other IP version: the rule is exactly what was asked.
+    ports = {rule["fromPort"]: (rule["cidrs"], rule["ipv6Cidrs"]) for rule in sim.lightsail_state()["instances"][0]["ports"]}
+    assert ports[5986] == (["198.51.100.7/32"], []) and 5985 not in ports
+    sent = [entry["params"]["portInfo"] for entry in sim.journal(service="lightsail") if entry["action"].endswith("InstancePublicPorts")]
+    assert sent and all(value for info in sent for value in info.values()), sent
+
+
 def test_password_snapshot_info_and_instance_from_snapshot(sim, ansible):
     sim.lightsail_config(windows_password_seconds=60)
     seeded = sim.seed_lightsail_instance("win-1", blueprint="windows", password="Planted-Passw0rd-h5!")

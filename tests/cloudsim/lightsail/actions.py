@@ -213,10 +213,16 @@ def port_rule(port_info: dict) -> PortRule:
         raise invalid_input(f"fromPort {port_info['fromPort']} is greater than toPort {port_info['toPort']}.")
     cidrs = port_info.get("cidrs")
     ipv6_cidrs = port_info.get("ipv6Cidrs")
-    if cidrs is None and ipv6_cidrs is None and not port_info.get("cidrListAliases"):
+    aliases = port_info.get("cidrListAliases") or []
+    if not cidrs and not ipv6_cidrs and not aliases:
         cidrs = ["0.0.0.0/0"]  # the API's documented default: all IPv4 addresses
-    return PortRule(port_info["fromPort"], port_info["toPort"], port_info["protocol"], cidrs or [], ipv6_cidrs or [],
-                    port_info.get("cidrListAliases") or [])
+    # The API gives an empty list no meaning of its own. We read one sent next to other addresses as "no restriction"
+    # for its IP version (the dangerous reading, so that clients are tested against it): send only what you mean.
+    if cidrs == [] and (ipv6_cidrs or aliases):
+        cidrs = ["0.0.0.0/0"]
+    if ipv6_cidrs == [] and (cidrs or aliases):
+        ipv6_cidrs = ["::/0"]
+    return PortRule(port_info["fromPort"], port_info["toPort"], port_info["protocol"], cidrs or [], ipv6_cidrs or [], aliases)
 
 
 def open_instance_public_ports(call: LightsailCall) -> dict:

@@ -222,6 +222,16 @@ def test_ports_open_close_and_put(lightsail_frozen, lightsail):
     assert open_ports() == {(22, "tcp", ("0.0.0.0/0",)), (3389, "tcp", ("0.0.0.0/0",))}
     lightsail.put_instance_public_ports(instanceName="win-1", portInfos=[{"fromPort": 3389, "toPort": 3389, "protocol": "tcp"}])
     assert open_ports() == {(3389, "tcp", ("0.0.0.0/0",))}
+    # An empty list next to other addresses restricts nothing for its IP version.
+    lightsail.open_instance_public_ports(instanceName="win-1", portInfo=dict(winrm, ipv6Cidrs=[]))
+    lightsail.open_instance_public_ports(instanceName="win-1", portInfo={"fromPort": 5985, "toPort": 5985, "protocol": "tcp", "cidrs": [],
+                                                                         "ipv6Cidrs": ["2001:db8::/64"]})
+    rules = {port["fromPort"]: (port["cidrs"], port["ipv6Cidrs"]) for port in lightsail.get_instance_port_states(instanceName="win-1")["portStates"]}
+    assert rules[5986] == (["198.51.100.7/32"], ["::/0"]) and rules[5985] == (["0.0.0.0/0"], ["2001:db8::/64"])
+    lightsail.open_instance_public_ports(instanceName="win-1", portInfo={"fromPort": 22, "toPort": 22, "protocol": "tcp",
+                                                                         "ipv6Cidrs": ["2001:db8::/64"]})
+    assert {port["fromPort"]: (port["cidrs"], port["ipv6Cidrs"])
+            for port in lightsail.get_instance_port_states(instanceName="win-1")["portStates"]}[22] == ([], ["2001:db8::/64"])
 
 
 def test_snapshots_paginator_and_operations_for_resource(lightsail_frozen, lightsail):
