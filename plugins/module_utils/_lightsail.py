@@ -25,6 +25,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorH
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import error_code
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import TAG_PREFIX
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import throttling_retry
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
@@ -262,6 +263,13 @@ def create_instance_from_snapshot(client, name, snapshot_name, availability_zone
     return client.create_instances_from_snapshot(**params)["operations"]
 
 
+@LightsailErrorHandler.common_error_handler("get the regions and their availability zones")
+@lightsail_retry()
+def get_regions(client):
+    """GetRegions with the availability zones of each region."""
+    return client.get_regions(includeAvailabilityZones=True)["regions"]
+
+
 @LightsailErrorHandler.deletion_error_handler("delete instance {name}")
 @lightsail_retry()
 def delete_instance(client, name):
@@ -275,6 +283,10 @@ def delete_instance(client, name):
 # Lightsail's rule for new resource names (its model's pattern is looser than what it accepts).
 RESOURCE_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,253}[A-Za-z0-9]"
 RESOURCE_NAME_RULE = "2 to 255 characters: letters, digits, '.', '-' and '_', starting and ending with a letter or a digit"
+# lightsail_instance_from_snapshot tags each instance it makes with the name of its snapshot.
+FROM_SNAPSHOT_TAG = f"{TAG_PREFIX}from-snapshot"
+# The lightsail_instance_snapshot role tags its backup snapshot, taken before Sysprep, with this (user tag) pair.
+PRE_SYSPREP_TAG = ("snapkit-purpose", "backup-before-sysprep")
 # Every key of a returned snapshot, present on every path (null when unknown).
 SNAPSHOT_KEYS = (
     "name", "arn", "state", "progress", "created_at", "from_instance_name", "from_instance_arn", "from_blueprint_id",
@@ -348,13 +360,20 @@ POWER_BACKOFF = dict(initial=1.0, factor=1.5, cap=5.0)
 TRANSITIONS = {"pending": "running", "stopping": "stopped"}
 
 
-def wait_for_instance_state(client, name, target, deadline, need_public_ip=False):
+# Right after our own StartInstance the state can still read "stopped" for a moment (the service answers the start
+# before the state it reports has moved): that long, "stopped" is not yet a failure.
+START_GRACE_SECONDS = 30.0
+
+
+def wait_for_instance_state(client, name, target, deadline, need_public_ip=False, just_started=False):
     """Wait until the instance is in ``target`` (and, when asked, has a public IP: it can run before it has one).
 
     A vanished instance fails at once; so does a ``stopped`` one while waiting for ``running`` (an instance never
-    starts by itself). A ``running`` one while waiting for ``stopped`` is not a failure: its guest may be shutting
-    itself down (Sysprep), which the API shows only once it happens.
+    starts by itself), except for START_GRACE_SECONDS when ``just_started`` (our StartInstance was just answered). A
+    ``running`` one while waiting for ``stopped`` is not a failure: its guest may be shutting itself down (Sysprep),
+    which the API shows only once it happens.
     """
+    stopped_fails_after = time.monotonic() + (START_GRACE_SECONDS if just_started else 0.0)
 
     def poll():
         instance = get_instance(client, name)
@@ -367,7 +386,8 @@ def wait_for_instance_state(client, name, target, deadline, need_public_ip=False
         return state(item) == target and (not need_public_ip or bool(item.get("publicIpAddress")))
 
     def failed(item):
-        return state(item) == "gone" or (target == "running" and state(item) == "stopped")
+        stopped = target == "running" and state(item) == "stopped" and time.monotonic() >= stopped_fails_after
+        return state(item) == "gone" or stopped
 
     return wait_until(
         poll, done=done, failed=failed, timeout=deadline.remaining(), backoff=Backoff(**POWER_BACKOFF),

@@ -35,7 +35,10 @@ options:
     description: The bundle (size) of the new instance. Defaults to the bundle of the instance the snapshot was taken from.
     type: str
   availability_zone:
-    description: The availability zone of the new instance. Defaults to the snapshot's.
+    description:
+      - The availability zone of the new instance, for example V(us-east-1b).
+      - Defaults to the zone of the snapshot's source instance when it still exists, else to the first available zone of
+        the region (C(GetRegions)). A snapshot is a regional resource: its own zone reads V(all), which no instance can use.
     type: str
   tags:
     description: More tags for the new instance (keys starting with C(aws:) or C(snapkit:) are reserved).
@@ -57,6 +60,7 @@ notes:
   - Instances cost money from the moment they exist; delete a verification instance in an C(always) section.
   - A Windows instance made from a snapshot taken before Sysprep has the Administrator password of the original.
   - "IAM permissions: C(lightsail:GetInstance), C(lightsail:GetInstanceSnapshot), C(lightsail:CreateInstancesFromSnapshot),
+    C(lightsail:GetRegions) (without O(availability_zone), when the source instance is gone),
     C(lightsail:DeleteInstance)."
 extends_documentation_fragment:
   - amazon.aws.common.modules
@@ -110,13 +114,12 @@ from ansible_collections.snapkit.cloud.plugins.module_utils import _lightsail as
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import TAG_PREFIX
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_user_tags
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 
-SOURCE_TAG = f"{TAG_PREFIX}from-snapshot"
+SOURCE_TAG = lightsail.FROM_SNAPSHOT_TAG
 
 
 class FromSnapshotFailure(ModuleFailure):
@@ -144,6 +147,8 @@ def validate(params):
     if params["wait_timeout"] <= 0:
         raise InputError(f"wait_timeout: must be a positive number of seconds, got {params['wait_timeout']}")
     check_user_tags("tags", params["tags"], 1)
+    if params["availability_zone"] == "all":
+        raise InputError('availability_zone: must be one zone such as us-east-1a; "all" is the zone of regional resources')
 
 
 def check_ours(instance, snapshot_name):
@@ -167,6 +172,22 @@ def source_snapshot(client, name):
     return snapshot
 
 
+def default_zone(client, snapshot):
+    """The source instance's zone if it still exists, else the first available zone of the snapshot's region.
+
+    A snapshot's own location reads availabilityZone "all" (it is regional); CreateInstancesFromSnapshot needs a zone.
+    """
+    source = lightsail.get_instance(client, snapshot.get("fromInstanceName")) if snapshot.get("fromInstanceName") else None
+    if source:
+        return source["location"]["availabilityZone"]
+    region = snapshot["location"]["regionName"]
+    for entry in lightsail.get_regions(client):
+        zones = [zone["zoneName"] for zone in entry.get("availabilityZones") or [] if zone.get("state") == "available"]
+        if entry.get("name") == region and zones:
+            return zones[0]
+    raise FromSnapshotFailure(f"Lightsail lists no available zone in the region {region}: set availability_zone")
+
+
 def ensure_present(module, client, result, deadline):
     params = module.params
     name = params["instance_name"]
@@ -177,7 +198,7 @@ def ensure_present(module, client, result, deadline):
             existing = lightsail.wait_for_instance_state(client, name, "running", deadline, need_public_ip=True)
         return existing
     snapshot = source_snapshot(client, params["snapshot_name"])
-    zone = params["availability_zone"] or snapshot["location"]["availabilityZone"]
+    zone = params["availability_zone"] or default_zone(client, snapshot)
     bundle = params["bundle_id"] or snapshot.get("fromBundleId")
     tags = dict(params["tags"] or {}, **{SOURCE_TAG: params["snapshot_name"]})
     future = {"name": name, "bundleId": bundle, "location": {"availabilityZone": zone, "regionName": zone[:-1]},

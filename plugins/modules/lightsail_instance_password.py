@@ -34,7 +34,12 @@ options:
     default: 900
 notes:
   - If the password was changed inside Windows, Lightsail still returns the one it set.
-  - "IAM permissions: C(lightsail:GetInstanceAccessDetails)."
+  - An instance made from a snapshot taken B(before) Sysprep keeps the original instance's Administrator password, which
+    Lightsail does not know: it never returns one. For a copy made by M(snapkit.cloud.lightsail_instance_from_snapshot)
+    from the backup snapshot of the M(snapkit.cloud.lightsail_instance_snapshot) role (tagged
+    C(snapkit-purpose=backup-before-sysprep)), the module fails at once saying to use the saved original password;
+    for other such copies the wait times out with that hint.
+  - "IAM permissions: C(lightsail:GetInstance), C(lightsail:GetInstanceAccessDetails), C(lightsail:GetInstanceSnapshot)."
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -117,17 +122,43 @@ def check_instance(instance, name, region):
                               "of running instances only (start it with snapkit.cloud.lightsail_instance_state)")
 
 
-def read_password(client, name, wait, timeout):
-    """Access details once the password is there (it is an empty string until Windows has set it)."""
-    def has_password(details):
-        return bool(details.get("password")) or details.get("passwordData", {}).get("keyPairName", DEFAULT_KEY_PAIR) != DEFAULT_KEY_PAIR
+NO_PASSWORD_FROM_BACKUP = ("an instance made from a snapshot taken before Sysprep never gets one from Lightsail: it keeps the "
+                           "Administrator password of the original instance; use the one you saved")
 
+
+def has_password(details):
+    return bool(details.get("password")) or details.get("passwordData", {}).get("keyPairName", DEFAULT_KEY_PAIR) != DEFAULT_KEY_PAIR
+
+
+def check_not_pre_sysprep_copy(client, instance):
+    """Fail at once for a copy of a snapshot taken before Sysprep: Lightsail has no password for it, and never will.
+
+    Its disk keeps the original instance's Administrator password, which Lightsail never learns (AWS's guide to
+    Windows snapshots: the browser RDP client cannot connect). It is recognised by its snapkit:from-snapshot tag
+    (lightsail_instance_from_snapshot) naming a snapshot the lightsail_instance_snapshot role tagged as its backup.
+    """
+    source = lightsail.tag_dict(instance.get("tags")).get(lightsail.FROM_SNAPSHOT_TAG)
+    snapshot = lightsail.get_instance_snapshot(client, source) if source else None
+    key, value = lightsail.PRE_SYSPREP_TAG
+    if snapshot and lightsail.tag_dict(snapshot.get("tags")).get(key) == value:
+        raise PasswordFailure(f"Lightsail has no Administrator password for instance {instance['name']}: it was made from snapshot "
+                              f"{source} of {snapshot.get('fromInstanceName')}, taken before Sysprep (tagged {key}={value}); "
+                              f"{NO_PASSWORD_FROM_BACKUP}")
+
+
+def read_password(client, instance, wait, timeout):
+    """Access details once the password is there (it is an empty string until Windows has set it)."""
+    name = instance["name"]
+    details = lightsail.get_instance_access_details(client, name, "rdp")
+    if has_password(details):
+        return details
+    check_not_pre_sysprep_copy(client, instance)
     if not wait:
-        return lightsail.get_instance_access_details(client, name, "rdp")
+        return details
     return wait_until(
         poll=lambda: [lightsail.get_instance_access_details(client, name, "rdp")], done=has_password, failed=lambda details: False,
         timeout=timeout, backoff=Backoff(initial=2.0, factor=1.5, cap=15.0),
-        describe=lambda items: f"Lightsail has no Administrator password for instance {name} yet",
+        describe=lambda items: f"Lightsail has no Administrator password for instance {name} yet ({NO_PASSWORD_FROM_BACKUP})",
     )[0]
 
 
@@ -138,8 +169,9 @@ def run(module):
 
     def work(client):
         validate(params)
-        check_instance(lightsail.get_instance(client, name), name, module.region)
-        details = read_password(client, name, params["wait"], params["wait_timeout"])
+        instance = lightsail.get_instance(client, name)
+        check_instance(instance, name, module.region)
+        details = read_password(client, instance, params["wait"], params["wait_timeout"])
         key_pair = details.get("passwordData", {}).get("keyPairName") or DEFAULT_KEY_PAIR
         if not details.get("password"):
             raise PasswordFailure(

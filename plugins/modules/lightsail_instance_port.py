@@ -21,6 +21,10 @@ description:
   - Unlike C(PutInstancePublicPorts) (which community.aws.lightsail uses for O(community.aws.lightsail#module:public_ports)),
     no other port is ever touched. After a change the rules are read again and the module fails if Lightsail did not
     apply it.
+  - After a change, every rule on the port range must be exactly what was asked (ports, protocol, CIDRs). A rule that
+    admits more (other ports or protocols, other CIDRs, C(0.0.0.0/0) or C(::/0)) is closed at once and the task fails,
+    naming it and the rules as they were before. Address lists are sent only when they hold something: Lightsail gives
+    an empty list no documented meaning, and read as "no restriction" it would open the port to everyone.
   - A procedure opens a port with O(state=present), remembers C(changed), and closes it with O(state=absent) only if
     it was the one that opened it; the firewall is then exactly as it was.
 author:
@@ -207,15 +211,20 @@ def exact_rule(rules, key):
     return next((rule for rule in rules if rule_key(rule) == key), None)
 
 
+ADDRESS_LISTS = ("cidrs", "ipv6Cidrs", "cidrListAliases")
+
+
 def port_info(key, rule=None, cidrs=None, ipv6_cidrs=None):
-    """A PortInfo for this range: the rule's other lists kept, the given ones replaced."""
+    """A PortInfo for this range: the rule's other lists kept, the given ones replaced.
+
+    Empty lists are left out: Lightsail documents no meaning for one, and one that it read as "no restriction" would
+    open the port to everyone of that IP version.
+    """
     rule = rule or {}
-    info = {"fromPort": key[0], "toPort": key[1], "protocol": key[2],
-            "cidrs": list(rule.get("cidrs") or []) if cidrs is None else cidrs,
-            "ipv6Cidrs": list(rule.get("ipv6Cidrs") or []) if ipv6_cidrs is None else ipv6_cidrs}
-    if rule.get("cidrListAliases"):
-        info["cidrListAliases"] = list(rule["cidrListAliases"])
-    return info
+    lists = {"cidrs": list(rule.get("cidrs") or []) if cidrs is None else cidrs,
+             "ipv6Cidrs": list(rule.get("ipv6Cidrs") or []) if ipv6_cidrs is None else ipv6_cidrs,
+             "cidrListAliases": list(rule.get("cidrListAliases") or [])}
+    return dict({"fromPort": key[0], "toPort": key[1], "protocol": key[2]}, **{field: value for field, value in lists.items() if value})
 
 
 def with_network(rule, network, key, add):
@@ -227,7 +236,18 @@ def with_network(rule, network, key, add):
 
 
 def is_empty(info):
-    return not (info["cidrs"] or info["ipv6Cidrs"] or info.get("cidrListAliases"))
+    return not any(info.get(field) for field in ADDRESS_LISTS)
+
+
+def shape(rule):
+    """What a rule admits, comparable: ports, protocol and each address list as a set."""
+    return (rule_key(rule),) + tuple(frozenset(rule.get(field) or []) for field in ADDRESS_LISTS)
+
+
+def overlaps(rule, key):
+    """The rule covers some port of ``key`` for its protocol."""
+    protocols = (key[2], "all") if key[2] != "all" else ("tcp", "udp", "all", "icmp", "icmpv6")
+    return rule.get("protocol") in protocols and rule.get("fromPort", 0) <= key[1] and key[0] <= rule.get("toPort", -1)
 
 
 def formatted_rules(rules):
@@ -253,14 +273,31 @@ def applied(rules, network, key, present):
 
 def close_network(client, name, network, key, info):
     """Close our CIDR; if Lightsail closed the whole rule, open it again with what was left in it."""
-    only_ours = {"fromPort": key[0], "toPort": key[1], "protocol": key[2], "cidrs": [], "ipv6Cidrs": []}
-    only_ours[cidr_key(network)] = [str(network)]
+    only_ours = {"fromPort": key[0], "toPort": key[1], "protocol": key[2], cidr_key(network): [str(network)]}
     lightsail.close_instance_public_ports(client, name, only_ours)
     if is_empty(info):
         return
     after = exact_rule(lightsail.get_instance_port_states(client, name), key) or {}
-    if sorted(after.get("cidrs") or []) != sorted(info["cidrs"]) or sorted(after.get("ipv6Cidrs") or []) != sorted(info["ipv6Cidrs"]):
+    if shape(after) != shape(info):
         lightsail.open_instance_public_ports(client, name, info)
+
+
+def close_unasked(client, name, rules, expected, key):
+    """Close every rule on our ports that admits more than was asked (other ports, protocols or addresses); their list.
+
+    Lightsail answers a port call before anyone can see what it made of it; a rule that admits more than we asked for is
+    an open door, so it is closed before the task fails.
+    """
+    asked = {rule_key(rule): shape(rule) for rule in expected}
+
+    def wider(rule):
+        allowed = asked.get(rule_key(rule))
+        return allowed is None or any(found - may for found, may in zip(shape(rule)[1:], allowed[1:]))
+
+    unasked = [rule for rule in rules if rule.get("state", "open") == "open" and overlaps(rule, key) and wider(rule)]
+    for rule in unasked:
+        lightsail.close_instance_public_ports(client, name, port_info(rule_key(rule), rule))
+    return unasked
 
 
 def ensure(module, client, result):
@@ -269,14 +306,14 @@ def ensure(module, client, result):
     name = params["instance_name"]
     if lightsail.get_instance(client, name) is None:
         raise InputError(f"Lightsail instance {name} was not found in region {module.region}; check instance_name and region")
-    rules = lightsail.get_instance_port_states(client, name)
-    result["previous_rules"] = result["rules"] = formatted_rules(rules)
+    previous = lightsail.get_instance_port_states(client, name)
+    result["previous_rules"] = result["rules"] = formatted_rules(previous)
     present = params["state"] == "present"
-    if applied(rules, network, key, present):
+    if applied(previous, network, key, present):
         return
-    info = with_network(exact_rule(rules, key), network, key, add=present)
+    info = with_network(exact_rule(previous, key), network, key, add=present)
     result["changed"] = True
-    result["rules"] = formatted_rules(predicted(rules, key, info))
+    result["rules"] = formatted_rules(predicted(previous, key, info))
     result["diff"] = {"before": {"rules": result["previous_rules"]}, "after": {"rules": result["rules"]}}
     if module.check_mode:
         return
@@ -286,6 +323,12 @@ def ensure(module, client, result):
         close_network(client, name, network, key, info)
     rules = lightsail.get_instance_port_states(client, name)
     result["rules"] = formatted_rules(rules)
+    wider = close_unasked(client, name, rules, predicted(previous, key, info), key)
+    if wider:
+        result["rules"] = formatted_rules(lightsail.get_instance_port_states(client, name))
+        raise PortFailure(f"Lightsail made rules on port {key[0]}-{key[1]}/{key[2]} of instance {name} that admit more than asked "
+                          f"({formatted_rules(wider)} instead of {formatted_rules(predicted([], key, info))}); they are closed now. "
+                          f"The rules before the task were {result['previous_rules']}")
     if not applied(rules, network, key, present):
         raise PortFailure(f"Lightsail did not {'open' if present else 'close'} port {key[0]}-{key[1]}/{key[2]} of instance {name} "
                           f"for {network}; its rules are now {result['rules']}")

@@ -17,6 +17,9 @@ description:
     failing as C(StartInstance) and C(StopInstance) do.
   - Waiting for C(running) also waits for a public IP address, which Lightsail can assign after the state turns
     C(running).
+  - Right after its own C(StartInstance) the module reads C(stopped) as "not started yet" for 30 seconds (Lightsail can
+    answer the start before the state it reports has moved); a C(stopped) instance after that, or while waiting
+    without having started it, fails the task.
   - With O(wait_only=true) the module makes no call that changes anything and waits for the instance to get there by
     itself, for example while Sysprep shuts the Windows guest down.
 author:
@@ -293,7 +296,8 @@ def ensure(module, client, result, deadline):
     if change:
         change_power(client, name, target, current, deadline)
     if params["wait"] or params["wait_only"]:
-        instance = lightsail.wait_for_instance_state(client, name, target, deadline, need_public_ip=target == "running")
+        instance = lightsail.wait_for_instance_state(client, name, target, deadline, need_public_ip=target == "running",
+                                                     just_started=change and target == "running")
     else:
         instance = lightsail.get_instance(client, name) or instance
     if stop_mark and target == "running" and found == stop_mark:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 
+import boto3
 import pytest
 
 from _collection import LIGHTSAIL_STOP_MARK_TAG
@@ -99,6 +100,31 @@ def test_instance_state_waits_out_a_transition_before_acting(sim, ansible):
     assert len(starts) == 1 and starts[0]["error_code"] is None, "the start waited until the stop had ended"
 
 
+def test_instance_state_tolerates_stopped_right_after_its_own_start(sim, ansible):
+    sim.seed_lightsail_instance("web-1", state="stopped")
+    sim.lightsail_config(start_lag_seconds=5)
+    sim.set_speed(0)
+
+    def resume_after_a_stale_read():
+        """The clock stays frozen (the state reads stopped) until the module has read the instance after its start."""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            starts = sim.journal(service="lightsail", action="StartInstance")
+            if starts and sim.journal(service="lightsail", action="GetInstance", since=starts[0]["seq"]):
+                break
+            time.sleep(0.1)
+        sim.set_speed(FAST_SPEED)
+
+    watcher = threading.Thread(target=resume_after_a_stale_read, daemon=True)
+    watcher.start()
+    run = ansible.run([task(sim, "start", "lightsail_instance_state", instance_name="web-1", state="running")])
+    watcher.join()
+    assert (bool(run["start"].get("failed")), run["start"]["previous_state"], run["start"]["state"]) == (False, "stopped", "running")
+    starts = sim.journal(service="lightsail", action="StartInstance")
+    reads = [entry for entry in sim.journal(service="lightsail", action="GetInstance") if entry["seq"] > starts[0]["seq"]]
+    assert len(starts) == 1 and len(reads) >= 2, "the first read after the start saw stopped and the module went on waiting"
+
+
 def test_instance_port_opens_for_one_cidr_closes_only_what_it_opened(sim, ansible):
     sim.seed_lightsail_instance("win-1", blueprint="windows")
     client_cidr = "198.51.100.7/32"
@@ -132,6 +158,21 @@ def test_instance_port_opens_for_one_cidr_closes_only_what_it_opened(sim, ansibl
     assert ports == {22: ["0.0.0.0/0"], 3389: ["0.0.0.0/0"], 5986: ["192.0.2.0/24"]}
 
 
+def test_instance_port_sends_no_empty_address_list_and_leaves_exactly_the_rule_asked_for(sim, ansible):
+    sim.seed_lightsail_instance("win-1", blueprint="windows")
+    run = ansible.run([
+        task(sim, "v4", "lightsail_instance_port", instance_name="win-1", port=5986, cidr="198.51.100.7/32"),
+        task(sim, "v6", "lightsail_instance_port", instance_name="win-1", port=5985, cidr="2001:db8::/64"),
+        task(sim, "v6_closed", "lightsail_instance_port", instance_name="win-1", port=5985, cidr="2001:db8::/64", state="absent"),
+    ])
+    assert [bool(run[name].get("failed")) for name in ("v4", "v6", "v6_closed")] == [False, False, False]
+    # An empty list would have read as "everyone" of the other IP version: the rule is exactly what was asked.
+    ports = {rule["fromPort"]: (rule["cidrs"], rule["ipv6Cidrs"]) for rule in sim.lightsail_state()["instances"][0]["ports"]}
+    assert ports[5986] == (["198.51.100.7/32"], []) and 5985 not in ports
+    sent = [entry["params"]["portInfo"] for entry in sim.journal(service="lightsail") if entry["action"].endswith("InstancePublicPorts")]
+    assert sent and all(value for info in sent for value in info.values()), sent
+
+
 def test_password_snapshot_info_and_instance_from_snapshot(sim, ansible):
     sim.lightsail_config(windows_password_seconds=60)
     seeded = sim.seed_lightsail_instance("win-1", blueprint="windows", password="Planted-Passw0rd-h5!")
@@ -141,7 +182,8 @@ def test_password_snapshot_info_and_instance_from_snapshot(sim, ansible):
         {**task(sim, "password", "lightsail_instance_password", instance_name="win-1"), "no_log": True},
         task(sim, "linux_password", "lightsail_instance_password", instance_name="web-1"),
         task(sim, "custom_key", "lightsail_instance_password", instance_name="win-2"),
-        task(sim, "snap", "lightsail_snapshot", instance_name="win-1", snapshot_name="win-1-snap"),
+        task(sim, "snap", "lightsail_snapshot", instance_name="win-1", snapshot_name="win-1-snap",
+             tags={"snapkit-purpose": "backup-before-sysprep"}),
         task(sim, "by_instance", "lightsail_snapshot_info", instance_name="win-1", states=["available"]),
         task(sim, "by_name", "lightsail_snapshot_info", snapshot_names=["win-1-snap", "gone-snap"]),
         task(sim, "pending_only", "lightsail_snapshot_info", states=["pending"]),
@@ -165,14 +207,38 @@ def test_password_snapshot_info_and_instance_from_snapshot(sim, ansible):
     assert run["copy"]["changed"] is True and run["copy"]["instance"]["state"] == "running"
     assert run["copy"]["instance"]["tags"] == {"snapkit:from-snapshot": "win-1-snap"}
     assert run["copy_again"]["changed"] is False
-    # A copy of a snapshot taken without Sysprep keeps the original password (the seed's warning).
-    assert run["copy_password"]["password"] == seeded["password"]
+    # A copy of the backup taken before Sysprep keeps the original password, which Lightsail cannot give: the module
+    # says so after one look instead of waiting out its 900 s.
+    assert run["copy_password"].get("failed") is True and "taken before Sysprep" in run["copy_password"]["msg"]
+    assert "use the one you saved" in run["copy_password"]["msg"] and "password" not in run["copy_password"]
     assert run["not_ours"].get("failed") is True and "not made by this module" in run["not_ours"]["msg"]
     assert run["delete"]["changed"] is True and run["delete_again"]["changed"] is False
     assert "Planted-Passw0rd-h5!" not in run.output
     journal = sim.journal(service="lightsail")
     assert [entry["params"]["instanceName"] for entry in journal if entry["action"] == "DeleteInstance"] == ["win-1-verify"]
     assert [entry["action"] for entry in journal if entry["action"] == "CreateInstancesFromSnapshot"] == ["CreateInstancesFromSnapshot"]
+    assert [entry["params"]["instanceName"] for entry in journal if entry["action"] == "GetInstanceAccessDetails"] == [
+        "win-1", "win-2", "win-1-verify"]
+
+
+def test_instance_from_snapshot_uses_the_source_zone_else_the_first_zone_of_the_region(sim, ansible):
+    sim.seed_lightsail_instance("web-1", zone="us-east-1c")
+    sim.seed_lightsail_instance("web-2", zone="us-east-1b")
+    ansible.run([task(sim, "snap_1", "lightsail_snapshot", instance_name="web-1", snapshot_name="web-1-snap"),
+                 task(sim, "snap_2", "lightsail_snapshot", instance_name="web-2", snapshot_name="web-2-snap")])
+    boto3.client("lightsail", **sim.aws_client_kwargs("lightsail")).delete_instance(instanceName="web-2")
+    since = sim.journal()[-1]["seq"]
+    run = ansible.run([
+        task(sim, "all", "lightsail_instance_from_snapshot", instance_name="copy-0", snapshot_name="web-1-snap", availability_zone="all"),
+        task(sim, "copy_1", "lightsail_instance_from_snapshot", instance_name="copy-1", snapshot_name="web-1-snap"),
+        task(sim, "copy_2", "lightsail_instance_from_snapshot", instance_name="copy-2", snapshot_name="web-2-snap"),
+    ])
+    assert run["all"].get("failed") is True and "availability_zone" in run["all"]["msg"]
+    # The snapshot reads zone "all": the copy goes to its source instance's zone, or (that one deleted) the region's first.
+    assert run["copy_1"]["instance"]["location"] == {"availability_zone": "us-east-1c", "region_name": "us-east-1"}
+    assert run["copy_2"]["instance"]["location"] == {"availability_zone": "us-east-1a", "region_name": "us-east-1"}
+    creates = [entry for entry in sim.journal(service="lightsail", since=since) if entry["action"] == "CreateInstancesFromSnapshot"]
+    assert [(entry["params"]["instanceNames"], entry["error_code"]) for entry in creates] == [(["copy-1"], None), (["copy-2"], None)]
 
 
 STOP_MARK = LIGHTSAIL_STOP_MARK_TAG

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from cloudsim.clock import SimClock
 from cloudsim.lightsail import views
 from cloudsim.lightsail.resources import (
-    BUNDLES, Instance, InstanceSnapshot, LightsailBook, LightsailSettings, Operation, PortRule, StaticIp, default_ports, new_password,
+    BUNDLES, REGIONAL_ZONE, REGIONS, Instance, InstanceSnapshot, LightsailBook, LightsailSettings, Operation, PortRule, StaticIp,
+    default_ports, new_password, region_zones,
 )
 from cloudsim.lightsail.wire import invalid_input, not_found, operation_failure
 
@@ -36,10 +37,6 @@ class LightsailCall:
     @property
     def now(self) -> float:
         return self.clock.time()
-
-    @property
-    def zone(self) -> str:
-        return f"{self.book.region}a"
 
 
 # Helpers -----------------------------------------------------------------------------------------
@@ -65,6 +62,13 @@ def find_static_ip(call: LightsailCall, name: str) -> StaticIp:
     return static_ip
 
 
+def check_zone(call: LightsailCall, zone: str) -> None:
+    """A new instance needs one availability zone of the call's region; "all" (a regional resource's) is none."""
+    if zone not in region_zones(call.book.region):
+        raise invalid_input(f"The Availability Zone {zone} is not valid in the region {call.book.region}. "
+                            f"Use one of {', '.join(region_zones(call.book.region))} (GetRegions with includeAvailabilityZones).")
+
+
 def check_new_name(call: LightsailCall, name: str) -> None:
     if not NEW_NAME.match(name):
         # The service's wording (quoted in hashicorp/terraform-provider-aws#8647).
@@ -77,9 +81,11 @@ def check_new_name(call: LightsailCall, name: str) -> None:
 def log_operation(call: LightsailCall, resource_name: str, resource_type: str, duration: float = 0.0, details: str = "",
                   error_code: str | None = None) -> Operation:
     now = call.now
+    # An instance's operations are in its zone; those of regional resources (snapshots, static IPs) in "all".
+    instance = call.book.instances.get(resource_name) if resource_type == "Instance" else None
     operation = Operation(op_id=str(uuid.uuid4()), resource_name=resource_name, resource_type=resource_type,
-                          operation_type=call.action, created_at=now, zone=call.zone, ends_at=now + duration, details=details,
-                          error_code=error_code)
+                          operation_type=call.action, created_at=now, zone=instance.zone if instance else REGIONAL_ZONE,
+                          region=call.book.region, ends_at=now + duration, details=details, error_code=error_code)
     call.book.operations.append(operation)
     return operation
 
@@ -153,16 +159,23 @@ def stop_instance(call: LightsailCall) -> dict:
 
 def start_instance(call: LightsailCall) -> dict:
     instance = find_instance(call, call.params["instanceName"])
+    duration = call.settings.instance_transition_seconds
+    if instance.state == "stopped" and instance.target_state == "pending":
+        # Started a moment ago and still reads stopped: the start is under way, a second one changes nothing.
+        return operations_result(call, log_operation(call, instance.name, "Instance", duration))
     if instance.state != "stopped":
         raise operation_failure(f"The instance {instance.name} cannot be started while it is {instance.state}.")
-    duration = call.settings.instance_transition_seconds
-    instance.begin("pending", "running", call.now + duration)
+    # The state reads "stopped" for the first start_lag_seconds of the start, then "pending"; running when it ends.
+    lag = min(call.settings.start_lag_seconds, duration)
+    instance.begin("stopped", "pending", call.now + lag)
+    instance.then = ("pending", "running", duration - lag)
     if instance.public_ip is None:
         instance.public_ip = call.book.new_public_ip()
     if instance.generalized:
         # Sysprep's out-of-box boot: EC2Launch sets a new random Administrator password, readable once it has run.
-        instance.password, instance.generalized = new_password(), False
+        instance.password, instance.generalized, instance.password_known = new_password(), False, True
         instance.password_ready_at = call.now + duration + call.settings.windows_password_seconds
+    call.book.settle(call.now)  # without a lag: pending at once
     return operations_result(call, log_operation(call, instance.name, "Instance", duration))
 
 
@@ -178,9 +191,10 @@ def delete_instance(call: LightsailCall) -> dict:
     instance = find_instance(call, call.params["instanceName"])
     if instance.static_ip_name in call.book.static_ips:
         call.book.static_ips[instance.static_ip_name].attached_to = None
+    operation = log_operation(call, instance.name, "Instance")
     del call.book.instances[instance.name]
     # Snapshots outlive their instance; they keep pointing at its name and ARN.
-    return operations_result(call, log_operation(call, instance.name, "Instance"))
+    return operations_result(call, operation)
 
 
 def get_instance_access_details(call: LightsailCall) -> dict:
@@ -199,10 +213,16 @@ def port_rule(port_info: dict) -> PortRule:
         raise invalid_input(f"fromPort {port_info['fromPort']} is greater than toPort {port_info['toPort']}.")
     cidrs = port_info.get("cidrs")
     ipv6_cidrs = port_info.get("ipv6Cidrs")
-    if cidrs is None and ipv6_cidrs is None and not port_info.get("cidrListAliases"):
+    aliases = port_info.get("cidrListAliases") or []
+    if not cidrs and not ipv6_cidrs and not aliases:
         cidrs = ["0.0.0.0/0"]  # the API's documented default: all IPv4 addresses
-    return PortRule(port_info["fromPort"], port_info["toPort"], port_info["protocol"], cidrs or [], ipv6_cidrs or [],
-                    port_info.get("cidrListAliases") or [])
+    # The API gives an empty list no meaning of its own. We read one sent next to other addresses as "no restriction"
+    # for its IP version (the dangerous reading, so that clients are tested against it): send only what you mean.
+    if cidrs == [] and (ipv6_cidrs or aliases):
+        cidrs = ["0.0.0.0/0"]
+    if ipv6_cidrs == [] and (cidrs or aliases):
+        ipv6_cidrs = ["::/0"]
+    return PortRule(port_info["fromPort"], port_info["toPort"], port_info["protocol"], cidrs or [], ipv6_cidrs or [], aliases)
 
 
 def open_instance_public_ports(call: LightsailCall) -> dict:
@@ -244,7 +264,7 @@ def create_instance_snapshot(call: LightsailCall) -> dict:
         raise operation_failure(f"The instance {instance.name} cannot be snapshotted while it is {instance.state}.")
     duration = call.settings.snapshot_duration(instance.disk_size_gb)
     fails = call.book.take_failure(instance.name)
-    snapshot = InstanceSnapshot(name=name, arn=call.book.arn("InstanceSnapshot"), created_at=call.now, zone=call.zone,
+    snapshot = InstanceSnapshot(name=name, arn=call.book.arn("InstanceSnapshot"), created_at=call.now, zone=REGIONAL_ZONE,
                                 instance=instance, tags=tags, ready_at=call.now + duration, fails=fails, password=instance.password,
                                 generalized=instance.generalized)
     call.book.snapshots[name] = snapshot
@@ -281,8 +301,7 @@ def create_instances_from_snapshot(call: LightsailCall) -> dict:
     snapshot = find_snapshot(call, params["instanceSnapshotName"])
     if snapshot.state(call.now) != "available":
         raise operation_failure(f"The instance snapshot {snapshot.name} is not available; it is {snapshot.state(call.now)}.")
-    if not params["availabilityZone"].startswith(call.book.region) or len(params["availabilityZone"]) != len(call.book.region) + 1:
-        raise invalid_input(f"The availability zone {params['availabilityZone']} is not in the region {call.book.region}.")
+    check_zone(call, params["availabilityZone"])
     if params["bundleId"] not in BUNDLES:
         raise invalid_input(f"The bundle {params['bundleId']} does not exist.")
     names = params["instanceNames"]
@@ -302,7 +321,7 @@ def create_instances_from_snapshot(call: LightsailCall) -> dict:
             public_ip=call.book.new_public_ip(), ports=default_ports(source.is_windows), tags=dict(tags),
             # A copy keeps the Administrator password the disk had, unless Sysprep generalized it: then it gets a new one.
             password=new_password() if snapshot.generalized else snapshot.password,
-            password_ready_at=call.now + duration + call.settings.windows_password_seconds,
+            password_ready_at=call.now + duration + call.settings.windows_password_seconds, password_known=snapshot.generalized,
         )
         instance.begin("pending", "running", call.now + duration)
         call.book.instances[name] = instance
@@ -315,7 +334,7 @@ def create_instances_from_snapshot(call: LightsailCall) -> dict:
 def allocate_static_ip(call: LightsailCall) -> dict:
     name = call.params["staticIpName"]
     check_new_name(call, name)
-    call.book.static_ips[name] = StaticIp(name=name, arn=call.book.arn("StaticIp"), created_at=call.now, zone=call.zone,
+    call.book.static_ips[name] = StaticIp(name=name, arn=call.book.arn("StaticIp"), created_at=call.now, zone=REGIONAL_ZONE,
                                           ip_address=call.book.new_public_ip())
     return operations_result(call, log_operation(call, name, "StaticIp"))
 
@@ -334,6 +353,21 @@ def attach_static_ip(call: LightsailCall) -> dict:
 
 def get_static_ip(call: LightsailCall) -> dict:
     return {"staticIp": views.static_ip_view(find_static_ip(call, call.params["staticIpName"]))}
+
+
+# Regions -----------------------------------------------------------------------------------------
+
+def get_regions(call: LightsailCall) -> dict:
+    regions = []
+    for name, (continent, display_name, _letters) in REGIONS.items():
+        region = {"continentCode": continent, "description": f"This region is recommended to serve users in {display_name}",
+                  "displayName": display_name, "name": name}
+        if call.params.get("includeAvailabilityZones"):
+            region["availabilityZones"] = [{"zoneName": zone, "state": "available"} for zone in region_zones(name)]
+        if call.params.get("includeRelationalDatabaseAvailabilityZones"):
+            region["relationalDatabaseAvailabilityZones"] = [{"zoneName": zone, "state": "available"} for zone in region_zones(name)]
+        regions.append(region)
+    return {"regions": regions}
 
 
 # Operations and tags -----------------------------------------------------------------------------
@@ -400,6 +434,7 @@ HANDLERS: dict[str, Callable[[LightsailCall], dict]] = {
     "AllocateStaticIp": allocate_static_ip,
     "AttachStaticIp": attach_static_ip,
     "GetStaticIp": get_static_ip,
+    "GetRegions": get_regions,
     "GetOperation": get_operation,
     "GetOperations": get_operations,
     "GetOperationsForResource": get_operations_for_resource,

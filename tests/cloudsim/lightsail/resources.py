@@ -26,6 +26,25 @@ LINUX_BLUEPRINTS = {"amazon_linux_2023": "Amazon Linux 2023", "ubuntu_22_04": "U
 BUNDLES = {"nano_3_0": (2, 0.5, 20, 1024), "micro_3_0": (2, 1.0, 40, 2048), "small_3_0": (2, 2.0, 60, 3072),
            "medium_3_0": (2, 4.0, 80, 4096), "large_3_0": (2, 8.0, 160, 5120)}
 BUNDLES.update({f"{name[:-4]}_win_3_0": spec for name, spec in BUNDLES.items()})
+# Regional resources (instance snapshots, static IPs) and their operations report this "zone" (Lightsail API Reference,
+# ResourceLocation; the AWS CLI's get-instance-snapshots and get-static-ips examples show it).
+REGIONAL_ZONE = "all"
+# Lightsail's regions (botocore's RegionName enum) -> (continent, display name, availability zone letters). The zone
+# letters are what GetRegions lists in the Lightsail console's regions; where unknown, a, b and c.
+REGIONS = {
+    "us-east-1": ("NA", "Virginia", "abcdef"), "us-east-2": ("NA", "Ohio", "abc"), "us-west-1": ("NA", "California", "ab"),
+    "us-west-2": ("NA", "Oregon", "abcd"), "ca-central-1": ("NA", "Montreal", "abd"), "eu-west-1": ("EU", "Ireland", "abc"),
+    "eu-west-2": ("EU", "London", "abc"), "eu-west-3": ("EU", "Paris", "abc"), "eu-central-1": ("EU", "Frankfurt", "abc"),
+    "eu-north-1": ("EU", "Stockholm", "abc"), "eu-south-2": ("EU", "Spain", "abc"), "ap-east-1": ("AP", "Hong Kong", "abc"),
+    "ap-south-1": ("AP", "Mumbai", "abc"), "ap-southeast-1": ("AP", "Singapore", "abc"), "ap-southeast-2": ("AP", "Sydney", "abc"),
+    "ap-northeast-1": ("AP", "Tokyo", "acd"), "ap-northeast-2": ("AP", "Seoul", "abcd"), "ap-southeast-3": ("AP", "Jakarta", "abc"),
+    "ap-southeast-5": ("AP", "Malaysia", "abc"), "sa-east-1": ("SA", "Sao Paulo", "abc"),
+}
+
+
+def region_zones(region: str) -> list:
+    """The availability zones of a region (a, b, c for a region the table does not know)."""
+    return [f"{region}{letter}" for letter in REGIONS.get(region, ("", "", "abc"))[2]]
 
 
 @dataclasses.dataclass
@@ -63,10 +82,15 @@ class Instance:
     password: str = ""
     password_ready_at: float = 0.0
     auto_snapshot_until: float = 0.0
+    # A transition that follows the current one: (state, target, duration), e.g. a start's pending -> running.
+    then: tuple | None = None
     # A shutdown the guest OS started itself (Sysprep, ``shutdown /s``): (when, stopping duration, generalize).
     guest_shutdown: tuple | None = None
     # Sysprep generalized the disk: its next boot (or a copy's, from a snapshot taken now) picks a new password.
     generalized: bool = False
+    # Lightsail knows the Administrator password (it set it, or EC2Launch posted it after Sysprep). Not for a copy of a
+    # snapshot taken before Sysprep: the disk keeps the original's password, which the service never learns.
+    password_known: bool = True
 
     @property
     def is_windows(self) -> bool:
@@ -116,6 +140,7 @@ class Operation:
     operation_type: str
     created_at: float
     zone: str
+    region: str
     ends_at: float
     details: str = ""
     error_code: str | None = None
@@ -161,7 +186,7 @@ class LightsailBook:
         for instance in self.instances.values():
             if instance.guest_shutdown and now >= instance.guest_shutdown[0]:
                 begin_guest_shutdown(instance)
-            if instance.target_state and now >= instance.transition_ends:
+            while instance.target_state and now >= instance.transition_ends:
                 finish_transition(self, instance)
 
     def take_failure(self, instance_name: str) -> bool:
@@ -183,7 +208,11 @@ def begin_guest_shutdown(instance: Instance) -> None:
 
 
 def finish_transition(book: LightsailBook, instance: Instance) -> None:
+    ended_at = instance.transition_ends
     instance.state, instance.target_state, instance.transition_ends = instance.target_state, None, None
+    if instance.then:
+        (state, target, duration), instance.then = instance.then, None
+        instance.begin(state, target, ended_at + duration)
     if instance.state == "stopped" and not instance.static_ip_name:
         # The public IP is released on stop; the next start gets a new one.
         instance.public_ip = None

@@ -17,6 +17,9 @@ class LightsailSettings(SimSettings):
     snapshot_seconds_per_gib: float = 5.0
     reboot_seconds: float = 20.0
     windows_password_seconds: float = 240.0
+    # After StartInstance the state still reads "stopped" this long before "pending" (the service is eventually
+    # consistent; its start answers before the state it reports has moved).
+    start_lag_seconds: float = 2.0
     auto_snapshot_seconds: float = 900.0
     page_size: int = 25
 

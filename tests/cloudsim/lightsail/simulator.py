@@ -16,7 +16,8 @@ from werkzeug.wrappers import Request
 from cloudsim.faults import Fault
 from cloudsim.lightsail import actions, views, wire
 from cloudsim.lightsail.resources import (
-    BUNDLES, DEFAULT_KEY_PAIR, LINUX_BLUEPRINTS, WINDOWS_BLUEPRINTS, Instance, LightsailBook, StaticIp, default_ports, new_password,
+    BUNDLES, DEFAULT_KEY_PAIR, LINUX_BLUEPRINTS, REGIONAL_ZONE, WINDOWS_BLUEPRINTS, Instance, LightsailBook, StaticIp, default_ports,
+    new_password, region_zones,
 )
 from cloudsim.lightsail.settings import LightsailSettings
 from cloudsim.simulator import ApiCall, ApiReply, ApiSimulator, ControlError, ControlRequest, ControlRoute, SimContext
@@ -221,7 +222,7 @@ def seed_instance(book: LightsailBook, now: float, body: dict) -> Instance:
     if state not in SEEDABLE_STATES:
         raise ValueError(f"state must be one of {SEEDABLE_STATES}")
     instance = Instance(
-        name=name, arn=book.arn("Instance"), created_at=now, zone=f"{book.region}a", blueprint_id=blueprint_id, bundle_id=bundle_id,
+        name=name, arn=book.arn("Instance"), created_at=now, zone=seed_zone(book, body), blueprint_id=blueprint_id, bundle_id=bundle_id,
         key_pair_name=body.get("key_pair") or DEFAULT_KEY_PAIR, disk_size_gb=int(body.get("disk_size") or BUNDLES[bundle_id][2]),
         private_ip=book.new_private_ip(), public_ip=None if state == "stopped" else book.new_public_ip(), ports=default_ports(windows),
         tags={str(key): str(value) for key, value in (body.get("tags") or {}).items()}, state=state,
@@ -233,11 +234,18 @@ def seed_instance(book: LightsailBook, now: float, body: dict) -> Instance:
     return instance
 
 
+def seed_zone(book: LightsailBook, body: dict) -> str:
+    zone = body.get("zone") or region_zones(book.region)[0]
+    if zone not in region_zones(book.region):
+        raise ValueError(f"zone must be one of {region_zones(book.region)}")
+    return zone
+
+
 def attach_seeded_static_ip(book: LightsailBook, instance: Instance, now: float, static_ip_name) -> None:
     static_ip_name = static_ip_name if isinstance(static_ip_name, str) else f"StaticIp-{instance.name}"
     if static_ip_name in book.names_in_use() or static_ip_name == instance.name:
         raise ValueError(f"name {static_ip_name!r} is already in use")
-    static_ip = StaticIp(name=static_ip_name, arn=book.arn("StaticIp"), created_at=now, zone=instance.zone, ip_address=book.new_public_ip(),
+    static_ip = StaticIp(name=static_ip_name, arn=book.arn("StaticIp"), created_at=now, zone=REGIONAL_ZONE, ip_address=book.new_public_ip(),
                          attached_to=instance.name)
     book.static_ips[static_ip_name] = static_ip
     instance.static_ip_name = static_ip_name

@@ -7,7 +7,7 @@ import base64
 import functools
 
 from cloudsim.lightsail.resources import (
-    BUNDLES, DEFAULT_KEY_PAIR, LINUX_BLUEPRINTS, STATE_CODES, WINDOWS_BLUEPRINTS, Instance, InstanceSnapshot, Operation, PortRule, StaticIp,
+    BUNDLES, DEFAULT_KEY_PAIR, LINUX_BLUEPRINTS, REGIONAL_ZONE, STATE_CODES, WINDOWS_BLUEPRINTS, Instance, InstanceSnapshot, Operation, PortRule, StaticIp,
 )
 from cloudsim.lightsail.wire import epoch, service_model
 
@@ -17,8 +17,9 @@ def operation_types() -> frozenset:
     return frozenset(service_model().shape_for("OperationType").metadata["enum"])
 
 
-def location(zone: str) -> dict:
-    return {"availabilityZone": zone, "regionName": zone[:-1]}
+def location(zone: str, arn: str = "") -> dict:
+    """ResourceLocation; a regional resource's zone is "all", its region comes from its ARN."""
+    return {"availabilityZone": zone, "regionName": arn.split(":")[3] if zone == REGIONAL_ZONE else zone[:-1]}
 
 
 def tag_list(tags: dict) -> list:
@@ -83,7 +84,7 @@ def snapshot_view(snapshot: InstanceSnapshot, now: float) -> dict:
     source = snapshot.instance
     return {
         "name": snapshot.name, "arn": snapshot.arn, "supportCode": support_code(snapshot.arn), "createdAt": epoch(snapshot.created_at),
-        "location": location(snapshot.zone), "resourceType": "InstanceSnapshot", "tags": tag_list(snapshot.tags),
+        "location": location(snapshot.zone, snapshot.arn), "resourceType": "InstanceSnapshot", "tags": tag_list(snapshot.tags),
         "state": snapshot.state(now), "fromAttachedDisks": [], "fromInstanceName": source.name, "fromInstanceArn": source.arn,
         "fromBlueprintId": source.blueprint_id, "fromBundleId": source.bundle_id, "isFromAutoSnapshot": False,
         "sizeInGb": source.disk_size_gb,
@@ -93,7 +94,7 @@ def snapshot_view(snapshot: InstanceSnapshot, now: float) -> dict:
 def static_ip_view(static_ip: StaticIp) -> dict:
     view = {
         "name": static_ip.name, "arn": static_ip.arn, "supportCode": support_code(static_ip.arn), "createdAt": epoch(static_ip.created_at),
-        "location": location(static_ip.zone), "resourceType": "StaticIp", "ipAddress": static_ip.ip_address,
+        "location": location(static_ip.zone, static_ip.arn), "resourceType": "StaticIp", "ipAddress": static_ip.ip_address,
         "isAttached": static_ip.attached_to is not None,
     }
     if static_ip.attached_to:
@@ -105,7 +106,7 @@ def operation_view(operation: Operation, now: float) -> dict:
     status = operation.status(now)
     view = {
         "id": operation.op_id, "resourceName": operation.resource_name, "resourceType": operation.resource_type,
-        "createdAt": epoch(operation.created_at), "location": location(operation.zone), "isTerminal": status != "Started",
+        "createdAt": epoch(operation.created_at), "location": {"availabilityZone": operation.zone, "regionName": operation.region}, "isTerminal": status != "Started",
         "operationDetails": operation.details, "status": status,
         "statusChangedAt": epoch(operation.created_at if status == "Started" else operation.ends_at),
     }
@@ -123,7 +124,10 @@ def access_details_view(instance: Instance, protocol: str | None, now: float) ->
     view = {"protocol": protocol, "instanceName": instance.name, "ipAddress": instance.public_ip or "", "ipv6Addresses": [],
             "username": "Administrator" if instance.is_windows else "ec2-user"}
     if instance.is_windows:
-        ready = now >= instance.password_ready_at
+        # A copy of a snapshot taken before Sysprep: the service has no password to give, ever (the AWS guide
+        # "Create a Windows Server snapshot": such copies keep the original's password and the browser RDP client
+        # cannot connect); both members stay empty, as for a password not ready yet.
+        ready = now >= instance.password_ready_at and instance.password_known
         default_key = instance.key_pair_name == DEFAULT_KEY_PAIR
         # Lightsail decrypts the password only for its default key pair; ciphertext is always there once ready.
         view["password"] = instance.password if ready and default_key else ""

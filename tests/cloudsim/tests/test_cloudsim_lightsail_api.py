@@ -95,6 +95,7 @@ def test_every_action_answers_in_its_output_shape(lightsail_frozen, lightsail):
     call("CreateInstancesFromSnapshot", instanceNames=["win-2"], availabilityZone="us-east-1a", bundleId="small_win_3_0",
          instanceSnapshotName="win-1-backup")
     call("GetOperations")
+    call("GetRegions", includeAvailabilityZones=True, includeRelationalDatabaseAvailabilityZones=True)
     call("GetOperationsForResource", resourceName="win-2")
     call("AllocateStaticIp", staticIpName="ip-1")
     call("AttachStaticIp", staticIpName="ip-1", instanceName="web-1")

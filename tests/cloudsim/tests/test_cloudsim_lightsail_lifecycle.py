@@ -34,10 +34,18 @@ def test_stop_and_start_take_time_and_refuse_wrong_states(lightsail_frozen, ligh
     with pytest.raises(lightsail.exceptions.OperationFailureException) as excinfo:
         lightsail.stop_instance(instanceName="web-1")
     assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    lightsail.start_instance(instanceName="web-1")
+    start = lightsail.start_instance(instanceName="web-1")["operations"][0]
+    # The state lags behind the start: it still reads stopped for start_lag_seconds (default 2), then pending.
+    assert state_of(lightsail, "web-1") == {"code": 80, "name": "stopped"}
+    assert operation_status(lightsail, start["id"]) == ("Started", False)
+    lightsail.start_instance(instanceName="web-1")  # the start under way is not refused; it changes nothing
+    lightsail_frozen.advance(2)
     assert state_of(lightsail, "web-1") == {"code": 0, "name": "pending"}
-    lightsail_frozen.advance(30)
+    lightsail_frozen.advance(27)
+    assert state_of(lightsail, "web-1") == {"code": 0, "name": "pending"}
+    lightsail_frozen.advance(1)
     assert state_of(lightsail, "web-1") == {"code": 16, "name": "running"}
+    assert operation_status(lightsail, start["id"]) == ("Succeeded", True)
 
 
 def test_force_stop_ends_a_stop_at_once(lightsail_frozen, lightsail):
@@ -147,7 +155,7 @@ def test_windows_password_only_for_the_default_key_pair(lightsail_frozen, lights
     assert "password" not in lightsail.get_instance_access_details(instanceName=linux["name"])["accessDetails"]
 
 
-def test_instances_from_a_snapshot_start_pending_and_get_their_password_later(lightsail_frozen, lightsail):
+def test_instances_from_a_snapshot_start_pending_and_a_copy_taken_before_sysprep_gets_no_password(lightsail_frozen, lightsail):
     lightsail_frozen.lightsail_config(instance_transition_seconds=30, windows_password_seconds=240, snapshot_seconds_base=10,
                                       snapshot_seconds_per_gib=0)
     seeded = lightsail_frozen.seed_lightsail_instance("win-1", blueprint="windows")
@@ -163,13 +171,40 @@ def test_instances_from_a_snapshot_start_pending_and_get_their_password_later(li
     assert state_of(lightsail, "copy")["name"] == "running"
     assert lightsail.get_instance_access_details(instanceName="copy")["accessDetails"]["password"] == ""
     lightsail_frozen.advance(240)
-    assert lightsail.get_instance_access_details(instanceName="copy")["accessDetails"]["password"] == seeded["password"]
+    # The snapshot was taken before any Sysprep: the copy keeps the original's password, which Lightsail cannot give.
+    details = lightsail.get_instance_access_details(instanceName="copy")["accessDetails"]
+    assert (details["password"], details["passwordData"]["ciphertext"]) == ("", "") and seeded["password"]
     with pytest.raises(lightsail.exceptions.InvalidInputException):
         lightsail.create_instances_from_snapshot(instanceNames=["copy"], availabilityZone="us-east-1a", bundleId="small_win_3_0",
                                                  instanceSnapshotName="win-1-snap")
     lightsail.delete_instance(instanceName="copy")
     with pytest.raises(lightsail.exceptions.NotFoundException):
         lightsail.get_instance(instanceName="copy")
+
+
+def test_regional_resources_are_in_zone_all_and_new_instances_need_a_zone_of_the_region(lightsail_frozen, lightsail):
+    lightsail_frozen.lightsail_config(snapshot_seconds_base=10, snapshot_seconds_per_gib=0)
+    lightsail_frozen.seed_lightsail_instance("web-1", zone="us-east-1c")
+    assert lightsail.get_instance(instanceName="web-1")["instance"]["location"] == {"availabilityZone": "us-east-1c", "regionName": "us-east-1"}
+    snapshot_operations = lightsail.create_instance_snapshot(instanceName="web-1", instanceSnapshotName="web-1-snap")["operations"]
+    ip_operations = lightsail.allocate_static_ip(staticIpName="ip-1")["operations"]
+    regional = {"availabilityZone": "all", "regionName": "us-east-1"}
+    assert lightsail.get_instance_snapshot(instanceSnapshotName="web-1-snap")["instanceSnapshot"]["location"] == regional
+    assert lightsail.get_static_ip(staticIpName="ip-1")["staticIp"]["location"] == regional
+    # The snapshot's operation is regional, the one on its source instance is in the instance's zone.
+    assert [(op["resourceType"], op["location"]["availabilityZone"]) for op in snapshot_operations + ip_operations] == [
+        ("InstanceSnapshot", "all"), ("Instance", "us-east-1c"), ("StaticIp", "all")]
+    lightsail_frozen.advance(10)
+    for zone in ("all", "eu-west-1a", "us-east-1z"):
+        with pytest.raises(lightsail.exceptions.InvalidInputException, match=f"Availability Zone {zone} is not valid"):
+            lightsail.create_instances_from_snapshot(instanceNames=["copy"], availabilityZone=zone, bundleId="micro_3_0",
+                                                     instanceSnapshotName="web-1-snap")
+    regions = {region["name"]: region for region in lightsail.get_regions(includeAvailabilityZones=True)["regions"]}
+    zones = [zone["zoneName"] for zone in regions["us-east-1"]["availabilityZones"] if zone["state"] == "available"]
+    assert zones[:3] == ["us-east-1a", "us-east-1b", "us-east-1c"] and "availabilityZones" not in lightsail.get_regions()["regions"][0]
+    lightsail.create_instances_from_snapshot(instanceNames=["copy"], availabilityZone=zones[1], bundleId="micro_3_0",
+                                             instanceSnapshotName="web-1-snap")
+    assert lightsail.get_instance(instanceName="copy")["instance"]["location"]["availabilityZone"] == "us-east-1b"
 
 
 def test_ports_open_close_and_put(lightsail_frozen, lightsail):
@@ -187,6 +222,16 @@ def test_ports_open_close_and_put(lightsail_frozen, lightsail):
     assert open_ports() == {(22, "tcp", ("0.0.0.0/0",)), (3389, "tcp", ("0.0.0.0/0",))}
     lightsail.put_instance_public_ports(instanceName="win-1", portInfos=[{"fromPort": 3389, "toPort": 3389, "protocol": "tcp"}])
     assert open_ports() == {(3389, "tcp", ("0.0.0.0/0",))}
+    # An empty list next to other addresses restricts nothing for its IP version.
+    lightsail.open_instance_public_ports(instanceName="win-1", portInfo=dict(winrm, ipv6Cidrs=[]))
+    lightsail.open_instance_public_ports(instanceName="win-1", portInfo={"fromPort": 5985, "toPort": 5985, "protocol": "tcp", "cidrs": [],
+                                                                         "ipv6Cidrs": ["2001:db8::/64"]})
+    rules = {port["fromPort"]: (port["cidrs"], port["ipv6Cidrs"]) for port in lightsail.get_instance_port_states(instanceName="win-1")["portStates"]}
+    assert rules[5986] == (["198.51.100.7/32"], ["::/0"]) and rules[5985] == (["0.0.0.0/0"], ["2001:db8::/64"])
+    lightsail.open_instance_public_ports(instanceName="win-1", portInfo={"fromPort": 22, "toPort": 22, "protocol": "tcp",
+                                                                         "ipv6Cidrs": ["2001:db8::/64"]})
+    assert {port["fromPort"]: (port["cidrs"], port["ipv6Cidrs"])
+            for port in lightsail.get_instance_port_states(instanceName="win-1")["portStates"]}[22] == ([], ["2001:db8::/64"])
 
 
 def test_snapshots_paginator_and_operations_for_resource(lightsail_frozen, lightsail):
@@ -253,7 +298,12 @@ def test_guest_shutdown_stops_the_instance_without_an_api_call_and_sysprep_chang
     lightsail_frozen.advance(60)
     passwords = {name: lightsail.get_instance_access_details(instanceName=name)["accessDetails"]["password"]
                  for name in ("win-1", "from-backup", "from-sysprep")}
-    assert passwords["from-backup"] == seeded["password"]
+    # The copy of the backup has the original's password on its disk, but Lightsail never learns it.
+    assert passwords["from-backup"] == "" and seeded["password"] not in passwords.values()
+    backup_details = lightsail.get_instance_access_details(instanceName="from-backup")["accessDetails"]
+    assert backup_details["passwordData"] == {"ciphertext": "", "keyPairName": "LightsailDefaultKeyPair"}
+    lightsail_frozen.advance(3600)
+    assert lightsail.get_instance_access_details(instanceName="from-backup")["accessDetails"]["password"] == ""
     assert passwords["win-1"] not in ("", seeded["password"]) and passwords["from-sysprep"] not in ("", seeded["password"], passwords["win-1"])
 
 

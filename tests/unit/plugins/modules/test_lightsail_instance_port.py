@@ -66,3 +66,29 @@ def test_adding_and_removing_keeps_the_other_cidrs_and_aliases():
     assert module.is_empty(alone)
     assert module.predicted([rule(22, 22, cidrs=["0.0.0.0/0"]), rule(5986, 5986, cidrs=["198.51.100.7/32"])], (5986, 5986, "tcp"), alone) \
         == [rule(22, 22, cidrs=["0.0.0.0/0"])]
+
+
+def test_port_info_leaves_empty_address_lists_out():
+    info = module.port_info((5986, 5986, "tcp"), cidrs=["198.51.100.7/32"])
+    assert info == {"fromPort": 5986, "toPort": 5986, "protocol": "tcp", "cidrs": ["198.51.100.7/32"]}
+
+
+class FakeClient:
+    def __init__(self):
+        self.closed = []
+
+    def close_instance_public_ports(self, instanceName, portInfo):  # pylint: disable=invalid-name
+        self.closed.append(portInfo)
+        return {"operation": {}}
+
+
+def test_rules_wider_than_asked_on_our_ports_are_closed():
+    asked = rule(5986, 5986, cidrs=["198.51.100.7/32"])
+    client = FakeClient()
+    found = [rule(22, 22, cidrs=["0.0.0.0/0"]), dict(asked, ipv6Cidrs=["::/0"]), rule(5980, 5990, cidrs=["198.51.100.7/32"])]
+    wider = module.close_unasked(client, "win-1", found, [rule(22, 22, cidrs=["0.0.0.0/0"]), asked], (5986, 5986, "tcp"))
+    assert wider == found[1:]
+    assert client.closed == [{"fromPort": 5986, "toPort": 5986, "protocol": "tcp", "cidrs": ["198.51.100.7/32"], "ipv6Cidrs": ["::/0"]},
+                             {"fromPort": 5980, "toPort": 5990, "protocol": "tcp", "cidrs": ["198.51.100.7/32"]}]
+    # Exactly what was asked, or narrower: nothing to close.
+    assert module.close_unasked(client, "win-1", [asked, rule(22, 22, cidrs=["0.0.0.0/0"])], [asked], (5986, 5986, "tcp")) == []
