@@ -24,6 +24,7 @@ from cloudsim.ec2.snapshots import (
     CONCURRENT_LIMIT_MESSAGE, SimulatedSnapshot, SnapshotBook, SnapshotSet, SnapshotTiming, concurrent_limit, whole_milliseconds,
 )
 from cloudsim.ec2.settings import Ec2Settings  # noqa: F401 (re-exported: its old home)
+from cloudsim.ec2.visibility import is_visible, visible_snapshot
 from cloudsim.ec2.wire import Ec2Error
 
 DRY_RUN_MESSAGE = "Request would have succeeded, but DryRun flag is set."
@@ -123,6 +124,7 @@ def create_simulated_snapshot(call: Ec2Call, volume, description: str, start: fl
         duration=call.settings.snapshot_duration(volume.size),
         fail_at_progress=plan.at_progress if plan else None,
         snapshot_set=snapshot_set,
+        visible_at=start + call.settings.visibility_delay(call.book),
     )
     snapshot = SimulatedSnapshot(call.backend, timing.snapshot_id, volume, description, call.clock, timing)
     call.backend.snapshots[snapshot.id] = snapshot
@@ -313,17 +315,22 @@ def paginate(call: Ec2Call, snapshots: list) -> tuple[list, str | None]:
     return page, next_token
 
 
+def described_by_ids(call: Ec2Call, ids: list[str], prefix: str, resources, find: Callable) -> list:
+    """The ``resources`` a Describe* call with these ids sees: every id well formed and found (``find`` raises the
+    NotFound of a resource that does not exist or is not visible yet), then the visible ones, those ids only if given."""
+    for resource_id in ids:
+        check_id(resource_id, prefix, f"Invalid{'Snapshot' if prefix == 'snap' else 'Volume'}ID.Malformed")
+    refuse_dry_run(call)
+    moment = call.clock.time()
+    for resource_id in ids:
+        find(call.backend, resource_id, moment)
+    return [resource for resource in resources if is_visible(resource, moment) and (not ids or resource.id in ids)]
+
+
 def describe_snapshots(call: Ec2Call) -> dict:
     snapshot_ids = call.params.get("SnapshotIds") or []
-    for snapshot_id in snapshot_ids:
-        check_id(snapshot_id, "snap", "InvalidSnapshotID.Malformed")
-    refuse_dry_run(call)
-    unknown = [snapshot_id for snapshot_id in snapshot_ids if snapshot_id not in call.backend.snapshots]
-    if unknown:
-        raise Ec2Error("InvalidSnapshot.NotFound", f"The snapshot '{unknown[0]}' does not exist.")
-    snapshots = [snapshot for snapshot in call.backend.snapshots.values() if visible_to(snapshot, call.account_id)]
-    if snapshot_ids:
-        snapshots = [snapshot for snapshot in snapshots if snapshot.id in snapshot_ids]
+    snapshots = [snapshot for snapshot in described_by_ids(call, snapshot_ids, "snap", call.backend.snapshots.values(), visible_snapshot)
+                 if visible_to(snapshot, call.account_id)]
     if call.params.get("OwnerIds"):
         snapshots = [snapshot for snapshot in snapshots if owned_by_any(snapshot, call.params["OwnerIds"], call.account_id)]
     if call.params.get("RestorableByUserIds"):
@@ -340,8 +347,7 @@ def delete_snapshot(call: Ec2Call) -> dict:
     snapshot_id = require(call, "SnapshotId")
     check_id(snapshot_id, "snap", "InvalidSnapshotID.Malformed")
     refuse_dry_run(call)
-    if snapshot_id not in call.backend.snapshots:
-        raise Ec2Error("InvalidSnapshot.NotFound", f"The snapshot '{snapshot_id}' does not exist.")
+    visible_snapshot(call.backend, snapshot_id, call.clock.time())
     call.backend.delete_snapshot(snapshot_id)
     # A snapshot deleted while pending keeps running (and counting against the limit) on AWS.
     call.book.mark_deleted(snapshot_id)

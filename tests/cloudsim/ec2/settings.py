@@ -22,6 +22,15 @@ class Ec2Settings(SimSettings):
     copy_seconds_per_gib: float = 10.0
     # EC2 Service Quotas: concurrent snapshot copies to one destination Region.
     copy_concurrent_limit: int = 20
+    # Eventual consistency ("Eventual consistency in the Amazon EC2 API"): a new snapshot, copy or volume is missing
+    # from Describe* and answers Invalid*.NotFound (by id, to CreateTags) for a while. Each new resource draws its
+    # delay uniformly between the two bounds from a random seeded with visibility_seed, so a run replays.
+    visibility_delay_min_seconds: float = 0.0
+    visibility_delay_max_seconds: float = 10.0
+    visibility_seed: int = 0
+
+    def visibility_delay(self, book) -> float:
+        return book.visibility_delay(self.visibility_seed, self.visibility_delay_min_seconds, self.visibility_delay_max_seconds)
 
     def snapshot_duration(self, size_gib: int) -> float:
         return self.snapshot_seconds_base + self.snapshot_seconds_per_gib * float(size_gib)

@@ -13,7 +13,12 @@ Behaviour taken from the EBS documentation and AWS knowledge-center articles:
 * a volume may have 5 pending snapshots (1 for ``st1``/``sc1``); snapshots deleted while in
   progress keep running and keep counting, and snapshots in ``error`` count until deleted;
 * if one snapshot of a multi-volume set (one ``CreateSnapshots`` call) fails, all snapshots of the
-  set show ``error``.
+  set show ``error``;
+* the snapshots of a multi-volume set complete together: a member whose volume is done is held at
+  99% ``pending`` until every member is done (its volume is free for the next snapshot meanwhile);
+* EC2 is eventually consistent: a new snapshot (or copy) is missing from ``DescribeSnapshots`` and
+  answers ``InvalidSnapshot.NotFound`` by id or to ``CreateTags`` until ``visible_at`` (see
+  :mod:`cloudsim.ec2.visibility`).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import itertools
+import random
 
 from moto.ec2.models.elastic_block_store import Snapshot
 
@@ -69,6 +75,10 @@ class SnapshotSet:
         times = [timing.own_failure_time() for timing in self.timings if timing.fail_at_progress is not None]
         return min(times) if times else None
 
+    def completion_time(self) -> float:
+        """When the last member's volume is done: every member completes then, together."""
+        return max(timing.work_done_time() for timing in self.timings)
+
 
 @dataclasses.dataclass
 class SnapshotTiming:
@@ -82,9 +92,18 @@ class SnapshotTiming:
     fail_at_progress: float | None = None
     snapshot_set: SnapshotSet | None = None
     deleted: bool = False
+    # Eventual consistency: before this moment EC2 does not list the snapshot or find it by id.
+    visible_at: float = 0.0
+
+    def work_done_time(self) -> float:
+        """When the work on this snapshot's own volume is done."""
+        return self.work_begins + self.duration
 
     def completion_time(self) -> float:
-        return self.work_begins + self.duration
+        """When the snapshot shows completed: its own work done, or for a set member, every member's."""
+        if self.snapshot_set is not None:
+            return self.snapshot_set.completion_time()
+        return self.work_done_time()
 
     def own_failure_time(self) -> float:
         return self.work_begins + self.duration * (self.fail_at_progress or 0) / 100.0
@@ -100,8 +119,8 @@ class SnapshotTiming:
         """When work on the volume stops (the next snapshot of the volume starts then)."""
         error_time = self.error_time()
         if error_time is None:
-            return self.completion_time()
-        return min(error_time, self.completion_time())
+            return self.work_done_time()
+        return min(error_time, self.work_done_time())
 
     def fraction_at(self, moment: float) -> float:
         if self.duration <= 0:
@@ -124,7 +143,7 @@ class SnapshotTiming:
             moment = min(self.error_time(), self.completion_time())
         # round() first so 40% of a duration is not shown as 39% through float noise
         percent = int(round(self.fraction_at(moment) * 100, 6))
-        return min(percent, 99) if state == PENDING else percent
+        return min(percent, 99)  # 100% is for completed snapshots only (a held set member shows 99%)
 
     def state_message(self, moment: float) -> str | None:
         if self.state_at(moment) != ERROR:
@@ -176,6 +195,10 @@ class SimulatedSnapshot(Snapshot):
     def volume_size(self) -> int:
         return self.size_at_start
 
+    @property
+    def visible_at(self) -> float:
+        return self.timing.visible_at
+
     def completion_time(self) -> datetime.datetime | None:
         if self.status != COMPLETED:
             return None
@@ -218,6 +241,15 @@ class SnapshotBook:
         self.copies_by_region: dict[str, list[SnapshotTiming]] = {}
         # CreateVolume ClientToken -> volume id, per account and region.
         self.client_tokens: dict[tuple, str] = {}
+        # Draws the visibility delay of each new resource; (re)seeded when the seed setting changes.
+        self._visibility_random: tuple[int, random.Random] | None = None
+
+    def visibility_delay(self, seed: int, low: float, high: float) -> float:
+        """The next new resource's visibility delay: uniform in [low, high], from a random seeded with ``seed``."""
+        if self._visibility_random is None or self._visibility_random[0] != seed:
+            self._visibility_random = (seed, random.Random(seed))  # nosec B311 - a reproducible test double
+        low, high = min(low, high), max(low, high)
+        return self._visibility_random[1].uniform(low, high)
 
     def pending_copies(self, region: str, moment: float) -> int:
         return sum(1 for timing in self.copies_by_region.get(region, []) if timing.state_at(moment) == PENDING)

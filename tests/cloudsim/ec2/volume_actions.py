@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from moto.ec2.models import ec2_backends
-from moto.ec2.utils import random_snapshot_id, random_volume_id
+from moto.ec2.models import ec2_backends, validate_resource_ids
+from moto.ec2.utils import generic_filter, random_snapshot_id, random_volume_id
 
-from cloudsim.ec2.actions import Ec2Call, check_id, refuse_dry_run, require, requested_tags, tag_list
+from cloudsim.ec2.actions import Ec2Call, check_id, described_by_ids, filters_by_name, refuse_dry_run, require, requested_tags, tag_list
 from cloudsim.ec2.snapshots import COMPLETED, SnapshotTiming, whole_milliseconds
+from cloudsim.ec2.visibility import check_taggable, visible_snapshot, visible_volume
 from cloudsim.ec2.volumes import CopiedSnapshot, SimulatedAttachment, SimulatedVolume, attachment_at
 from cloudsim.ec2.wire import Ec2Error
 
@@ -32,11 +33,9 @@ def _default_kms_key(backend) -> str:
     return backend.default_kms_key_id
 
 
-def _completed_snapshot(backend, snapshot_id: str):
+def _completed_snapshot(backend, snapshot_id: str, moment: float):
     check_id(snapshot_id, "snap", "InvalidSnapshotID.Malformed")
-    snapshot = backend.snapshots.get(snapshot_id)
-    if snapshot is None:
-        raise Ec2Error("InvalidSnapshot.NotFound", f"The snapshot '{snapshot_id}' does not exist.")
+    snapshot = visible_snapshot(backend, snapshot_id, moment)
     if snapshot.status != COMPLETED:
         raise Ec2Error("IncorrectState", f"Snapshot is in invalid state - {snapshot.status}")
     return snapshot
@@ -72,7 +71,16 @@ def _performance(call: Ec2Call, volume_type: str) -> tuple[int | None, int | Non
     return iops, None
 
 
+def described_attachment(attachment) -> dict:
+    mapping = getattr(attachment.instance, "block_device_mapping", {}).get(attachment.device)
+    return {"VolumeId": attachment.volume.id, "InstanceId": attachment.instance.id, "Device": attachment.device,
+            "State": attachment.status, "AttachTime": attachment.attach_time,
+            "DeleteOnTermination": bool(getattr(mapping, "delete_on_termination", False))}
+
+
 def described_volume(volume) -> dict:
+    """A volume in DescribeVolumes' Volume shape; SnapshotId ('' when not from a snapshot) and MultiAttachEnabled are
+    always there, as EC2 sends them (amazon.aws.ec2_vol reads both without a default)."""
     fields = {
         "VolumeId": volume.id, "Size": volume.size, "SnapshotId": volume.snapshot_id or "",
         "AvailabilityZone": volume.zone.name, "State": volume.status, "CreateTime": volume.create_time,
@@ -80,7 +88,52 @@ def described_volume(volume) -> dict:
         "Iops": volume.iops, "Throughput": volume.throughput, "KmsKeyId": volume.kms_key_id if volume.encrypted else None,
         "Tags": tag_list(volume) or None,
     }
-    return {key: value for key, value in fields.items() if value is not None}
+    described = {key: value for key, value in fields.items() if value is not None}
+    described["Attachments"] = [described_attachment(volume.attachment)] if volume.attachment is not None else []
+    return described
+
+
+def describe_volumes(call: Ec2Call) -> dict:
+    """DescribeVolumes over the volumes EC2 sees: VolumeIds (each must be visible), Filters, MaxResults/NextToken."""
+    volume_ids = call.params.get("VolumeIds") or []
+    volumes = described_by_ids(call, volume_ids, "vol", call.backend.volumes.values(), visible_volume)
+    volumes = sorted(generic_filter(filters_by_name(call), volumes), key=lambda volume: volume.id)
+    max_results, token = call.params.get("MaxResults"), call.params.get("NextToken")
+    if max_results is not None and volume_ids:
+        raise Ec2Error("InvalidParameterCombination", "The parameter volumeIdSet cannot be used with the parameter maxResults")
+    if token:
+        volumes = [volume for volume in volumes if volume.id > token]
+    result: dict = {}
+    if max_results is not None:
+        if not 5 <= max_results <= 500:
+            raise Ec2Error("InvalidParameterValue", f"Value ( {max_results} ) for parameter maxResults is invalid. "
+                                                    "Expecting a value between 5 and 500.")
+        if len(volumes) > max_results:
+            volumes = volumes[:max_results]
+            result["NextToken"] = volumes[-1].id
+    result["Volumes"] = [described_volume(volume) for volume in volumes]
+    return result
+
+
+def _tag_call(call: Ec2Call, change) -> dict:
+    resource_ids = require(call, "Resources", "ResourceId")
+    validate_resource_ids(resource_ids)
+    check_taggable(call.backend, resource_ids, call.clock.time())
+    call.backend.do_resources_exist(resource_ids)
+    refuse_dry_run(call)
+    change(resource_ids, {tag.get("Key", ""): tag.get("Value") for tag in call.params.get("Tags") or []})
+    return {}
+
+
+def create_tags(call: Ec2Call) -> dict:
+    """moto's CreateTags, after the check that EC2 sees every snapshot and volume named."""
+    require(call, "Tags")
+    return _tag_call(call, lambda ids, tags: call.backend.create_tags(ids, {k: v or "" for k, v in tags.items()}))
+
+
+def delete_tags(call: Ec2Call) -> dict:
+    """moto's DeleteTags, after the check that EC2 sees every snapshot and volume named."""
+    return _tag_call(call, call.backend.delete_tags)
 
 
 def create_volume(call: Ec2Call) -> dict:
@@ -91,7 +144,7 @@ def create_volume(call: Ec2Call) -> dict:
         # Idempotent retry: the same request answers with the volume it made the first time.
         return described_volume(call.backend.get_volume(call.book.client_tokens[token_key]))
     tags = requested_tags(call, "volume")
-    snapshot = _completed_snapshot(call.backend, call.params["SnapshotId"]) if call.params.get("SnapshotId") else None
+    snapshot = _completed_snapshot(call.backend, call.params["SnapshotId"], call.clock.time()) if call.params.get("SnapshotId") else None
     size = call.params.get("Size") or (snapshot.volume_size if snapshot else None)
     if not size:
         raise Ec2Error("MissingParameter", "The request must contain the parameter size or snapshotId")
@@ -104,11 +157,13 @@ def create_volume(call: Ec2Call) -> dict:
     if zone is None:
         raise Ec2Error("InvalidParameterValue", f"Invalid availability zone: [{zone_name}]")
     refuse_dry_run(call)
+    moment = call.clock.time()
     volume = SimulatedVolume(
-        call.backend, random_volume_id(), call.clock, call.clock.time() + call.settings.volume_create_seconds,
+        call.backend, random_volume_id(), call.clock, moment + call.settings.volume_create_seconds,
         size=size, zone=zone, snapshot_id=snapshot.id if snapshot else None, encrypted=encrypted, kms_key_id=kms_key_id,
         volume_type=volume_type, iops=iops, throughput=throughput,
     )
+    volume.visible_at = moment + call.settings.visibility_delay(call.book)
     volume.add_tags(tags)
     call.backend.volumes[volume.id] = volume
     if token:
@@ -120,7 +175,7 @@ def attach_volume(call: Ec2Call) -> dict:
     volume_id, instance_id, device = require(call, "VolumeId"), require(call, "InstanceId"), require(call, "Device")
     check_id(volume_id, "vol", "InvalidVolumeID.Malformed")
     check_id(instance_id, "i", "InvalidInstanceID.Malformed")
-    volume = call.backend.get_volume(volume_id)
+    volume = visible_volume(call.backend, volume_id, call.clock.time())
     instance = call.backend.get_instance(instance_id)
     if volume.status != "available":
         raise Ec2Error("IncorrectState", f"{volume_id} is not 'available'.")
@@ -166,7 +221,7 @@ def copy_snapshot(call: Ec2Call) -> dict:
         source_backend = ec2_backends[call.account_id][source_region]
     except KeyError as error:
         raise Ec2Error("InvalidParameterValue", f"Invalid value '{source_region}' for SourceRegion") from error
-    source = _completed_snapshot(source_backend, source_id)
+    source = _completed_snapshot(source_backend, source_id, call.clock.time())
     tags = requested_tags(call, "snapshot")
     same_region = source_region == call.region
     encrypted, kms_key_id = _encryption(call, bool(source.encrypted), source.kms_key_id if same_region else None)
@@ -177,7 +232,8 @@ def copy_snapshot(call: Ec2Call) -> dict:
     start = whole_milliseconds(moment)
     snapshot_id = random_snapshot_id()
     timing = SnapshotTiming(snapshot_id=snapshot_id, volume_id="", start=start, work_begins=start,
-                            duration=call.settings.copy_duration(source.volume_size))
+                            duration=call.settings.copy_duration(source.volume_size),
+                            visible_at=start + call.settings.visibility_delay(call.book))
     description = call.params.get("Description", f"[Copied {source_id} from {source_region}]")
     copy = CopiedSnapshot(call.backend, snapshot_id, source, description, call.clock, timing, kms_key_id if encrypted else None)
     copy.add_tags(tags)
@@ -191,4 +247,7 @@ VOLUME_ACTIONS: dict[str, Callable[[Ec2Call], dict]] = {
     "AttachVolume": attach_volume,
     "DetachVolume": detach_volume,
     "CopySnapshot": copy_snapshot,
+    "DescribeVolumes": describe_volumes,
+    "CreateTags": create_tags,
+    "DeleteTags": delete_tags,
 }

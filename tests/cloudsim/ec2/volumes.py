@@ -57,6 +57,9 @@ class SimulatedAttachment(VolumeAttachment):
 class SimulatedVolume(Volume):
     """A moto volume that is ``creating`` until ``ready_at`` and keeps a detaching attachment visible."""
 
+    # Eventual consistency: CreateVolume sets when EC2 starts to see the volume (see cloudsim.ec2.visibility).
+    visible_at = 0.0
+
     def __init__(self, ec2_backend, volume_id: str, clock: SimClock, ready_at: float, **fields) -> None:
         self._clock = clock
         self._ready_at = ready_at

@@ -13,6 +13,8 @@ import sys
 import pytest
 from botocore.exceptions import ClientError
 
+from cloudsim.ec2.testing import consistent_ec2  # noqa: F401  pylint: disable=unused-import
+
 FAST_WAIT = {"Delay": 0.1, "MaxAttempts": 100}
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError, WaiterError
 
+from cloudsim.ec2.testing import consistent_ec2  # noqa: F401  pylint: disable=unused-import
+
 FAST_WAIT = {"Delay": 0.1, "MaxAttempts": 100}
 # What botocore's CreateSnapshotsResult.Snapshots[] (SnapshotInfo) shape gets from real AWS.
 SNAPSHOT_INFO_KEYS = {"SnapshotId", "VolumeId", "State", "StartTime", "Progress", "VolumeSize", "OwnerId", "Description", "Encrypted"}
@@ -104,7 +106,8 @@ def test_one_failed_snapshot_fails_the_whole_set(frozen, ec2):
     ids = [snapshot["SnapshotId"] for snapshot in snapshots]
     frozen.advance(39)
     states = snapshot_states(ec2, ids)
-    assert [states[snapshot_id][0] for snapshot_id in ids] == ["completed", "pending", "pending"]
+    # the 1 GiB volume is done (10 s): held at 99% until the whole set is done
+    assert [states[snapshot_id] for snapshot_id in ids] == [("pending", "99%"), ("pending", "39%"), ("pending", "3%")]
     frozen.advance(1)
     described = {snapshot["SnapshotId"]: snapshot for snapshot in ec2.describe_snapshots(SnapshotIds=ids)["Snapshots"]}
     assert [described[snapshot_id]["State"] for snapshot_id in ids] == ["error", "error", "error"]
@@ -117,6 +120,25 @@ def test_one_failed_snapshot_fails_the_whole_set(frozen, ec2):
     # the plan was used up: the next set is fine
     assert ec2.create_snapshots(InstanceSpecification={"InstanceId": seeded["instance_id"]})["Snapshots"]
     assert frozen.ec2_state()["failure_plans"] == []
+
+
+def test_multi_volume_set_is_held_at_99_percent_and_completes_together(frozen, ec2):
+    # EC2 User Guide, multi-volume snapshots: the snapshots of a set stay pending at 99% until all are done.
+    frozen.ec2_config(snapshot_seconds_base=0, snapshot_seconds_per_gib=10)
+    seeded = frozen.seed_instance(volumes=[{"size": 1}, {"size": 4}])
+    ids = [s["SnapshotId"] for s in ec2.create_snapshots(InstanceSpecification={"InstanceId": seeded["instance_id"]})["Snapshots"]]
+    frozen.advance(20)
+    states = snapshot_states(ec2, ids)
+    assert [states[snapshot_id] for snapshot_id in ids] == [("pending", "99%"), ("pending", "50%")]
+    # the held member's volume is free: a single snapshot of it goes on at once
+    single = ec2.create_snapshot(VolumeId=seeded["volumes"][0]["volume_id"])["SnapshotId"]
+    frozen.advance(19)
+    assert snapshot_states(ec2, ids + [single])[ids[0]] == ("pending", "99%")
+    assert snapshot_states(ec2, [single])[single] == ("completed", "100%"), "10 s of work from 20 s on"
+    frozen.advance(1)
+    described = {s["SnapshotId"]: s for s in ec2.describe_snapshots(SnapshotIds=ids)["Snapshots"]}
+    assert [(described[i]["State"], described[i]["Progress"]) for i in ids] == [("completed", "100%")] * 2
+    assert described[ids[0]]["CompletionTime"] == described[ids[1]]["CompletionTime"], "completed together"
 
 
 def test_failure_planned_for_an_instance_hits_a_single_snapshot_too(frozen, ec2):

@@ -7,6 +7,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from cloudsim.ec2.testing import consistent_ec2  # noqa: F401  pylint: disable=unused-import
+
 FAST_WAIT = {"Delay": 0.1, "MaxAttempts": 100}
 DATA = {"size": 20, "type": "gp3", "iops": 4000, "throughput": 250, "encrypted": True}
 
@@ -152,3 +154,14 @@ def test_copy_refuses_pending_sources_and_enforces_the_concurrent_copy_limit(fro
     ec2.copy_snapshot(SourceRegion=frozen.region, SourceSnapshotId=pending)
     frozen.advance(100000)
     west.copy_snapshot(SourceRegion=frozen.region, SourceSnapshotId=pending)
+
+
+def test_describe_volumes_always_carries_snapshot_id_and_multi_attach(frozen, ec2):
+    seeded = frozen.seed_instance(volumes=[{"size": 1}])
+    volume_id = ec2.create_volume(AvailabilityZone=f"{frozen.region}a", Size=2)["VolumeId"]
+    volumes = {v["VolumeId"]: v for v in ec2.describe_volumes()["Volumes"]}
+    for volume in volumes.values():
+        assert volume["MultiAttachEnabled"] is False and "SnapshotId" in volume, volume
+    assert volumes[volume_id]["SnapshotId"] == "" and volumes[volume_id]["Attachments"] == []
+    attachment = volumes[seeded["volumes"][0]["volume_id"]]["Attachments"][0]
+    assert (attachment["InstanceId"], attachment["State"]) == (seeded["instance_id"], "attached")
