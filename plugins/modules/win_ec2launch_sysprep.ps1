@@ -92,9 +92,35 @@ Function Invoke-Ec2LaunchV2 {
     $exitCode = $LASTEXITCODE
     $stdout = @($lines | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] }) -join "`n"
     if ($exitCode -ne 0) {
-        throw "EC2Launch.exe $($ArgumentList -join ' ') failed with exit code $($exitCode): $(@($lines) -join "`n")"
+        # Never the whole output: get-agent-config prints the configuration, static password included. Only the
+        # error lines, with any password data masked.
+        $errors = @($lines | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }) -join "`n"
+        $secrets = @(Get-PasswordDataValue -Path $agents.ec2launch_v2.config)
+        throw "EC2Launch.exe $($ArgumentList -join ' ') failed with exit code $($exitCode): $(Hide-PasswordData -Text $errors -Secret $secrets)"
     }
     $stdout
+}
+
+Function Get-PasswordDataValue {
+    <# The values of the data fields of a configuration file (a static password is one), read as text: the file may not parse. #>
+    param([string]$Path)
+    $text = [System.IO.File]::ReadAllText($Path)
+    foreach ($found in [regex]::Matches($text, '(?im)^\s*"?data"?\s*:\s*(.+?)\s*,?\s*$')) {
+        $value = $found.Groups[1].Value.Trim('"', "'")
+        if ($value) {
+            $value
+        }
+    }
+}
+
+Function Hide-PasswordData {
+    <# The text with the value of every data/password/adminPassword field (YAML, JSON or XML spelling) and every Secret masked. #>
+    param([string]$Text, [string[]]$Secret = @())
+    foreach ($value in $Secret) {
+        $Text = $Text.Replace($value, '********')
+    }
+    $masked = $Text -replace '(?i)("?(?:data|password|adminPassword)"?\s*[:=]\s*)("[^"]*"|''[^'']*''|[^\s,}]+)', '$1********'
+    $masked -replace '(?i)(<(?:data|password|adminPassword)>)[^<]*', '$1********'
 }
 
 Function Get-V2AdminTask {
@@ -233,6 +259,13 @@ if ($module.Params.start_sysprep) {
     if ($null -ne $generalization -and [int]$generalization -ne 7) {
         $module.FailJson("Sysprep cannot start: Windows reports GeneralizationState $generalization (7 = ready). " +
             "Sysprep already ran or is pending; reboot and check C:\Windows\System32\Sysprep\Panther\setupact.log.")
+    }
+    # The folder of the SYSTEM task's script must be admin-only before anything is changed.
+    try {
+        Assert-SnapkitTaskDirectory
+    }
+    catch {
+        $module.FailJson("Sysprep cannot be scheduled: $($_.Exception.Message)")
     }
     if (Test-SnapkitTaskRunning -TaskName $sysprepTaskName) {
         $module.FailJson("The Sysprep task '$sysprepTaskName' of an earlier run is still running; the instance is about to shut down.")

@@ -38,6 +38,9 @@ description:
   - Refuses to start when Windows reports a Sysprep generalisation already pending (registry
     C(HKLM:\\SYSTEM\\Setup\\Status\\SysprepStatus) C(GeneralizationState) other than C(7)), or when the Sysprep task of
     an earlier run is still running.
+  - "The scheduled task's script is written to C(%ProgramData%\\snapkit.cloud), created with a protected ACL (owner
+    Administrators, access for C(SYSTEM) and Administrators only). When that folder exists with another owner,
+    inherited or additional access rules, or as a junction, the module fails before any change."
   - Take the backup snapshot first. AWS advises against using Sysprep to make backups, since a generalised image loses
     the machine's identity.
 author:

@@ -171,6 +171,19 @@ foreach ($adapter in $found.adapters) {
 $sessionIndexes = @(Get-SessionInterfaceIndex)
 $ordered = @($found.adapters | Where-Object { $sessionIndexes -notcontains [int]$_.InterfaceIndex }) +
 @($found.adapters | Where-Object { $sessionIndexes -contains [int]$_.InterfaceIndex })
+# A deferred switch runs a script as SYSTEM from the task folder: it must be admin-only before anything changes.
+$deferring = @($found.adapters | Where-Object {
+        ($sessionIndexes -contains [int]$_.InterfaceIndex) -and
+        (Test-SnapkitSwitchNeeded -State $beforeStates[[int]$_.InterfaceIndex] -ResetDns $module.Params.reset_dns -RemoveDefaultGateway $module.Params.remove_default_gateway)
+    })
+if ($deferring.Count -gt 0) {
+    try {
+        Assert-SnapkitTaskDirectory
+    }
+    catch {
+        $module.FailJson("The switch of adapter '$($deferring[0].Name)' (the session's) cannot be scheduled: $($_.Exception.Message)")
+    }
+}
 $results = @()
 try {
     foreach ($adapter in $ordered) {

@@ -34,6 +34,9 @@ description:
     itself and its script. Such an adapter is returned with RV(adapters[].deferred=true) and its expected state in
     RV(adapters[].after). The host is then reachable only on its new DHCP address: take it from the cloud (for example
     the Neutron port's C(fixed_ips)) and use C(meta: reset_connection)."
+  - "The folder C(%ProgramData%\\snapkit.cloud) is created with a protected ACL (owner Administrators, access for
+    C(SYSTEM) and Administrators only); when it exists with another owner, inherited or additional access rules, or as
+    a junction, the module fails before any change instead of scheduling the switch."
   - Every selector in O(adapters) is matched before anything changes; one that matches no adapter fails the task and
     lists the adapters found.
   - The rules are in the module util C(_SnapkitNetAdapter.psm1); the lookup P(snapkit.cloud.win_dhcp_userdata#lookup)
