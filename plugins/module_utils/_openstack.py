@@ -132,9 +132,11 @@ def is_transient(error):
 
 def is_connection_failure(error):
     """No answer came: keystoneauth's retriable connection failures (refused, reset: ``ConnectFailure``; a connect or
-    read timeout: ``ConnectTimeout``), which openstacksdk passes on as they are. TLS errors are not among them."""
+    read timeout: ``ConnectTimeout``), which openstacksdk passes on as they are, also as the cause of another error
+    (Keystone's version discovery raises ``DiscoveryFailure`` over it). TLS errors are not among them."""
     keystone_exceptions = exceptions_of("keystoneauth1")
-    return keystone_exceptions is not None and isinstance(error, keystone_exceptions.RetriableConnectionFailure)
+    return keystone_exceptions is not None and any(isinstance(link, keystone_exceptions.RetriableConnectionFailure)
+                                                   for link in error_chain(error))
 
 
 def retry_policy():

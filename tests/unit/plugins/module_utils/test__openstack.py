@@ -102,6 +102,25 @@ def test_a_connection_that_keeps_failing_fails_after_botocores_number_of_attempt
     assert script.calls == CONNECTION_ATTEMPTS == 5
 
 
+def test_a_discovery_that_got_no_answer_is_retried():
+    def discovery_failed():
+        try:
+            raise CONNECTION_FAILURES[0]
+        except keystone_exceptions.ConnectFailure as error:
+            # As keystoneauth's generic identity plugin does: a new error raised while handling the connection failure.
+            raise keystone_exceptions.DiscoveryFailure(f"Could not find versioned identity endpoints. {error}")  # pylint: disable=raise-missing-from
+
+    calls = []
+
+    def attempt():
+        calls.append(1)
+        if len(calls) < 3:
+            discovery_failed()
+        return "token"
+    assert api().call("Authenticating with Keystone", attempt) == "token"
+    assert len(calls) == 3
+
+
 def test_a_tls_failure_is_not_retried():
     script = Script(keystone_exceptions.SSLError("certificate verify failed"))
     with pytest.raises(OpenStackError):
