@@ -22,8 +22,11 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._aws import TAG_PREF
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import error_code
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import FILTER_VALUES_PER_CALL
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import Visibility
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_filters
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_ids
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_ids_with_server_time
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_with_server_time
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import deadline_retry
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 
@@ -58,13 +61,21 @@ def set_tags(set_name, instance_id, user_tags):
     return tags
 
 
-def find_set(client, instance_id, set_name):
-    """Every snapshot of the set ``set_name`` of ``instance_id`` (empty when there is none)."""
-    filters = [
+def _set_filters(instance_id, set_name):
+    return [
         {"Name": "tag:" + SET_NAME_TAG, "Values": [set_name]},
         {"Name": "tag:" + INSTANCE_TAG, "Values": [instance_id]},
     ]
-    return describe_snapshots_by_filters(client, filters)
+
+
+def find_set(client, instance_id, set_name):
+    """Every snapshot of the set ``set_name`` of ``instance_id`` (empty when there is none)."""
+    return describe_snapshots_by_filters(client, _set_filters(instance_id, set_name))
+
+
+def find_set_with_server_time(client, instance_id, set_name):
+    """``find_set`` and EC2's time of the answer, for ``send_without_duplicates``."""
+    return describe_snapshots_with_server_time(client, _set_filters(instance_id, set_name))
 
 
 class SetUnusable(Exception):
@@ -90,30 +101,40 @@ def load_completed_set(client, set_name, instance_id, snapshot_ids, purpose):
     return snapshots
 
 
-def send_without_duplicates(send, find_made, timeout, safe_to_resend, retried):
+class _NotVisibleYet(Exception):
+    """A create whose answer was lost found nothing yet: EC2 may not show what it made for a while."""
+
+
+def send_without_duplicates(send, find_made, timeout, safe_to_resend, retried, visibility_factory=Visibility):
     """Call ``send`` (a create call without a client token) until it succeeds, never doing its work twice.
 
     Errors in ``safe_to_resend`` (throttling, limits) mean EC2 did nothing: send again. Any other
     retried error (a server error, a lost connection: code None) may hide a request EC2 processed,
     so before sending again ``find_made`` looks for the result by its tags and is returned when found.
+    ``find_made`` returns (result or a falsy value, EC2's time of the answer or None): EC2 is eventually
+    consistent, so what it made may not be listed yet; the lookup is repeated until the visibility grace has
+    passed on EC2's clock, and only then is the request sent again.
     Retries go on until ``timeout`` seconds have passed; then the last error is raised.
     """
     maybe_made = []
 
     def attempt():
         if maybe_made:
-            found = find_made()
+            found, server_time = find_made()
             if found:
                 return found
+            maybe_made[-1].observe((), server_time)
+            if not maybe_made[-1].gone(None):
+                raise _NotVisibleYet()
         try:
             return send()
         except AnsibleAWSError as error:
             if error_code(error) not in safe_to_resend:
-                maybe_made.append(error)
+                maybe_made.append(visibility_factory())
             raise
 
     def should_retry(error):
-        return isinstance(error, AnsibleAWSError) and error_code(error) in set(retried) | {None}
+        return isinstance(error, _NotVisibleYet) or (isinstance(error, AnsibleAWSError) and error_code(error) in set(retried) | {None})
 
     return deadline_retry(attempt, should_retry, timeout=timeout)
 
@@ -242,18 +263,22 @@ def describe(snapshots, devices):
     return "; ".join(parts)
 
 
-def wait_for_set(client, snapshot_ids, devices, timeout, **engine_options):
+def wait_for_set(client, snapshot_ids, devices, timeout, seen=(), **engine_options):
     """Wait until every snapshot of the set is completed; one DescribeSnapshots call per poll.
 
     A snapshot that disappears while we wait (deleted by someone) is reported as failed, since the
-    set can no longer be restored whole.
+    set can no longer be restored whole. One that EC2 has not shown yet is pending: EC2 is eventually
+    consistent, and a new snapshot may be missing from its answers for a while. It counts as gone only
+    once it was seen (``seen``: ids already seen before the wait), or after the visibility grace.
     """
     expected = list(snapshot_ids)
+    visibility = Visibility(seen)
 
     def poll():
-        found = {s["SnapshotId"]: s for s in describe_snapshots_by_ids(client, expected)}
-        return [found.get(sid) or {"SnapshotId": sid, "State": "deleted", "StateMessage": "snapshot no longer exists"}
-                for sid in expected]
+        snapshots, server_time = describe_snapshots_by_ids_with_server_time(client, expected)
+        found = {s["SnapshotId"]: s for s in snapshots}
+        visibility.observe(found, server_time)
+        return [found.get(sid) or missing_snapshot(sid, visibility) for sid in expected]
 
     return wait_until(
         poll,
@@ -265,6 +290,13 @@ def wait_for_set(client, snapshot_ids, devices, timeout, **engine_options):
         progress=progress_percent,
         **engine_options,
     )
+
+
+def missing_snapshot(snapshot_id, visibility):
+    """What a wait reports for a snapshot missing from EC2's answer: deleted, or not visible yet (pending)."""
+    if visibility.gone(snapshot_id):
+        return {"SnapshotId": snapshot_id, "State": "deleted", "StateMessage": "snapshot no longer exists"}
+    return {"SnapshotId": snapshot_id, "State": "pending", "StateMessage": "not shown by EC2 yet (eventual consistency)"}
 
 
 def set_state(snapshots):

@@ -15,26 +15,71 @@ from __future__ import annotations
 
 import datetime
 import email.utils
+import time
 
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import EC2InstanceErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import EC2SnapshotErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import EC2VolumeErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import attach_volume  # pylint: disable=unused-import
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import create_volume  # pylint: disable=unused-import
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import delete_snapshot  # pylint: disable=unused-import
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import delete_volume  # pylint: disable=unused-import
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import describe_instances
-from ansible_collections.amazon.aws.plugins.module_utils.ec2 import describe_volumes
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import describe_volumes  # pylint: disable=unused-import
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import detach_volume  # pylint: disable=unused-import
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import start_instances  # pylint: disable=unused-import
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import stop_instances  # pylint: disable=unused-import
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import error_code
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import throttling_retry
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import deadline_retry
 
 # DescribeSnapshots accepts at most 1000 results per page; filter values are limited to 200 per filter.
 SNAPSHOT_PAGE_SIZE = 1000
 FILTER_VALUES_PER_CALL = 200
+# EC2 is eventually consistent (EC2 Developer Guide, "Eventual consistency in the Amazon EC2 API"): a snapshot, copy or
+# volume just created may be missing from Describe* answers and answer Invalid*.NotFound (by id, to CreateTags) for a
+# while, usually seconds, in rare cases minutes. Until this many seconds have passed (on EC2's clock) a resource we
+# made and never saw counts as not visible yet, not as gone.
+VISIBILITY_GRACE_SECONDS = 300
+NOT_VISIBLE_YET_CODES = frozenset({"InvalidSnapshot.NotFound", "InvalidVolume.NotFound"})
+
+
+class Visibility:
+    """Which resources we made EC2 has shown us, and whether the grace for the others has passed.
+
+    Time is EC2's own (the Date header of its answers, given to ``observe``) when it sends one, else this host's
+    monotonic clock: the grace is about the service's delay, so it is measured where the delay happens.
+    """
+
+    def __init__(self, seen=(), grace=VISIBILITY_GRACE_SECONDS, monotonic=time.monotonic):
+        self.seen = set(seen)
+        self.grace = grace
+        self._monotonic = monotonic
+        self._first = None
+        self._last = None
+
+    def observe(self, found_ids, server_time=None):
+        """Record an answer: the ids it held and EC2's time (or None)."""
+        self.seen.update(found_ids)
+        moment = (server_time, self._monotonic())
+        self._first = self._first or moment
+        self._last = moment
+
+    def elapsed(self):
+        """Seconds between the first and the last answer observed."""
+        if self._first is None:
+            return 0.0
+        (first_server, first_local), (last_server, last_local) = self._first, self._last
+        if first_server is not None and last_server is not None:
+            return (last_server - first_server).total_seconds()
+        return last_local - first_local
+
+    def gone(self, resource_id):
+        """A resource missing from the last answer is gone once it was seen before, or once the grace has passed."""
+        return resource_id in self.seen or self.elapsed() >= self.grace
 
 
 def describe_instance(client, instance_id):
@@ -101,27 +146,57 @@ def describe_snapshots_with_server_time(client, filters):
     return _describe_snapshot_pages(client, filters)
 
 
-def describe_snapshots_by_ids(client, snapshot_ids):
-    """The snapshots with these ids, one call per 200 ids.
+def _by_id_filters(name, ids):
+    ids = list(ids)
+    return [[{"Name": name, "Values": ids[start:start + FILTER_VALUES_PER_CALL]}] for start in range(0, len(ids), FILTER_VALUES_PER_CALL)]
 
-    A snapshot-id filter instead of SnapshotIds: a deleted snapshot simply drops out of the
-    answer instead of failing the whole call with InvalidSnapshot.NotFound, so a wait can name it.
+
+def _pages_by_ids(describe_pages, name, ids):
+    """(resources, EC2's time of the first answer) of one call per 200 ids."""
+    found, server_time = [], None
+    for filters in _by_id_filters(name, ids):
+        resources, answered_at = describe_pages(filters)
+        found.extend(resources)
+        server_time = server_time or answered_at
+    return found, server_time
+
+
+def describe_snapshots_by_ids_with_server_time(client, snapshot_ids):
+    """The snapshots with these ids, one call per 200 ids, and EC2's time.
+
+    A snapshot-id filter instead of SnapshotIds: a deleted snapshot (or one EC2 does not show yet) simply drops out
+    of the answer instead of failing the whole call with InvalidSnapshot.NotFound, so a wait can name it.
     """
-    snapshots = []
-    ids = list(snapshot_ids)
-    for start in range(0, len(ids), FILTER_VALUES_PER_CALL):
-        chunk = ids[start:start + FILTER_VALUES_PER_CALL]
-        snapshots.extend(describe_snapshots_by_filters(client, [{"Name": "snapshot-id", "Values": chunk}]))
-    return snapshots
+    return _pages_by_ids(lambda filters: _describe_snapshot_pages(client, filters), "snapshot-id", snapshot_ids)
+
+
+def describe_snapshots_by_ids(client, snapshot_ids):
+    """The snapshots with these ids, one call per 200 ids (see describe_snapshots_by_ids_with_server_time)."""
+    return describe_snapshots_by_ids_with_server_time(client, snapshot_ids)[0]
+
+
+@EC2VolumeErrorHandler.common_error_handler("describe volumes")
+@throttling_retry()
+def _describe_volume_pages(client, filters):
+    """Every page of DescribeVolumes for these filters, and EC2's clock (the Date header of the first page)."""
+    volumes, params, server_time = [], {"Filters": filters}, None
+    while True:
+        page = client.describe_volumes(**params)
+        server_time = server_time or _server_time(page)
+        volumes.extend(page.get("Volumes", []))
+        if not page.get("NextToken"):
+            return volumes, server_time
+        params["NextToken"] = page["NextToken"]
+
+
+def describe_volumes_by_ids_with_server_time(client, volume_ids):
+    """The volumes with these ids that EC2 shows, one call per 200 ids (a filter: a gone volume drops out), and EC2's time."""
+    return _pages_by_ids(lambda filters: _describe_volume_pages(client, filters), "volume-id", volume_ids)
 
 
 def describe_volumes_by_ids(client, volume_ids):
-    """The volumes with these ids that exist, one call per 200 ids (a filter, so a gone volume just drops out)."""
-    volumes = []
-    ids = list(volume_ids)
-    for start in range(0, len(ids), FILTER_VALUES_PER_CALL):
-        volumes.extend(describe_volumes(client, Filters=[{"Name": "volume-id", "Values": ids[start:start + FILTER_VALUES_PER_CALL]}]))
-    return volumes
+    """The volumes with these ids that exist (see describe_volumes_by_ids_with_server_time)."""
+    return describe_volumes_by_ids_with_server_time(client, volume_ids)[0]
 
 
 @EC2SnapshotErrorHandler.common_error_handler("tag {resource_id}")
@@ -130,6 +205,13 @@ def create_tags(client, resource_id, tags):
     """CreateTags on one resource; setting a tag to the value it has is harmless, so retries are safe."""
     client.create_tags(Resources=[resource_id], Tags=ansible_dict_to_boto3_tag_list(tags))
     return True
+
+
+def create_tags_when_visible(client, resource_id, tags, timeout=VISIBILITY_GRACE_SECONDS, sleep=time.sleep):
+    """CreateTags on a resource we just made: its Invalid*.NotFound means EC2 does not show it yet, so the call is
+    retried with backoff for up to ``timeout`` seconds (EC2's advice for eventual consistency)."""
+    return deadline_retry(lambda: create_tags(client, resource_id, tags),
+                          lambda error: error_code(error) in NOT_VISIBLE_YET_CODES, timeout=timeout, sleep=sleep)
 
 
 @EC2SnapshotErrorHandler.common_error_handler("untag {resource_id}")

@@ -338,7 +338,7 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pa
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_user_tags
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_snapshots
-from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_tags
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_tags_when_visible
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import delete_snapshot
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_instance
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_filters
@@ -489,7 +489,7 @@ def create_set(module, client, set_name, volumes, tags):
     try:
         return sets.send_without_duplicates(
             lambda: create_snapshots(once, instance_id, **request),
-            lambda: sets.find_set(client, instance_id, set_name),
+            lambda: sets.find_set_with_server_time(client, instance_id, set_name),
             module.params["wait_timeout"], SAFE_TO_RESEND, RETRIED_CREATE_ERRORS,
         )
     except is_ansible_aws_error_code(LIMIT_ERROR):
@@ -510,12 +510,13 @@ def delete_all(client, snapshots):
     return deleted
 
 
-def wait_for_set(module, client, snapshots, devices):
-    """Wait for the set; on failure delete it when asked, and always report every snapshot's state."""
+def wait_for_set(module, client, snapshots, devices, seen=()):
+    """Wait for the set (``seen``: the ids EC2 has listed already); on failure delete it when asked, and always report
+    every snapshot's state."""
     params = module.params
     instance_id = params["instance_id"]
     try:
-        return sets.wait_for_set(client, [s["SnapshotId"] for s in snapshots], devices, params["wait_timeout"])
+        return sets.wait_for_set(client, [s["SnapshotId"] for s in snapshots], devices, params["wait_timeout"], seen=seen)
     except WaitFailed as failure:
         deleted = delete_all(client, failure.items) if params["delete_on_failure"] else []
         outcome = f"all {len(deleted)} snapshots of the set were deleted" if deleted else "its snapshots were kept"
@@ -615,8 +616,9 @@ def restore_power(module, guard, created, failure, result, cut_off_run=False):
 def record_volumes(module, client, created, volumes):
     """Tag each new snapshot with its volume's device and attributes (one CreateTags per snapshot).
 
-    After the instance is running again, so it costs no downtime. A failure here must not lose the
-    set: the restore falls back to describing the source volumes, so a warning is enough.
+    After the instance is running again, so it costs no downtime. EC2 may not show the new snapshots yet
+    (eventual consistency): their InvalidSnapshot.NotFound is retried until they show. A failure here must
+    not lose the set: the restore falls back to describing the source volumes, so a warning is enough.
     """
     by_volume = {volume["volume_id"]: volume for volume in volumes}
     untagged = []
@@ -625,7 +627,7 @@ def record_volumes(module, client, created, volumes):
         if volume is None:
             continue
         record = sets.volume_record(volume)
-        if not best_effort(untagged, functools.partial(create_tags, client, snapshot["SnapshotId"], record), snapshot["SnapshotId"]):
+        if not best_effort(untagged, functools.partial(create_tags_when_visible, client, snapshot["SnapshotId"], record), snapshot["SnapshotId"]):
             continue
         snapshot["Tags"] = snapshot.get("Tags", []) + [{"Key": key, "Value": value} for key, value in record.items()]
     if untagged:
@@ -651,7 +653,7 @@ def use_existing_set(module, client, guard, existing, devices, result):
             snapshots=formatted(existing, devices),
         )
     if params["wait"] and not module.check_mode:
-        existing = wait_for_set(module, client, existing, devices)
+        existing = wait_for_set(module, client, existing, devices, seen=[s["SnapshotId"] for s in existing])
     result["snapshots"] = formatted(existing, devices)
     return result
 

@@ -191,8 +191,8 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pa
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_user_tags
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import copy_snapshot
-from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_filters
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_ids
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_with_server_time
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
 
 COPIED_FROM_TAG = TAG_PREFIX + "copied-from"
@@ -265,12 +265,23 @@ def copy_request(params, source, tags):
     return request
 
 
-def find_copies(client, source_ids, source_region):
-    """Copies of these source snapshots in the client's region, by source snapshot id."""
+def find_copies_with_server_time(client, source_ids, source_region):
+    """Copies of these source snapshots in the client's region, by source snapshot id; and EC2's time of the answer."""
     filters = [{"Name": "tag:" + COPIED_FROM_TAG, "Values": sorted(source_ids)},
                {"Name": "tag:" + SOURCE_REGION_TAG, "Values": [source_region]}]
-    copies = describe_snapshots_by_filters(client, filters)
-    return {next(t["Value"] for t in c["Tags"] if t["Key"] == COPIED_FROM_TAG): c for c in copies}
+    copies, server_time = describe_snapshots_with_server_time(client, filters)
+    return {next(t["Value"] for t in c["Tags"] if t["Key"] == COPIED_FROM_TAG): c for c in copies}, server_time
+
+
+def find_copies(client, source_ids, source_region):
+    """Copies of these source snapshots in the client's region, by source snapshot id."""
+    return find_copies_with_server_time(client, source_ids, source_region)[0]
+
+
+def found_copy_id(client, source_id, source_region):
+    """The id of the copy of ``source_id`` if EC2 lists one, and EC2's time (for ``send_without_duplicates``)."""
+    copies, server_time = find_copies_with_server_time(client, [source_id], source_region)
+    return copies.get(source_id, {}).get("SnapshotId"), server_time
 
 
 def copy_one(module, client, once, source, request):
@@ -282,7 +293,7 @@ def copy_one(module, client, once, source, request):
     source_region, source_id = module.params["source_region"], source["SnapshotId"]
     return sets.send_without_duplicates(
         lambda: copy_snapshot(once, source_region, source_id, **request),
-        lambda: find_copies(client, [source_id], source_region).get(source_id, {}).get("SnapshotId"),
+        lambda: found_copy_id(client, source_id, source_region),
         module.params["wait_timeout"], SAFE_TO_RESEND, RETRIED_ERRORS,
     )
 
@@ -293,7 +304,12 @@ def formatted(copies, sources):
         item = sets.format_snapshot(copy, {})
         item["source_snapshot_id"] = item["tags"].get(COPIED_FROM_TAG)
         result.append(item)
-    return sorted(result, key=lambda s: (s["device_name"] or "~", s["source_snapshot_id"] or ""))
+    return ordered(result)
+
+
+def ordered(copies):
+    """Copies in the order of the result: by device, then source snapshot."""
+    return sorted(copies, key=lambda s: (s["device_name"] or "~", s["source_snapshot_id"] or ""))
 
 
 def planned(source, tags):
@@ -346,14 +362,23 @@ def ensure_copied(module, result):
                  state="pending" if source["SnapshotId"] in done else None) for source in missing]
         raise CopyFailure(f"Copying the set stopped at an error after {len(made)} of {len(missing)} new copies "
                           f"({', '.join(made) or 'none'}); a re-run copies the rest: {aws_error_text(error)}", snapshots=snapshots) from None
+    seen = list(copy_ids)
     copy_ids += made
     if params["wait"]:
         try:
-            copies = sets.wait_for_set(client, copy_ids, {}, params["wait_timeout"])
+            copies = sets.wait_for_set(client, copy_ids, {}, params["wait_timeout"], seen=seen)
         except WaitError as error:
             raise CopyFailure(f"The copies did not all complete: {error}", snapshots=formatted(error.items, sources)) from None
     else:
         copies = describe_snapshots_by_ids(client, copy_ids) if copy_ids else []
+        # A copy EC2 does not list yet (eventual consistency) is reported pending, with its id.
+        listed = {c["SnapshotId"] for c in copies}
+        by_copy = dict(zip(made, missing))
+        copies = formatted(copies, sources) + [
+            dict(planned(source, wanted[source["SnapshotId"]]), snapshot_id=copy_id, state="pending")
+            for copy_id, source in by_copy.items() if copy_id not in listed]
+        result["snapshots"] = ordered(copies)
+        return result
     result["snapshots"] = formatted(copies, sources)
     return result
 

@@ -233,7 +233,9 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_v
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import delete_volume
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_instance
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_volumes
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import Visibility
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_volumes_by_ids
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_volumes_by_ids_with_server_time
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import detach_volume
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2_power import instance_state
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
@@ -330,13 +332,21 @@ def attachment_state(volume):
     return attachments[0].get("State") if attachments else None
 
 
-def wait_for_volumes(client, volume_ids, done, timeout, what):
-    """One DescribeVolumes per poll for every volume; a vanished or failed volume fails at once."""
+def wait_for_volumes(client, volume_ids, done, timeout, what, seen=()):
+    """One DescribeVolumes per poll for every volume; a vanished or failed volume fails at once.
+
+    A new volume EC2 does not list yet (eventual consistency) is waited for; it counts as vanished only once it was
+    seen (``seen``: ids seen before this wait) or after the visibility grace.
+    """
     ids = sorted(volume_ids)
+    visibility = Visibility(seen)
 
     def poll():
-        found = {v["VolumeId"]: v for v in describe_volumes_by_ids(client, ids)}
-        return [found.get(vid) or {"VolumeId": vid, "State": "deleted"} for vid in ids]
+        volumes, server_time = describe_volumes_by_ids_with_server_time(client, ids)
+        found = {v["VolumeId"]: v for v in volumes}
+        visibility.observe(found, server_time)
+        return [found.get(vid) or {"VolumeId": vid, "State": "deleted" if visibility.gone(vid) else "not listed by EC2 yet"}
+                for vid in ids]
 
     def describe(items):
         return "; ".join(f"{v['VolumeId']}: {v.get('State')}" + (f"/{attachment_state(v)}" if attachment_state(v) else "") for v in items)
@@ -376,7 +386,7 @@ def swap_and_attach(module, client, target, to_attach, old_root, existing, resul
     if old_root:
         detach_volume(client, old_root, InstanceId=instance_id)
         result["replaced_root_volume_id"] = old_root
-        wait_for_volumes(client, [old_root], is_available, timeout, "detached")
+        wait_for_volumes(client, [old_root], is_available, timeout, "detached", seen=[old_root])
     for spec in sorted(to_attach, key=lambda spec: spec["device_name"] != root_device):
         volume_id = existing[spec["snapshot_id"]]["VolumeId"]
         try:
@@ -393,7 +403,7 @@ def put_back(client, instance_id, device, old_root, timeout, result):
     """Attach the old root again after the new one was refused; what became of it, for the failure message."""
     try:
         attach_volume(client, device, instance_id, old_root)
-        wait_for_volumes(client, [old_root], is_attached, timeout, "attached")
+        wait_for_volumes(client, [old_root], is_attached, timeout, "attached", seen=[old_root])
     except (AnsibleAWSError, restore.RestoreFailure) as error:
         reason = aws_error_text(error) if isinstance(error, AnsibleAWSError) else str(error)
         return (f". The old root volume {old_root} is detached and not attached again ({reason}): attach it at {device} "
@@ -447,6 +457,7 @@ def ensure_present(module, client, result):
     if module.check_mode or not result["changed"]:
         return result
 
+    listed_before = [v["VolumeId"] for v in existing.values()]
     try:
         create_volumes(module, client, missing, zone, target_key, set_name, existing)
     finally:
@@ -456,15 +467,17 @@ def ensure_present(module, client, result):
     # EC2 attaches only available volumes: those to attach are waited for even with wait=false.
     waited = volume_ids if params["wait"] else [existing[s["snapshot_id"]]["VolumeId"] for s in to_attach]
     if waited:
-        ready = wait_for_volumes(client, waited, lambda v: v.get("State") in ("available", "in-use"), params["wait_timeout"], "available")
+        ready = wait_for_volumes(client, waited, lambda v: v.get("State") in ("available", "in-use"), params["wait_timeout"], "available",
+                                 seen=listed_before)
         existing.update({restore.tag_dict(v)[restore.RESTORED_FROM_SNAPSHOT_TAG]: v for v in ready})
     if to_attach:
         swap_and_attach(module, client, target, to_attach, old_root, existing, result)
         if params["wait"]:
             attached = {existing[s["snapshot_id"]]["VolumeId"] for s in to_attach}
-            wait_for_volumes(client, attached, is_attached, params["wait_timeout"], "attached")
-    fresh = {restore.tag_dict(v)[restore.RESTORED_FROM_SNAPSHOT_TAG]: v for v in describe_volumes_by_ids(client, volume_ids)}
-    report(result, specs, fresh, zone, params, target_key)
+            wait_for_volumes(client, attached, is_attached, params["wait_timeout"], "attached", seen=attached)
+    # A volume EC2 does not list yet (wait=false) is reported as CreateVolume answered.
+    existing.update({restore.tag_dict(v)[restore.RESTORED_FROM_SNAPSHOT_TAG]: v for v in describe_volumes_by_ids(client, volume_ids)})
+    report(result, specs, existing, zone, params, target_key)
     return result
 
 

@@ -13,6 +13,8 @@ import pytest
 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _ebs_snapshot_set as sets
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import Visibility
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitFailed
 
 INSTANCE = {
     "InstanceId": "i-0123456789abcdef0",
@@ -137,10 +139,8 @@ def no_sleep(monkeypatch):
     monkeypatch.setattr(sets, "deadline_retry", lambda *a, **kw: _wait.deadline_retry(*a, sleep=lambda _s: None, **kw))
 
 
-def test_send_without_duplicates_resends_after_a_limit_but_looks_first_after_a_server_error(no_sleep):
-    answers = [aws_error("ResourceLimitExceeded"), aws_error("InternalError"), "made"]
-    calls = []
-
+def scripted(answers, lookups, calls):
+    """(send, find_made) that log their calls: ``send`` raises or returns ``answers`` in turn, ``find_made`` returns ``lookups``."""
     def send():
         calls.append("send")
         answer = answers.pop(0)
@@ -150,14 +150,61 @@ def test_send_without_duplicates_resends_after_a_limit_but_looks_first_after_a_s
 
     def find_made():
         calls.append("look")
-        return None
+        return next(lookups)
 
-    result = sets.send_without_duplicates(send, find_made, 60, {"ResourceLimitExceeded"}, {"ResourceLimitExceeded", "InternalError"})
+    return send, find_made
+
+
+def test_send_without_duplicates_resends_after_a_limit_but_looks_first_after_a_server_error(no_sleep):
+    calls = []
+    send, find_made = scripted([aws_error("ResourceLimitExceeded"), aws_error("InternalError"), "made"],
+                               iter([(None, None)]), calls)
+    result = sets.send_without_duplicates(send, find_made, 60, {"ResourceLimitExceeded"}, {"ResourceLimitExceeded", "InternalError"},
+                                          visibility_factory=lambda: Visibility(grace=0))
     assert result == "made" and calls == ["send", "send", "look", "send"]
     # A request EC2 processed although its answer failed is found, not sent again.
-    assert sets.send_without_duplicates(failing("InternalError"), lambda: "found", 60, set(), {"InternalError"}) == "found"
+    assert sets.send_without_duplicates(failing("InternalError"), lambda: ("found", None), 60, set(), {"InternalError"}) == "found"
     with pytest.raises(Exception, match="InvalidParameterValue"):
-        sets.send_without_duplicates(failing("InvalidParameterValue"), lambda: "never", 60, set(), set())
+        sets.send_without_duplicates(failing("InvalidParameterValue"), lambda: ("never", None), 60, set(), set())
+
+
+def at(seconds):
+    return datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc) + datetime.timedelta(seconds=seconds)
+
+
+def test_a_lost_answer_is_looked_for_until_the_grace_passed_on_ec2s_clock_before_it_is_sent_again(no_sleep):
+    """EC2 may not list what it made yet: an empty lookup is repeated, and the create sent again only once the grace
+    has passed on the clock of EC2's answers (their Date header)."""
+    calls = []
+    send, find_made = scripted([aws_error("InternalError"), "second"],
+                               iter([(None, at(0)), (None, at(100)), (None, at(299)), (None, at(300))]), calls)
+    assert sets.send_without_duplicates(send, find_made, 3600, set(), {"InternalError"}) == "second"
+    assert calls == ["send", "look", "look", "look", "look", "send"]
+    # Found on the third lookup: never sent again.
+    calls.clear()
+    send, find_made = scripted([aws_error("InternalError")], iter([(None, at(0)), (None, at(10)), ("made", at(20))]), calls)
+    assert sets.send_without_duplicates(send, find_made, 3600, set(), {"InternalError"}) == "made"
+    assert calls == ["send", "look", "look", "look"]
+
+
+def test_wait_for_set_reads_a_snapshot_never_seen_as_pending_until_the_grace_and_a_seen_one_as_deleted(monkeypatch):
+    answers = iter([
+        ([], at(0)),  # neither listed yet
+        ([{"SnapshotId": "snap-1", "State": "pending", "Progress": "10%"}], at(30)),
+        ([], at(60)),  # snap-1 seen once, now gone: deleted at once
+    ])
+    monkeypatch.setattr(sets, "describe_snapshots_by_ids_with_server_time", lambda _client, _ids: next(answers))
+    with pytest.raises(WaitFailed) as excinfo:
+        sets.wait_for_set(None, ["snap-1", "snap-2"], {}, 3600, sleep=lambda _s: None)
+    assert [(s["SnapshotId"], s["State"]) for s in excinfo.value.items] == [("snap-1", "deleted"), ("snap-2", "pending")]
+
+    answers = iter([([], at(0)), ([], at(299)), ([], at(300))])
+    with pytest.raises(WaitFailed) as excinfo:
+        sets.wait_for_set(None, ["snap-3"], {}, 3600, sleep=lambda _s: None)
+    assert [s["State"] for s in excinfo.value.items] == ["deleted"], "never listed within the grace: gone"
+    answers = iter([([], at(0))])
+    with pytest.raises(WaitFailed):
+        sets.wait_for_set(None, ["snap-4"], {}, 3600, seen=["snap-4"], sleep=lambda _s: None)
 
 
 def failing(code):
