@@ -41,25 +41,33 @@ class LightsailCall:
 
 # Helpers -----------------------------------------------------------------------------------------
 
+def visible(call: LightsailCall, resources: dict) -> list:
+    """The resources the API shows now, by name: a new one is hidden until its visibility delay has passed."""
+    return [resource for _name, resource in sorted(resources.items()) if resource.visible_at <= call.now]
+
+
+def find(call: LightsailCall, resources: dict, resource_type: str, name: str):
+    resource = resources.get(name)
+    if resource is None or resource.visible_at > call.now:
+        raise not_found(resource_type, name)
+    return resource
+
+
 def find_instance(call: LightsailCall, name: str) -> Instance:
-    instance = call.book.instances.get(name)
-    if instance is None:
-        raise not_found("Instance", name)
-    return instance
+    return find(call, call.book.instances, "Instance", name)
 
 
 def find_snapshot(call: LightsailCall, name: str) -> InstanceSnapshot:
-    snapshot = call.book.snapshots.get(name)
-    if snapshot is None:
-        raise not_found("InstanceSnapshot", name)
-    return snapshot
+    return find(call, call.book.snapshots, "InstanceSnapshot", name)
 
 
 def find_static_ip(call: LightsailCall, name: str) -> StaticIp:
-    static_ip = call.book.static_ips.get(name)
-    if static_ip is None:
-        raise not_found("StaticIp", name)
-    return static_ip
+    return find(call, call.book.static_ips, "StaticIp", name)
+
+
+def visible_from(call: LightsailCall, name: str) -> float:
+    """When a resource created by this call shows in the API (its name is taken at once)."""
+    return call.now + call.settings.visibility_delay(call.book.region, name)
 
 
 def check_zone(call: LightsailCall, zone: str) -> None:
@@ -134,7 +142,7 @@ def get_instance(call: LightsailCall) -> dict:
 
 
 def get_instances(call: LightsailCall) -> dict:
-    instances = [views.instance_view(instance) for _name, instance in sorted(call.book.instances.items())]
+    instances = [views.instance_view(instance) for instance in visible(call, call.book.instances)]
     return page(call, instances, "instances")
 
 
@@ -266,7 +274,7 @@ def create_instance_snapshot(call: LightsailCall) -> dict:
     fails = call.book.take_failure(instance.name)
     snapshot = InstanceSnapshot(name=name, arn=call.book.arn("InstanceSnapshot"), created_at=call.now, zone=REGIONAL_ZONE,
                                 instance=instance, tags=tags, ready_at=call.now + duration, fails=fails, password=instance.password,
-                                generalized=instance.generalized)
+                                generalized=instance.generalized, visible_at=visible_from(call, name))
     call.book.snapshots[name] = snapshot
     error_code = "SnapshotCreationFailed" if fails else None
     # Lightsail answers with two operations: one on the snapshot and one on the source instance.
@@ -282,7 +290,7 @@ def get_instance_snapshot(call: LightsailCall) -> dict:
 
 
 def get_instance_snapshots(call: LightsailCall) -> dict:
-    snapshots = [views.snapshot_view(snapshot, call.now) for _name, snapshot in sorted(call.book.snapshots.items())]
+    snapshots = [views.snapshot_view(snapshot, call.now) for snapshot in visible(call, call.book.snapshots)]
     return page(call, snapshots, "instanceSnapshots")
 
 
@@ -322,6 +330,7 @@ def create_instances_from_snapshot(call: LightsailCall) -> dict:
             # A copy keeps the Administrator password the disk had, unless Sysprep generalized it: then it gets a new one.
             password=new_password() if snapshot.generalized else snapshot.password,
             password_ready_at=call.now + duration + call.settings.windows_password_seconds, password_known=snapshot.generalized,
+            visible_at=visible_from(call, name),
         )
         instance.begin("pending", "running", call.now + duration)
         call.book.instances[name] = instance
@@ -335,7 +344,7 @@ def allocate_static_ip(call: LightsailCall) -> dict:
     name = call.params["staticIpName"]
     check_new_name(call, name)
     call.book.static_ips[name] = StaticIp(name=name, arn=call.book.arn("StaticIp"), created_at=call.now, zone=REGIONAL_ZONE,
-                                          ip_address=call.book.new_public_ip())
+                                          ip_address=call.book.new_public_ip(), visible_at=visible_from(call, name))
     return operations_result(call, log_operation(call, name, "StaticIp"))
 
 
@@ -395,7 +404,7 @@ def get_operations_for_resource(call: LightsailCall) -> dict:
 def taggable(call: LightsailCall) -> tuple[dict, str]:
     name = call.params["resourceName"]
     for resources, resource_type in ((call.book.instances, "Instance"), (call.book.snapshots, "InstanceSnapshot")):
-        if name in resources:
+        if name in resources and resources[name].visible_at <= call.now:
             return resources[name].tags, resource_type
     raise not_found("Resource", name)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import itertools
+import random
 import secrets
 import string
 import uuid
@@ -59,6 +60,10 @@ class LightsailSettings(SimSettings):
     # After StartInstance the state still reads "stopped" this long before "pending" (the service is eventually
     # consistent; its start answers before the state it reports has moved).
     start_lag_seconds: float = 2.0
+    # Eventual consistency: a new instance, instance snapshot or static IP answers NotFoundException (and is left out of
+    # listings) for a seeded random delay of up to this long after its create; its name is taken from the start.
+    visibility_delay_seconds: float = 4.0
+    visibility_seed: int = 0
     auto_snapshot_seconds: float = 900.0
     page_size: int = 25
 
@@ -68,6 +73,10 @@ class LightsailSettings(SimSettings):
 
     def snapshot_duration(self, size_gib: int) -> float:
         return self.snapshot_seconds_base + self.snapshot_seconds_per_gib * size_gib
+
+    def visibility_delay(self, region: str, name: str) -> float:
+        """The delay before a new resource shows, the same for the same seed, region and name (simulated seconds)."""
+        return random.Random(f"{self.visibility_seed}/{region}/{name}").uniform(0.0, self.visibility_delay_seconds)
 
 
 @dataclasses.dataclass
@@ -105,6 +114,8 @@ class Instance:
     password: str = ""
     password_ready_at: float = 0.0
     auto_snapshot_until: float = 0.0
+    # Before this moment the API does not show the instance (eventual consistency after its create).
+    visible_at: float = 0.0
     # A transition that follows the current one: (state, target, duration), e.g. a start's pending -> running.
     then: tuple | None = None
     # A shutdown the guest OS started itself (Sysprep, ``shutdown /s``): (when, stopping duration, generalize).
@@ -136,6 +147,7 @@ class InstanceSnapshot:
     # What the disk held when the snapshot was taken: copies boot with it, whatever the instance does later.
     password: str = ""
     generalized: bool = False
+    visible_at: float = 0.0
 
     def state(self, now: float) -> str:
         if now < self.ready_at:
@@ -151,6 +163,7 @@ class StaticIp:
     zone: str
     ip_address: str
     attached_to: str | None = None
+    visible_at: float = 0.0
 
 
 @dataclasses.dataclass

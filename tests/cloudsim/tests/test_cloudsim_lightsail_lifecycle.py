@@ -207,6 +207,47 @@ def test_regional_resources_are_in_zone_all_and_new_instances_need_a_zone_of_the
     assert lightsail.get_instance(instanceName="copy")["instance"]["location"]["availabilityZone"] == "us-east-1b"
 
 
+def first_seen(cloud, lightsail, seed: int) -> dict:
+    """Create a snapshot and a static IP, then step the frozen clock: the second at which each first shows."""
+    cloud.reset(speed=0)
+    cloud.lightsail_config(visibility_delay_seconds=10, visibility_seed=seed, snapshot_seconds_base=5, snapshot_seconds_per_gib=0)
+    cloud.seed_lightsail_instance("web-1")  # seeded resources show at once
+    lightsail.create_instance_snapshot(instanceName="web-1", instanceSnapshotName="web-1-snap")
+    lightsail.allocate_static_ip(staticIpName="ip-1")
+    reads = {"web-1-snap": lambda: lightsail.get_instance_snapshot(instanceSnapshotName="web-1-snap"),
+             "ip-1": lambda: lightsail.get_static_ip(staticIpName="ip-1")}
+    seen = {}
+    for second in range(11):
+        for name, read in reads.items():
+            try:
+                read()
+                seen.setdefault(name, second)
+            except lightsail.exceptions.NotFoundException:
+                assert name not in seen, f"{name} was seen, then not found"
+        if second == 0 and len(seen) < 2:
+            # Not visible yet: left out of listings, not taggable, but its name is taken.
+            assert "web-1-snap" in seen or lightsail.get_instance_snapshots()["instanceSnapshots"] == []
+            with pytest.raises(lightsail.exceptions.InvalidInputException, match="already in use"):
+                lightsail.allocate_static_ip(staticIpName="web-1-snap" if "web-1-snap" not in seen else "ip-1")
+        cloud.advance(1)
+    return seen
+
+
+def test_new_resources_are_not_found_until_their_seeded_visibility_delay_has_passed(lightsail_frozen, lightsail):
+    seen = first_seen(lightsail_frozen, lightsail, seed=7)
+    assert set(seen) == {"web-1-snap", "ip-1"} and max(seen.values()) > 0
+    assert first_seen(lightsail_frozen, lightsail, seed=7) == seen, "the same seed gives the same delays"
+    # On by default (the frozen fixture turns it off): a snapshot is not found right after its create.
+    lightsail_frozen.reset(speed=0)
+    assert lightsail_frozen.lightsail_config()["visibility_delay_seconds"] == 4.0
+    lightsail_frozen.seed_lightsail_instance("web-1")
+    lightsail.create_instance_snapshot(instanceName="web-1", instanceSnapshotName="web-1-snap")
+    with pytest.raises(lightsail.exceptions.NotFoundException):
+        lightsail.tag_resource(resourceName="web-1-snap", tags=[{"key": "k", "value": "v"}])
+    lightsail_frozen.advance(4)
+    lightsail.tag_resource(resourceName="web-1-snap", tags=[{"key": "k", "value": "v"}])
+
+
 def test_ports_open_close_and_put(lightsail_frozen, lightsail):
     lightsail_frozen.seed_lightsail_instance("win-1", blueprint="windows")
 
