@@ -29,6 +29,7 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._aws import TAG_PREF
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import throttling_retry
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitTimeout
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 
 # AWSRetry's defaults know EC2's throttling codes ("Throttling", "RequestLimitExceeded") and the generic 5xx codes, but
@@ -108,17 +109,54 @@ def error_message(error):
     return response.get("Error", {}).get("Message") or ""
 
 
+# Lightsail is eventually consistent: a resource just created can answer NotFoundException (and be missing from
+# listings) for a moment. Right after our own create, "not found" means "not visible yet" until the resource has been
+# seen once or this long has passed.
+VISIBILITY_GRACE_SECONDS = 30.0
+
+
+class NotVisibleYet(dict):
+    """Stands in a wait's poll for a resource this run created that Lightsail does not show yet (never done, never failed)."""
+
+
+def just_created(read, placeholder, grace=VISIBILITY_GRACE_SECONDS):
+    """A poll for a resource this run just created: ``read()`` (None when not found), with ``placeholder`` (a
+    NotVisibleYet) in place of None until the resource has been seen once or ``grace`` seconds have passed."""
+    until = time.monotonic() + grace
+    seen = []
+
+    def poll():
+        item = read()
+        if item:
+            seen.append(True)
+            return item
+        return placeholder if not seen and time.monotonic() < until else None
+
+    return poll
+
+
+def read_visible(read, grace=VISIBILITY_GRACE_SECONDS):
+    """``read()`` of a resource whose name is taken (it exists), waiting out the visibility delay; None if still not found."""
+    poll = just_created(read, NotVisibleYet(state="not visible yet"), grace)
+    try:
+        return wait_until(lambda: [poll()], done=lambda item: not isinstance(item, NotVisibleYet), failed=lambda item: False,
+                          timeout=grace, describe=lambda items: "not visible yet", backoff=Backoff(**POWER_BACKOFF))[0]
+    except WaitTimeout:
+        return None
+
+
 def create_or_adopt(create, read, is_ours):
     """``create()``, or nothing (None) when Lightsail answers that the name is taken and ``read()`` finds that ``is_ours``.
 
     A create whose answer was lost (a 500 or a dropped connection after Lightsail did the work) is sent again by the
     retry, and the second one finds the name taken by the first: the resource is this run's. ``is_ours`` checks what
     the request asked for (the source instance or snapshot), so that a name clash with someone else's resource still fails.
+    The name being taken, the resource exists: the lookup waits out Lightsail's visibility delay before it decides.
     """
     try:
         return create()
     except AnsibleAWSError as error:
-        if error_code(error) == "InvalidInputException" and "already in use" in error_message(error) and is_ours(read()):
+        if error_code(error) == "InvalidInputException" and "already in use" in error_message(error) and is_ours(read_visible(read)):
             return None
         raise
 
@@ -365,19 +403,21 @@ TRANSITIONS = {"pending": "running", "stopping": "stopped"}
 START_GRACE_SECONDS = 30.0
 
 
-def wait_for_instance_state(client, name, target, deadline, need_public_ip=False, just_started=False):
+def wait_for_instance_state(client, name, target, deadline, need_public_ip=False, just_started=False, new=False):
     """Wait until the instance is in ``target`` (and, when asked, has a public IP: it can run before it has one).
 
     A vanished instance fails at once; so does a ``stopped`` one while waiting for ``running`` (an instance never
     starts by itself), except for START_GRACE_SECONDS when ``just_started`` (our StartInstance was just answered). A
     ``running`` one while waiting for ``stopped`` is not a failure: its guest may be shutting itself down (Sysprep),
-    which the API shows only once it happens.
+    which the API shows only once it happens. A ``new`` instance (this run just created it) may not be visible yet.
     """
+    gone = {"name": name, "state": {"name": "gone"}}
+    read = just_created(lambda: get_instance(client, name), NotVisibleYet(name=name, state={"name": "not visible yet"}),
+                        grace=VISIBILITY_GRACE_SECONDS if new else 0.0)
     stopped_fails_after = time.monotonic() + (START_GRACE_SECONDS if just_started else 0.0)
 
     def poll():
-        instance = get_instance(client, name)
-        return [instance or {"name": name, "state": {"name": "gone"}}]
+        return [read() or gone]
 
     def state(item):
         return (item.get("state") or {}).get("name")

@@ -216,7 +216,7 @@ def ensure_present(module, client, result, deadline):
     )
     if not params["wait"]:
         return lightsail.get_instance(client, name) or future
-    return lightsail.wait_for_instance_state(client, name, "running", deadline, need_public_ip=True)
+    return lightsail.wait_for_instance_state(client, name, "running", deadline, need_public_ip=True, new=True)
 
 
 def wait_until_gone(client, name, deadline):

@@ -298,11 +298,17 @@ def operation_details(client, operation):
     return f"; operation {item.get('operationType')} {item.get('status')} ({item.get('errorCode')}: {item.get('errorDetails')})"
 
 
-def wait_for_snapshot(client, snapshot_name, deadline):
-    """Poll the snapshot until it leaves ``pending``; ``error`` fails the task naming the snapshot and state."""
+def wait_for_snapshot(client, snapshot_name, deadline, new=False):
+    """Poll the snapshot until it leaves ``pending``; ``error`` fails the task naming the snapshot and state.
+
+    A ``new`` snapshot (this run just created it) that Lightsail does not show yet is pending, not gone.
+    """
+    read = lightsail.just_created(lambda: lightsail.get_instance_snapshot(client, snapshot_name),
+                                  lightsail.NotVisibleYet(name=snapshot_name, state="not visible yet"),
+                                  grace=lightsail.VISIBILITY_GRACE_SECONDS if new else 0.0)
     try:
         return wait_until(
-            poll=lambda: [snapshot for snapshot in [lightsail.get_instance_snapshot(client, snapshot_name)] if snapshot],
+            poll=lambda: [snapshot for snapshot in [read()] if snapshot],
             done=lambda item: item.get("state") == "available",
             failed=lambda item: item.get("state") == "error", timeout=deadline.remaining(),
             describe=lambda items: "; ".join(describe_state(snapshot_name, item) for item in items) or f"snapshot {snapshot_name} is gone",
@@ -390,7 +396,7 @@ def ensure_present(module, client, result, deadline):
     # The snapshot itself is polled, not its operation as well: its state says when it is done or failed, and only
     # a failure needs the operation's error details (one GetOperation then).
     try:
-        return wait_for_snapshot(client, name, deadline)
+        return wait_for_snapshot(client, name, deadline, new=True)
     except SnapshotFailure as failure:
         operation = next((op for op in operations if op.get("resourceType") == "InstanceSnapshot"), None)
         details = operation_details(client, operation)

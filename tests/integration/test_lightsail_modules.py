@@ -241,6 +241,17 @@ def test_instance_from_snapshot_uses_the_source_zone_else_the_first_zone_of_the_
     assert [(entry["params"]["instanceNames"], entry["error_code"]) for entry in creates] == [(["copy-1"], None), (["copy-2"], None)]
 
 
+def test_instance_from_snapshot_waits_for_a_new_instance_lightsail_does_not_show_yet(sim, ansible):
+    sim.lightsail_config(visibility_delay_seconds=1500, visibility_seed=5)  # up to 2.5 s of real time
+    sim.seed_lightsail_instance("web-1")
+    run = ansible.run([task(sim, "snap", "lightsail_snapshot", instance_name="web-1", snapshot_name="web-1-snap"),
+                       task(sim, "copy", "lightsail_instance_from_snapshot", instance_name="copy-1", snapshot_name="web-1-snap")])
+    assert [bool(run[name].get("failed")) for name in ("snap", "copy")] == [False, False], run["copy"].get("msg")
+    assert run["copy"]["instance"]["state"] == "running"
+    reads = [entry for entry in sim.journal(service="lightsail", action="GetInstance") if entry["params"]["instanceName"] == "copy-1"]
+    assert [entry["error_code"] for entry in reads[:2]] == ["NotFoundException", "NotFoundException"]
+
+
 STOP_MARK = LIGHTSAIL_STOP_MARK_TAG
 
 

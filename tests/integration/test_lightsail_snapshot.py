@@ -217,3 +217,26 @@ def test_throttling_is_retried(sim, ansible):
     assert result["snapshot"]["state"] == "available"
     creates = calls(sim, "CreateInstanceSnapshot")
     assert [e["error_code"] for e in creates] == ["ThrottlingException", "ThrottlingException", None]
+
+
+def test_a_new_snapshot_not_visible_yet_is_waited_for_not_reported_gone(sim, ansible):
+    # Up to 1500 simulated seconds (2.5 s of real time at FAST_SPEED) before Lightsail shows the new snapshot.
+    sim.lightsail_config(visibility_delay_seconds=1500, visibility_seed=3)
+    sim.seed_lightsail_instance("web-1")
+    result = snapshot_module(sim, ansible, instance_name="web-1", snapshot_name="web-1-snap")
+    assert result["changed"] is True and result["snapshot"]["state"] == "available", result.get("msg")
+    reads = [entry["error_code"] for entry in calls(sim, "GetInstanceSnapshot")]
+    assert reads[:2] == ["NotFoundException", "NotFoundException"], "the first read after the create found nothing"
+    assert actions(sim, "CreateInstanceSnapshot") == ["CreateInstanceSnapshot"]
+
+
+def test_a_lost_create_answer_is_adopted_once_the_snapshot_shows(sim, ansible):
+    sim.lightsail_config(visibility_delay_seconds=1500, visibility_seed=3)
+    sim.seed_lightsail_instance("web-1")
+    sim.inject_fault("lightsail", "CreateInstanceSnapshot", "ServiceException", status=500, processed=True)
+    result = snapshot_module(sim, ansible, instance_name="web-1", snapshot_name="web-1-snap")
+    assert result["changed"] is True and result["snapshot"]["state"] == "available", result.get("msg")
+    creates = [entry["error_code"] for entry in calls(sim, "CreateInstanceSnapshot")]
+    # The retry found the name taken by the first create; the lookup waited until the snapshot showed, then adopted it.
+    assert creates == ["ServiceException", "InvalidInputException"]
+    assert [snapshot["name"] for snapshot in sim.lightsail_state()["instance_snapshots"]] == ["web-1-snap"]

@@ -16,10 +16,10 @@ from collections.abc import Callable
 from cloudsim.clock import SimClock
 from cloudsim.lightsail import views
 from cloudsim.lightsail.resources import (
-    BUNDLES, REGIONAL_ZONE, REGIONS, Instance, InstanceSnapshot, LightsailBook, LightsailSettings, Operation, PortRule, StaticIp,
+    BUNDLES, DEFAULT_KEY_PAIR, LINUX_BLUEPRINTS, REGIONAL_ZONE, REGIONS, WINDOWS_BLUEPRINTS, Instance, InstanceSnapshot, LightsailBook, LightsailSettings, Operation, PortRule, StaticIp,
     default_ports, new_password, region_zones,
 )
-from cloudsim.lightsail.wire import invalid_input, not_found, operation_failure
+from cloudsim.lightsail.wire import LightsailError, invalid_input, not_found, operation_failure
 
 # The service's naming rule for new resources (stricter than the model's unanchored pattern).
 NEW_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,253}[A-Za-z0-9]$")
@@ -41,25 +41,33 @@ class LightsailCall:
 
 # Helpers -----------------------------------------------------------------------------------------
 
+def visible(call: LightsailCall, resources: dict) -> list:
+    """The resources the API shows now, by name: a new one is hidden until its visibility delay has passed."""
+    return [resource for _name, resource in sorted(resources.items()) if resource.visible_at <= call.now]
+
+
+def find(call: LightsailCall, resources: dict, resource_type: str, name: str):
+    resource = resources.get(name)
+    if resource is None or resource.visible_at > call.now:
+        raise not_found(resource_type, name)
+    return resource
+
+
 def find_instance(call: LightsailCall, name: str) -> Instance:
-    instance = call.book.instances.get(name)
-    if instance is None:
-        raise not_found("Instance", name)
-    return instance
+    return find(call, call.book.instances, "Instance", name)
 
 
 def find_snapshot(call: LightsailCall, name: str) -> InstanceSnapshot:
-    snapshot = call.book.snapshots.get(name)
-    if snapshot is None:
-        raise not_found("InstanceSnapshot", name)
-    return snapshot
+    return find(call, call.book.snapshots, "InstanceSnapshot", name)
 
 
 def find_static_ip(call: LightsailCall, name: str) -> StaticIp:
-    static_ip = call.book.static_ips.get(name)
-    if static_ip is None:
-        raise not_found("StaticIp", name)
-    return static_ip
+    return find(call, call.book.static_ips, "StaticIp", name)
+
+
+def visible_from(call: LightsailCall, name: str) -> float:
+    """When a resource created by this call shows in the API (its name is taken at once)."""
+    return call.now + call.settings.visibility_delay(call.book.region, name)
 
 
 def check_zone(call: LightsailCall, zone: str) -> None:
@@ -79,12 +87,12 @@ def check_new_name(call: LightsailCall, name: str) -> None:
 
 
 def log_operation(call: LightsailCall, resource_name: str, resource_type: str, duration: float = 0.0, details: str = "",
-                  error_code: str | None = None) -> Operation:
+                  error_code: str | None = None, operation_type: str | None = None) -> Operation:
     now = call.now
     # An instance's operations are in its zone; those of regional resources (snapshots, static IPs) in "all".
     instance = call.book.instances.get(resource_name) if resource_type == "Instance" else None
     operation = Operation(op_id=str(uuid.uuid4()), resource_name=resource_name, resource_type=resource_type,
-                          operation_type=call.action, created_at=now, zone=instance.zone if instance else REGIONAL_ZONE,
+                          operation_type=operation_type or call.action, created_at=now, zone=instance.zone if instance else REGIONAL_ZONE,
                           region=call.book.region, ends_at=now + duration, details=details, error_code=error_code)
     call.book.operations.append(operation)
     return operation
@@ -134,7 +142,7 @@ def get_instance(call: LightsailCall) -> dict:
 
 
 def get_instances(call: LightsailCall) -> dict:
-    instances = [views.instance_view(instance) for _name, instance in sorted(call.book.instances.items())]
+    instances = [views.instance_view(instance) for instance in visible(call, call.book.instances)]
     return page(call, instances, "instances")
 
 
@@ -195,6 +203,57 @@ def delete_instance(call: LightsailCall) -> dict:
     del call.book.instances[instance.name]
     # Snapshots outlive their instance; they keep pointing at its name and ARN.
     return operations_result(call, operation)
+
+
+def not_modelled(call: LightsailCall, *members: str) -> None:
+    """Members the simulator does not model answer HTTP 501, never a silent half answer."""
+    for member in members:
+        if member in call.params:
+            raise LightsailError("NotImplemented", f"cloudsim: {call.action} with {member} is not implemented by the Lightsail simulator",
+                                 status=501)
+
+
+def check_blueprint_and_bundle(blueprint_id: str, bundle_id: str) -> None:
+    if blueprint_id not in LINUX_BLUEPRINTS and blueprint_id not in WINDOWS_BLUEPRINTS:
+        raise not_found("Blueprint", blueprint_id)
+    if bundle_id not in BUNDLES:
+        raise not_found("Bundle", bundle_id)
+    # Windows blueprints run on the _win_ bundles only, Linux ones on the others (GetBundles' supportedPlatforms).
+    if blueprint_id.startswith("windows") != ("_win_" in bundle_id):
+        raise invalid_input(f"The bundle {bundle_id} does not support the blueprint {blueprint_id}.")
+
+
+def new_instance_names(call: LightsailCall) -> list:
+    names = call.params["instanceNames"]
+    if not names or len(set(names)) != len(names):
+        raise invalid_input("instanceNames must list unique names.")
+    for name in names:
+        check_new_name(call, name)
+    return names
+
+
+def create_instances(call: LightsailCall) -> dict:
+    params = call.params
+    not_modelled(call, "customImageName", "addOns")
+    check_zone(call, params["availabilityZone"])
+    check_blueprint_and_bundle(params["blueprintId"], params["bundleId"])
+    names = new_instance_names(call)
+    tags = tags_of(call)
+    duration = call.settings.instance_transition_seconds
+    windows = params["blueprintId"].startswith("windows")
+    operations = []
+    for name in names:
+        instance = Instance(
+            name=name, arn=call.book.arn("Instance"), created_at=call.now, zone=params["availabilityZone"],
+            blueprint_id=params["blueprintId"], bundle_id=params["bundleId"], key_pair_name=params.get("keyPairName") or DEFAULT_KEY_PAIR,
+            disk_size_gb=BUNDLES[params["bundleId"]][2], private_ip=call.book.new_private_ip(), public_ip=call.book.new_public_ip(),
+            ports=default_ports(windows), tags=dict(tags), password=new_password() if windows else "",
+            password_ready_at=call.now + duration + call.settings.windows_password_seconds, visible_at=visible_from(call, name),
+        )
+        instance.begin("pending", "running", call.now + duration)
+        call.book.instances[name] = instance
+        operations.append(log_operation(call, name, "Instance", duration, operation_type="CreateInstance"))
+    return operations_result(call, *operations)
 
 
 def get_instance_access_details(call: LightsailCall) -> dict:
@@ -266,7 +325,7 @@ def create_instance_snapshot(call: LightsailCall) -> dict:
     fails = call.book.take_failure(instance.name)
     snapshot = InstanceSnapshot(name=name, arn=call.book.arn("InstanceSnapshot"), created_at=call.now, zone=REGIONAL_ZONE,
                                 instance=instance, tags=tags, ready_at=call.now + duration, fails=fails, password=instance.password,
-                                generalized=instance.generalized)
+                                generalized=instance.generalized, visible_at=visible_from(call, name))
     call.book.snapshots[name] = snapshot
     error_code = "SnapshotCreationFailed" if fails else None
     # Lightsail answers with two operations: one on the snapshot and one on the source instance.
@@ -282,7 +341,7 @@ def get_instance_snapshot(call: LightsailCall) -> dict:
 
 
 def get_instance_snapshots(call: LightsailCall) -> dict:
-    snapshots = [views.snapshot_view(snapshot, call.now) for _name, snapshot in sorted(call.book.snapshots.items())]
+    snapshots = [views.snapshot_view(snapshot, call.now) for snapshot in visible(call, call.book.snapshots)]
     return page(call, snapshots, "instanceSnapshots")
 
 
@@ -304,11 +363,7 @@ def create_instances_from_snapshot(call: LightsailCall) -> dict:
     check_zone(call, params["availabilityZone"])
     if params["bundleId"] not in BUNDLES:
         raise invalid_input(f"The bundle {params['bundleId']} does not exist.")
-    names = params["instanceNames"]
-    if not names or len(set(names)) != len(names):
-        raise invalid_input("instanceNames must list unique names.")
-    for name in names:
-        check_new_name(call, name)
+    names = new_instance_names(call)
     tags = tags_of(call)
     duration = call.settings.instance_transition_seconds
     operations = []
@@ -322,6 +377,7 @@ def create_instances_from_snapshot(call: LightsailCall) -> dict:
             # A copy keeps the Administrator password the disk had, unless Sysprep generalized it: then it gets a new one.
             password=new_password() if snapshot.generalized else snapshot.password,
             password_ready_at=call.now + duration + call.settings.windows_password_seconds, password_known=snapshot.generalized,
+            visible_at=visible_from(call, name),
         )
         instance.begin("pending", "running", call.now + duration)
         call.book.instances[name] = instance
@@ -335,7 +391,7 @@ def allocate_static_ip(call: LightsailCall) -> dict:
     name = call.params["staticIpName"]
     check_new_name(call, name)
     call.book.static_ips[name] = StaticIp(name=name, arn=call.book.arn("StaticIp"), created_at=call.now, zone=REGIONAL_ZONE,
-                                          ip_address=call.book.new_public_ip())
+                                          ip_address=call.book.new_public_ip(), visible_at=visible_from(call, name))
     return operations_result(call, log_operation(call, name, "StaticIp"))
 
 
@@ -344,6 +400,8 @@ def attach_static_ip(call: LightsailCall) -> dict:
     instance = find_instance(call, call.params["instanceName"])
     if static_ip.attached_to and static_ip.attached_to != instance.name:
         raise invalid_input(f"The static IP {static_ip.name} is already attached to {static_ip.attached_to}.")
+    if instance.static_ip_name and instance.static_ip_name != static_ip.name and instance.static_ip_name in call.book.static_ips:
+        call.book.static_ips[instance.static_ip_name].attached_to = None  # an instance has one static IP at most
     static_ip.attached_to = instance.name
     instance.static_ip_name = static_ip.name
     instance.public_ip = static_ip.ip_address
@@ -351,8 +409,41 @@ def attach_static_ip(call: LightsailCall) -> dict:
                              log_operation(call, instance.name, "Instance", details=static_ip.name))
 
 
+def detach(call: LightsailCall, static_ip: StaticIp) -> Operation | None:
+    """Detach the static IP from its instance, which gets a new dynamic public IP if it has one at all (running)."""
+    instance = call.book.instances.get(static_ip.attached_to or "")
+    static_ip.attached_to = None
+    if instance is None:
+        return None
+    instance.static_ip_name = None
+    instance.public_ip = call.book.new_public_ip() if instance.state in ("pending", "running") else None
+    return log_operation(call, instance.name, "Instance", details=static_ip.name)
+
+
+def detach_static_ip(call: LightsailCall) -> dict:
+    static_ip = find_static_ip(call, call.params["staticIpName"])
+    if not static_ip.attached_to:
+        raise invalid_input(f"The static IP {static_ip.name} is not attached to an instance.")
+    instance_operation = detach(call, static_ip)
+    operations = [log_operation(call, static_ip.name, "StaticIp", details=instance_operation.resource_name if instance_operation else "")]
+    return operations_result(call, *operations, *([instance_operation] if instance_operation else []))
+
+
+def release_static_ip(call: LightsailCall) -> dict:
+    static_ip = find_static_ip(call, call.params["staticIpName"])
+    # An attached static IP is detached first; its instance gets a new dynamic public IP.
+    instance_operation = detach(call, static_ip) if static_ip.attached_to else None
+    operation = log_operation(call, static_ip.name, "StaticIp")
+    del call.book.static_ips[static_ip.name]
+    return operations_result(call, operation, *([instance_operation] if instance_operation else []))
+
+
 def get_static_ip(call: LightsailCall) -> dict:
     return {"staticIp": views.static_ip_view(find_static_ip(call, call.params["staticIpName"]))}
+
+
+def get_static_ips(call: LightsailCall) -> dict:
+    return page(call, [views.static_ip_view(static_ip) for static_ip in visible(call, call.book.static_ips)], "staticIps")
 
 
 # Regions -----------------------------------------------------------------------------------------
@@ -395,7 +486,7 @@ def get_operations_for_resource(call: LightsailCall) -> dict:
 def taggable(call: LightsailCall) -> tuple[dict, str]:
     name = call.params["resourceName"]
     for resources, resource_type in ((call.book.instances, "Instance"), (call.book.snapshots, "InstanceSnapshot")):
-        if name in resources:
+        if name in resources and resources[name].visible_at <= call.now:
             return resources[name].tags, resource_type
     raise not_found("Resource", name)
 
@@ -421,6 +512,7 @@ HANDLERS: dict[str, Callable[[LightsailCall], dict]] = {
     "StartInstance": start_instance,
     "RebootInstance": reboot_instance,
     "DeleteInstance": delete_instance,
+    "CreateInstances": create_instances,
     "GetInstanceAccessDetails": get_instance_access_details,
     "OpenInstancePublicPorts": open_instance_public_ports,
     "CloseInstancePublicPorts": close_instance_public_ports,
@@ -434,6 +526,9 @@ HANDLERS: dict[str, Callable[[LightsailCall], dict]] = {
     "AllocateStaticIp": allocate_static_ip,
     "AttachStaticIp": attach_static_ip,
     "GetStaticIp": get_static_ip,
+    "GetStaticIps": get_static_ips,
+    "DetachStaticIp": detach_static_ip,
+    "ReleaseStaticIp": release_static_ip,
     "GetRegions": get_regions,
     "GetOperation": get_operation,
     "GetOperations": get_operations,

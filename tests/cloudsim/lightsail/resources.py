@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import itertools
+import random
 import secrets
 import string
 import uuid
@@ -82,6 +83,8 @@ class Instance:
     password: str = ""
     password_ready_at: float = 0.0
     auto_snapshot_until: float = 0.0
+    # Before this moment the API does not show the instance (eventual consistency after its create).
+    visible_at: float = 0.0
     # A transition that follows the current one: (state, target, duration), e.g. a start's pending -> running.
     then: tuple | None = None
     # A shutdown the guest OS started itself (Sysprep, ``shutdown /s``): (when, stopping duration, generalize).
@@ -113,6 +116,7 @@ class InstanceSnapshot:
     # What the disk held when the snapshot was taken: copies boot with it, whatever the instance does later.
     password: str = ""
     generalized: bool = False
+    visible_at: float = 0.0
 
     def state(self, now: float) -> str:
         if now < self.ready_at:
@@ -128,6 +132,7 @@ class StaticIp:
     zone: str
     ip_address: str
     attached_to: str | None = None
+    visible_at: float = 0.0
 
 
 @dataclasses.dataclass

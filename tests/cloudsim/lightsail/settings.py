@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import random
 
 from cloudsim.simulator import SimSettings
 
@@ -20,6 +21,10 @@ class LightsailSettings(SimSettings):
     # After StartInstance the state still reads "stopped" this long before "pending" (the service is eventually
     # consistent; its start answers before the state it reports has moved).
     start_lag_seconds: float = 2.0
+    # Eventual consistency: a new instance, instance snapshot or static IP answers NotFoundException (and is left out of
+    # listings) for a seeded random delay of up to this long after its create; its name is taken from the start.
+    visibility_delay_seconds: float = 4.0
+    visibility_seed: int = 0
     auto_snapshot_seconds: float = 900.0
     page_size: int = 25
 
@@ -29,3 +34,7 @@ class LightsailSettings(SimSettings):
 
     def snapshot_duration(self, size_gib: int) -> float:
         return self.snapshot_seconds_base + self.snapshot_seconds_per_gib * size_gib
+
+    def visibility_delay(self, region: str, name: str) -> float:
+        """The delay before a new resource shows, the same for the same seed, region and name (simulated seconds)."""
+        return random.Random(f"{self.visibility_seed}/{region}/{name}").uniform(0.0, self.visibility_delay_seconds)

@@ -2,7 +2,8 @@
 """pytest fixtures for tests against the Lightsail simulator; import them into a test module or conftest.py.
 
 ``lightsail_cloud`` is one cloudsim subprocess running only Lightsail for the whole session (the
-shared ``cloud`` fixture runs EC2 only); ``lightsail_frozen`` is it wiped with simulated time frozen.
+shared ``cloud`` fixture runs EC2 only); ``lightsail_frozen`` is it wiped with simulated time frozen and new
+resources visible at once.
 """
 
 from __future__ import annotations
@@ -22,8 +23,13 @@ def lightsail_cloud():
 
 @pytest.fixture
 def lightsail_frozen(lightsail_cloud):  # pylint: disable=redefined-outer-name
-    """Lightsail wiped (resources, settings, faults, journal) with the clock frozen: only ``advance()`` moves it."""
+    """Lightsail wiped (resources, settings, faults, journal) with the clock frozen: only ``advance()`` moves it.
+
+    New resources show at once here (``visibility_delay_seconds`` 0), so that a test steps through the behaviour it is
+    about; a test of eventual consistency sets the delay itself. Everywhere else the default delay is on.
+    """
     lightsail_cloud.reset(speed=0)
+    lightsail_cloud.lightsail_config(visibility_delay_seconds=0)
     return lightsail_cloud
 
 

@@ -100,6 +100,11 @@ def test_every_action_answers_in_its_output_shape(lightsail_frozen, lightsail):
     call("AllocateStaticIp", staticIpName="ip-1")
     call("AttachStaticIp", staticIpName="ip-1", instanceName="web-1")
     call("GetStaticIp", staticIpName="ip-1")
+    call("GetStaticIps")
+    call("DetachStaticIp", staticIpName="ip-1")
+    call("ReleaseStaticIp", staticIpName="ip-1")
+    call("CreateInstances", instanceNames=["web-3"], availabilityZone="us-east-1b", blueprintId="ubuntu_22_04", bundleId="nano_3_0",
+         userData="#!/bin/sh\necho hi", tags=[{"key": "k", "value": "v"}])
     call("DeleteInstanceSnapshot", instanceSnapshotName="win-1-backup")
     call("DeleteInstance", instanceName="win-2")
     assert checked == set(actions.HANDLERS)

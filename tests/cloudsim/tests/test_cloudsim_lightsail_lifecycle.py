@@ -207,6 +207,110 @@ def test_regional_resources_are_in_zone_all_and_new_instances_need_a_zone_of_the
     assert lightsail.get_instance(instanceName="copy")["instance"]["location"]["availabilityZone"] == "us-east-1b"
 
 
+def first_seen(cloud, lightsail, seed: int) -> dict:
+    """Create a snapshot and a static IP, then step the frozen clock: the second at which each first shows."""
+    cloud.reset(speed=0)
+    cloud.lightsail_config(visibility_delay_seconds=10, visibility_seed=seed, snapshot_seconds_base=5, snapshot_seconds_per_gib=0)
+    cloud.seed_lightsail_instance("web-1")  # seeded resources show at once
+    lightsail.create_instance_snapshot(instanceName="web-1", instanceSnapshotName="web-1-snap")
+    lightsail.allocate_static_ip(staticIpName="ip-1")
+    reads = {"web-1-snap": lambda: lightsail.get_instance_snapshot(instanceSnapshotName="web-1-snap"),
+             "ip-1": lambda: lightsail.get_static_ip(staticIpName="ip-1")}
+    seen = {}
+    for second in range(11):
+        for name, read in reads.items():
+            try:
+                read()
+                seen.setdefault(name, second)
+            except lightsail.exceptions.NotFoundException:
+                assert name not in seen, f"{name} was seen, then not found"
+        if second == 0 and len(seen) < 2:
+            # Not visible yet: left out of listings, not taggable, but its name is taken.
+            assert "web-1-snap" in seen or lightsail.get_instance_snapshots()["instanceSnapshots"] == []
+            with pytest.raises(lightsail.exceptions.InvalidInputException, match="already in use"):
+                lightsail.allocate_static_ip(staticIpName="web-1-snap" if "web-1-snap" not in seen else "ip-1")
+        cloud.advance(1)
+    return seen
+
+
+def test_new_resources_are_not_found_until_their_seeded_visibility_delay_has_passed(lightsail_frozen, lightsail):
+    seen = first_seen(lightsail_frozen, lightsail, seed=7)
+    assert set(seen) == {"web-1-snap", "ip-1"} and max(seen.values()) > 0
+    assert first_seen(lightsail_frozen, lightsail, seed=7) == seen, "the same seed gives the same delays"
+    # On by default (the frozen fixture turns it off): a snapshot is not found right after its create.
+    lightsail_frozen.reset(speed=0)
+    assert lightsail_frozen.lightsail_config()["visibility_delay_seconds"] == 4.0
+    lightsail_frozen.seed_lightsail_instance("web-1")
+    lightsail.create_instance_snapshot(instanceName="web-1", instanceSnapshotName="web-1-snap")
+    with pytest.raises(lightsail.exceptions.NotFoundException):
+        lightsail.tag_resource(resourceName="web-1-snap", tags=[{"key": "k", "value": "v"}])
+    lightsail_frozen.advance(4)
+    lightsail.tag_resource(resourceName="web-1-snap", tags=[{"key": "k", "value": "v"}])
+
+
+def test_create_instances_pending_then_running_and_refusals(lightsail_frozen, lightsail):
+    lightsail_frozen.lightsail_config(instance_transition_seconds=30, windows_password_seconds=60)
+    operations = lightsail.create_instances(instanceNames=["web-2", "win-2"][:1], availabilityZone="us-east-1b",
+                                            blueprintId="amazon_linux_2023", bundleId="micro_3_0")["operations"]
+    assert [(op["operationType"], op["resourceName"], op["status"], op["location"]["availabilityZone"]) for op in operations] == [
+        ("CreateInstance", "web-2", "Started", "us-east-1b")]
+    lightsail.create_instances(instanceNames=["win-2"], availabilityZone="us-east-1a", blueprintId="windows_server_2022",
+                               bundleId="small_win_3_0", tags=[{"key": "env", "value": "test"}])
+    instance = lightsail.get_instance(instanceName="web-2")["instance"]
+    assert (instance["state"]["name"], instance["blueprintId"], instance["bundleId"], instance["isStaticIp"]) == (
+        "pending", "amazon_linux_2023", "micro_3_0", False)
+    refusals = [
+        (dict(instanceNames=["web-2"], blueprintId="amazon_linux_2023", bundleId="micro_3_0"), "InvalidInputException", "already in use"),
+        (dict(instanceNames=["web-4"], blueprintId="amazon_linux_2023", bundleId="small_win_3_0"), "InvalidInputException", "does not support"),
+        (dict(instanceNames=["web-4"], blueprintId="no_such_os", bundleId="micro_3_0"), "NotFoundException", "Blueprint"),
+        (dict(instanceNames=["web-4"], blueprintId="amazon_linux_2023", bundleId="micro_3_0", availabilityZone="all"),
+         "InvalidInputException", "Availability Zone"),
+    ]
+    for params, code, fragment in refusals:
+        with pytest.raises(lightsail.exceptions.ClientError) as excinfo:
+            lightsail.create_instances(**dict({"availabilityZone": "us-east-1a"}, **params))
+        assert excinfo.value.response["Error"]["Code"] == code and fragment in excinfo.value.response["Error"]["Message"]
+    with pytest.raises(lightsail.exceptions.ClientError) as excinfo:
+        lightsail.create_instances(instanceNames=["web-4"], availabilityZone="us-east-1a", blueprintId="amazon_linux_2023",
+                                   bundleId="micro_3_0", addOns=[{"addOnType": "AutoSnapshot"}])
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    lightsail_frozen.advance(30)
+    assert state_of(lightsail, "web-2")["name"] == "running" and state_of(lightsail, "win-2")["name"] == "running"
+    assert lightsail.get_instance_access_details(instanceName="win-2")["accessDetails"]["password"] == ""
+    lightsail_frozen.advance(60)
+    assert lightsail.get_instance_access_details(instanceName="win-2")["accessDetails"]["password"]
+    assert lightsail.get_operation(operationId=operations[0]["id"])["operation"]["status"] == "Succeeded"
+
+
+def test_static_ips_allocate_attach_detach_and_release(lightsail_frozen, lightsail):
+    lightsail_frozen.seed_lightsail_instance("web-1")
+    dynamic = lightsail.get_instance(instanceName="web-1")["instance"]["publicIpAddress"]
+    lightsail.allocate_static_ip(staticIpName="ip-1")
+    lightsail.allocate_static_ip(staticIpName="ip-2")
+    address = lightsail.get_static_ip(staticIpName="ip-1")["staticIp"]["ipAddress"]
+    lightsail.attach_static_ip(staticIpName="ip-1", instanceName="web-1")
+    instance = lightsail.get_instance(instanceName="web-1")["instance"]
+    assert (instance["publicIpAddress"], instance["isStaticIp"]) == (address, True)
+    # An instance has one static IP at most: attaching another one detaches the first.
+    lightsail.attach_static_ip(staticIpName="ip-2", instanceName="web-1")
+    attached = {ip["name"]: ip.get("attachedTo") for ip in lightsail.get_static_ips()["staticIps"]}
+    assert attached == {"ip-1": None, "ip-2": "web-1"}
+    operations = lightsail.detach_static_ip(staticIpName="ip-2")["operations"]
+    assert [(op["operationType"], op["resourceType"]) for op in operations] == [("DetachStaticIp", "StaticIp"), ("DetachStaticIp", "Instance")]
+    instance = lightsail.get_instance(instanceName="web-1")["instance"]
+    assert instance["isStaticIp"] is False and instance["publicIpAddress"] not in (address, dynamic, None)
+    with pytest.raises(lightsail.exceptions.InvalidInputException, match="not attached"):
+        lightsail.detach_static_ip(staticIpName="ip-2")
+    lightsail.attach_static_ip(staticIpName="ip-1", instanceName="web-1")
+    released = lightsail.release_static_ip(staticIpName="ip-1")["operations"]
+    assert [(op["operationType"], op["resourceType"]) for op in released] == [("ReleaseStaticIp", "StaticIp"), ("ReleaseStaticIp", "Instance")]
+    assert lightsail.get_instance(instanceName="web-1")["instance"]["isStaticIp"] is False
+    lightsail.release_static_ip(staticIpName="ip-2")
+    assert lightsail.get_static_ips()["staticIps"] == []
+    with pytest.raises(lightsail.exceptions.NotFoundException):
+        lightsail.release_static_ip(staticIpName="ip-1")
+
+
 def test_ports_open_close_and_put(lightsail_frozen, lightsail):
     lightsail_frozen.seed_lightsail_instance("win-1", blueprint="windows")
 
