@@ -19,7 +19,12 @@ description:
     drift apart.
   - The script writes one line per adapter (C(snapkit:) then the adapter's name and its before/after configuration as
     JSON) to its output, which cloudbase-init logs. It exits C(0) when every adapter was switched, and C(1002) when one
-    failed or a selector matched nothing, so that cloudbase-init runs it again at the next boot.
+    failed, a selector matched nothing, the DHCP Client service is not running, or anything else threw (everything
+    runs inside one C(try): an uncaught error would exit C(1), which cloudbase-init takes as done for good), so that
+    cloudbase-init runs it again at the next boot.
+  - The script is pure ASCII (no byte order mark can follow C(#ps1_sysnative), so Windows PowerShell reads it in the
+    ANSI code page): non-ASCII characters of adapter names are written as C([char]0xNNNN) escapes, the curly quotes
+    that also end a PowerShell string included.
   - Give it to the copy with a config drive (cloudbase-init's C(ConfigDriveService) reads it without network), for
     example O(openstack.cloud.server#module:userdata) with O(openstack.cloud.server#module:config_drive=true).
   - Requires cloudbase-init in the image, with the C(UserDataPlugin) enabled. The plugin runs once per instance id, so a
@@ -84,25 +89,38 @@ from ansible.plugins.lookup import LookupBase
 
 RULES_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils", "_SnapkitNetAdapter.psm1")
 
-# The part after the rules. {selectors} and the {flags} are PowerShell literals made by ps_quote / ps_bool;
-# doubled braces are literal braces.
+# The part after the rules. {selectors} (one PowerShell literal a line, made by ps_quote) and the {flags}
+# (ps_bool) are filled in; doubled braces are literal braces. Everything runs inside one try: a terminating error
+# would end the script with exit code 1, which cloudbase-init takes as done and never runs it again.
 INVOCATION = """
 $snapkitFailed = $false
-$found = Find-SnapkitAdapter -Selector @({selectors})
-foreach ($selector in $found.unmatched) {{
-    Write-Output "snapkit: no network adapter matches '$selector'"
-    $snapkitFailed = $true
-}}
-foreach ($adapter in $found.adapters) {{
-    try {{
-        $result = Invoke-SnapkitDhcpSwitch -InterfaceIndex $adapter.InterfaceIndex -ResetDns {reset_dns} `
-            -RemoveDefaultGateway {remove_default_gateway} -Renew {renew}
-        Write-Output ('snapkit: {{0}}: {{1}}' -f $adapter.Name, ($result | ConvertTo-Json -Depth 6 -Compress))
-    }}
-    catch {{
-        Write-Output ('snapkit: {{0}}: failed: {{1}}' -f $adapter.Name, $_.Exception.Message)
+try {{
+    $snapkitSelectors = @(
+{selectors}    )
+    $found = Find-SnapkitAdapter -Selector $snapkitSelectors
+    foreach ($selector in $found.unmatched) {{
+        Write-Output "snapkit: no network adapter matches '$selector'"
         $snapkitFailed = $true
     }}
+    foreach ($adapter in $found.disabled) {{
+        Write-Output ('snapkit: {{0}}: skipped, the adapter is disabled' -f $adapter.Name)
+    }}
+    Assert-SnapkitDhcpClient
+    foreach ($adapter in $found.adapters) {{
+        try {{
+            $result = Invoke-SnapkitDhcpSwitch -InterfaceIndex $adapter.InterfaceIndex -ResetDns {reset_dns} `
+                -RemoveDefaultGateway {remove_default_gateway} -Renew {renew}
+            Write-Output ('snapkit: {{0}}: {{1}}' -f $adapter.Name, ($result | ConvertTo-Json -Depth 6 -Compress))
+        }}
+        catch {{
+            Write-Output ('snapkit: {{0}}: failed: {{1}}' -f $adapter.Name, $_.Exception.Message)
+            $snapkitFailed = $true
+        }}
+    }}
+}}
+catch {{
+    Write-Output ('snapkit: failed: {{0}}' -f $_.Exception.Message)
+    $snapkitFailed = $true
 }}
 if ($snapkitFailed) {{
     # cloudbase-init: 1002 = do not reboot, run this plugin again at the next boot.
@@ -111,10 +129,37 @@ if ($snapkitFailed) {{
 exit 0
 """
 
-
 def ps_quote(value):
-    """A PowerShell single-quoted string literal (only the quote itself needs doubling)."""
-    return "'" + str(value).replace("'", "''") + "'"
+    """A PowerShell string literal of any text, in ASCII only.
+
+    The script has no byte order mark (cloudbase-init needs ``#ps1_sysnative`` as its first bytes), so Windows
+    PowerShell reads it in the ANSI code page and would mangle non-ASCII characters: those are written as
+    ``[char]0xNNNN`` joined to the quoted ASCII parts. PowerShell also ends a single-quoted string at the curly
+    quotes (U+2018 to U+201B); being non-ASCII they are never left inside the quotes, and the ASCII quote is doubled.
+    """
+    text = str(value)
+    if all(ord(char) < 128 for char in text):
+        return "'" + text.replace("'", "''") + "'"
+    parts, run = [], ""
+    for char in text:
+        if ord(char) < 128:
+            run += char
+            continue
+        if run:
+            parts.append("'" + run.replace("'", "''") + "'")
+            run = ""
+        if ord(char) > 0xFFFF:
+            # Outside the basic plane: the UTF-16 surrogate pair PowerShell strings hold.
+            code = ord(char) - 0x10000
+            parts += ["[char]0x%04X" % (0xD800 + (code >> 10)), "[char]0x%04X" % (0xDC00 + (code & 0x3FF))]
+        else:
+            parts.append("[char]0x%04X" % ord(char))
+    if run:
+        parts.append("'" + run.replace("'", "''") + "'")
+    if not parts[0].startswith("'"):
+        # A sum takes the type of its left operand: start with a string, not a [char].
+        parts.insert(0, "''")
+    return "(" + " + ".join(parts) + ")"
 
 
 def ps_bool(value):
@@ -138,7 +183,7 @@ def build_userdata(adapters=(), reset_dns=True, remove_default_gateway=True, ren
             raise AnsibleLookupError("win_dhcp_userdata: adapters must not contain line breaks, got %r" % (item,))
     header = "#ps1_sysnative\r\n# Generated by the snapkit.cloud.win_dhcp_userdata lookup: static IPv4 adapters to DHCP.\r\n"
     invocation = INVOCATION.format(
-        selectors=", ".join(ps_quote(item.strip()) for item in adapters),
+        selectors="".join("        " + ps_quote(item.strip()) + "\n" for item in adapters),
         reset_dns=ps_bool(reset_dns),
         remove_default_gateway=ps_bool(remove_default_gateway),
         renew=ps_bool(renew),

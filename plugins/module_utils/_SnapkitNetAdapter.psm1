@@ -52,21 +52,14 @@ Function Get-SnapkitManualIPv4Address {
 
 Function Get-SnapkitStaticDefaultRoute {
     <#
-    The static IPv4 default routes (0.0.0.0/0) of the adapter, as rows of either store. Persistent routes are static.
-    An active route is static when DHCP is off, or when a persistent route has the same next hop; an active route
-    without a persistent twin on a DHCP interface is the gateway DHCP gave, which is left alone.
+    The static IPv4 default routes (0.0.0.0/0) of the adapter, as rows of either store: every persistent row, and the
+    active rows whose origin (Protocol) is NetMgmt, i.e. set by hand. A route DHCP gave has Protocol Dhcp and is left
+    alone, even when a static route has the same next hop.
     #>
-    param(
-        [Parameter(Mandatory = $true)][int]$InterfaceIndex,
-        [bool]$DhcpEnabled
-    )
-    $persistent = @(Get-NetRoute -InterfaceIndex $InterfaceIndex -AddressFamily IPv4 -DestinationPrefix '0.0.0.0/0' `
-            -PolicyStore PersistentStore -ErrorAction SilentlyContinue)
-    $active = @(Get-NetRoute -InterfaceIndex $InterfaceIndex -AddressFamily IPv4 -DestinationPrefix '0.0.0.0/0' `
-            -PolicyStore ActiveStore -ErrorAction SilentlyContinue)
-    $staticHops = @($persistent | ForEach-Object { $_.NextHop })
-    $persistent
-    $active | Where-Object { (-not $DhcpEnabled) -or ($staticHops -contains $_.NextHop) }
+    param([Parameter(Mandatory = $true)][int]$InterfaceIndex)
+    Get-NetRoute -InterfaceIndex $InterfaceIndex -AddressFamily IPv4 -DestinationPrefix '0.0.0.0/0' -PolicyStore PersistentStore -ErrorAction SilentlyContinue
+    Get-NetRoute -InterfaceIndex $InterfaceIndex -AddressFamily IPv4 -DestinationPrefix '0.0.0.0/0' -PolicyStore ActiveStore -ErrorAction SilentlyContinue |
+        Where-Object { [string]$_.Protocol -eq 'NetMgmt' }
 }
 
 Function Get-SnapkitStaticDnsServer {
@@ -103,7 +96,7 @@ Function Get-SnapkitIPv4State {
         }
     }
     $addresses = @($byAddress.Keys | Sort-Object | ForEach-Object { $byAddress[$_] })
-    $gateways = @(Get-SnapkitStaticDefaultRoute -InterfaceIndex $InterfaceIndex -DhcpEnabled $dhcpEnabled |
+    $gateways = @(Get-SnapkitStaticDefaultRoute -InterfaceIndex $InterfaceIndex |
             ForEach-Object { $_.NextHop } | Sort-Object -Unique)
 
     [ordered]@{
@@ -149,36 +142,70 @@ Function Test-SnapkitSwitchNeeded {
 }
 
 Function Test-SnapkitAdapterMatch {
-    <# Whether a selector names the adapter: its name (case-insensitive), its interface index, or its MAC address. #>
+    <#
+    Whether a selector names the adapter. Read in this order: 12 hex digits (separators - : . allowed) are a MAC
+    address, so 525400123456 is a MAC and not an index; other digits are an interface index (parsed as [long], so a
+    long number matches nothing instead of overflowing [int]); anything else is the name (case-insensitive).
+    #>
     param(
         [Parameter(Mandatory = $true)]$Adapter,
         [Parameter(Mandatory = $true)][string]$Selector
     )
     $selector = $Selector.Trim()
-    if ($selector -match '^\d+$') {
-        return [int]$selector -eq [int]$Adapter.InterfaceIndex
-    }
     $mac = ($selector -replace '[-:.]', '').ToUpperInvariant()
-    if ($mac -match '^[0-9A-F]{12}$' -and $mac -eq ([string]$Adapter.MacAddress -replace '-', '').ToUpperInvariant()) {
-        return $true
+    if ($mac -match '^[0-9A-F]{12}$') {
+        return $mac -eq ([string]$Adapter.MacAddress -replace '[-:]', '').ToUpperInvariant()
+    }
+    if ($selector -match '^\d+$') {
+        $index = [long]0
+        return [long]::TryParse($selector, [ref]$index) -and ($index -eq [long]$Adapter.InterfaceIndex)
     }
     $selector -eq $Adapter.Name
 }
 
+Function Test-SnapkitAdapterEnabled {
+    <# Whether the adapter has an active IPv4 interface (a disabled adapter has only its persistent one). #>
+    param([Parameter(Mandatory = $true)][int]$InterfaceIndex)
+    (Get-SnapkitIPv4InterfaceStore -InterfaceIndex $InterfaceIndex) -eq 'ActiveStore'
+}
+
+Function Get-SnapkitDisabledMessage {
+    param([Parameter(Mandatory = $true)]$Adapter)
+    "Adapter '$($Adapter.Name)' (interface index $($Adapter.InterfaceIndex)) is disabled: it has no active IPv4 interface, and " +
+    "Set-NetIPInterface -Dhcp changes only the active one."
+}
+
+Function Assert-SnapkitDhcpClient {
+    <# Throws unless the DHCP Client service runs and starts automatically: without it no lease ever comes. #>
+    $service = Get-Service -Name Dhcp -ErrorAction SilentlyContinue
+    $status = if ($null -ne $service) { [string]$service.Status } else { 'missing' }
+    $startType = if ($null -ne $service) { [string]$service.StartType } else { 'missing' }
+    if ($status -ne 'Running' -or $startType -ne 'Automatic') {
+        throw ("The DHCP Client service (Dhcp) is $status with start type $($startType): without it an adapter switched to " +
+            "DHCP never gets a lease. Start it and set it to Automatic, then run again; nothing was changed.")
+    }
+}
+
 Function Find-SnapkitAdapter {
     <#
-    The adapters to switch, in interface index order, and the selectors that matched nothing. Without selectors:
-    every adapter whose IPv4 configuration is static (Test-SnapkitIPv4Static).
+    The adapters to switch, in interface index order; the selectors that matched nothing; every adapter; and the
+    disabled static adapters left out. Without selectors: every enabled adapter whose IPv4 configuration is static
+    (Test-SnapkitIPv4Static); disabled static ones are returned apart. A selector naming a disabled adapter throws.
     #>
     param([string[]]$Selector = @())
     $all = @(Get-NetAdapter -ErrorAction Stop | Sort-Object -Property InterfaceIndex)
     $selectors = @($Selector | Where-Object { $_ })
     if ($selectors.Count -eq 0) {
-        $selected = @($all | Where-Object {
+        $static = @($all | Where-Object {
                 $state = Get-SnapkitIPv4State -InterfaceIndex $_.InterfaceIndex
                 ($null -ne $state) -and (Test-SnapkitIPv4Static -State $state)
             })
-        return @{ adapters = $selected; unmatched = @(); all = $all }
+        return @{
+            adapters = @($static | Where-Object { Test-SnapkitAdapterEnabled -InterfaceIndex $_.InterfaceIndex })
+            disabled = @($static | Where-Object { -not (Test-SnapkitAdapterEnabled -InterfaceIndex $_.InterfaceIndex) })
+            unmatched = @()
+            all = $all
+        }
     }
     $unmatched = @($selectors | Where-Object {
             $item = $_
@@ -188,11 +215,21 @@ Function Find-SnapkitAdapter {
             $adapter = $_
             @($selectors | Where-Object { Test-SnapkitAdapterMatch -Adapter $adapter -Selector $_ }).Count -gt 0
         })
-    @{ adapters = $selected; unmatched = $unmatched; all = $all }
+    if ($unmatched.Count -eq 0) {
+        foreach ($adapter in $selected) {
+            if (-not (Test-SnapkitAdapterEnabled -InterfaceIndex $adapter.InterfaceIndex)) {
+                throw "adapters: $(Get-SnapkitDisabledMessage -Adapter $adapter) Enable it first, or leave it out of adapters."
+            }
+        }
+    }
+    @{ adapters = $selected; disabled = @(); unmatched = $unmatched; all = $all }
 }
 
 Function Remove-SnapkitNetObject {
-    <# Removes CIM rows (addresses, routes) with their own cmdlet; a row already gone with its twin is not an error. #>
+    <#
+    Removes CIM rows (addresses, routes) with their own cmdlet. When a removal fails, the row is read again: gone
+    (removed with its twin of the other store) is fine, still there is the error. The error category is not trusted.
+    #>
     param(
         [Parameter(Mandatory = $true)][string]$Command,
         [object[]]$InputObject = @()
@@ -202,8 +239,9 @@ Function Remove-SnapkitNetObject {
             & $Command -InputObject $row -Confirm:$false -ErrorAction Stop
         }
         catch {
-            if ([string]$_.CategoryInfo.Category -ne 'ObjectNotFound') {
-                throw
+            $failure = $_
+            if ($null -ne (Get-CimInstance -InputObject $row -ErrorAction SilentlyContinue)) {
+                throw $failure
             }
         }
     }
@@ -227,11 +265,26 @@ Function Wait-SnapkitDhcpLease {
     $null
 }
 
+Function Reset-SnapkitIPv4DnsServer {
+    <#
+    The adapter's IPv4 DNS servers back to those from DHCP. Set-DnsClientServerAddress -ResetServerAddresses would
+    reset the IPv6 ones too; Win32_NetworkAdapterConfiguration.SetDNSServerSearchOrder without a list acts on IPv4 only.
+    #>
+    param([Parameter(Mandatory = $true)][int]$InterfaceIndex)
+    $configuration = Get-CimInstance -ClassName Win32_NetworkAdapterConfiguration -Filter "InterfaceIndex = $InterfaceIndex"
+    $answer = Invoke-CimMethod -InputObject $configuration -MethodName SetDNSServerSearchOrder -ErrorAction Stop
+    # 0: done; 1: done, takes effect after a reboot.
+    if (@(0, 1) -notcontains [int]$answer.ReturnValue) {
+        throw "SetDNSServerSearchOrder returned $($answer.ReturnValue)."
+    }
+}
+
 Function Invoke-SnapkitDhcpSwitch {
     <#
-    Switches one adapter to DHCP, in the order that leaves nothing static behind: static default routes, manual
-    addresses (both stores), DHCP on, DNS reset, renew. Returns before, after, changed and warnings (no lease, APIPA,
-    no link are warnings: the adapter is on DHCP and gets a lease when a server answers).
+    Switches one adapter to DHCP in the order that never leaves it with neither: DHCP on first, then the static
+    default routes and the manual addresses (both stores) go, the IPv4 DNS servers are reset, renew, and the adapter
+    is read again (DHCP still off is a failure). Returns before, after, changed and warnings (no lease, APIPA, no link
+    are warnings: the adapter is on DHCP and gets a lease when a server answers).
     #>
     param(
         [Parameter(Mandatory = $true)][int]$InterfaceIndex,
@@ -249,23 +302,18 @@ Function Invoke-SnapkitDhcpSwitch {
     if (-not (Test-SnapkitSwitchNeeded -State $before -ResetDns $ResetDns -RemoveDefaultGateway $RemoveDefaultGateway)) {
         return [ordered]@{ before = $before; after = $before; changed = $false; warnings = $warnings }
     }
+    if (-not (Test-SnapkitAdapterEnabled -InterfaceIndex $InterfaceIndex)) {
+        # Set-NetIPInterface -Dhcp acts on the active store only: the adapter would lose its addresses and stay off DHCP.
+        throw (Get-SnapkitDisabledMessage -Adapter $adapter)
+    }
 
+    Set-NetIPInterface -InterfaceIndex $InterfaceIndex -AddressFamily IPv4 -Dhcp Enabled -ErrorAction Stop
     if ($RemoveDefaultGateway) {
-        Remove-SnapkitNetObject -Command 'Remove-NetRoute' -InputObject @(
-            Get-SnapkitStaticDefaultRoute -InterfaceIndex $InterfaceIndex -DhcpEnabled $before.dhcp_enabled)
+        Remove-SnapkitNetObject -Command 'Remove-NetRoute' -InputObject @(Get-SnapkitStaticDefaultRoute -InterfaceIndex $InterfaceIndex)
     }
     Remove-SnapkitNetObject -Command 'Remove-NetIPAddress' -InputObject @(Get-SnapkitManualIPv4Address -InterfaceIndex $InterfaceIndex)
-
-    # Without -PolicyStore the active and the persistent store are both set; an adapter with no active IPv4
-    # interface only has the persistent one.
-    if ((Get-SnapkitIPv4InterfaceStore -InterfaceIndex $InterfaceIndex) -eq 'PersistentStore') {
-        Set-NetIPInterface -InterfaceIndex $InterfaceIndex -AddressFamily IPv4 -Dhcp Enabled -PolicyStore PersistentStore -ErrorAction Stop
-    }
-    else {
-        Set-NetIPInterface -InterfaceIndex $InterfaceIndex -AddressFamily IPv4 -Dhcp Enabled -ErrorAction Stop
-    }
     if ($ResetDns) {
-        Set-DnsClientServerAddress -InterfaceIndex $InterfaceIndex -ResetServerAddresses -ErrorAction Stop
+        Reset-SnapkitIPv4DnsServer -InterfaceIndex $InterfaceIndex
     }
 
     if ($Renew) {
@@ -284,11 +332,35 @@ Function Invoke-SnapkitDhcpSwitch {
             }
         }
     }
+    $after = Get-SnapkitIPv4State -InterfaceIndex $InterfaceIndex
+    if (-not $after.dhcp_enabled) {
+        throw "Adapter '$($adapter.Name)': DHCP is still off after Set-NetIPInterface -Dhcp Enabled."
+    }
     [ordered]@{
         before = $before
-        after = Get-SnapkitIPv4State -InterfaceIndex $InterfaceIndex
+        after = $after
         changed = $true
         warnings = $warnings
+    }
+}
+
+Function Restore-SnapkitIPv4State {
+    <# Puts a saved static configuration back (DHCP off, the manual addresses, static default routes, IPv4 DNS servers). #>
+    param(
+        [Parameter(Mandatory = $true)][int]$InterfaceIndex,
+        [Parameter(Mandatory = $true)]$State
+    )
+    Set-NetIPInterface -InterfaceIndex $InterfaceIndex -AddressFamily IPv4 -Dhcp Disabled -ErrorAction Stop
+    foreach ($address in @($State.ipv4_addresses | Where-Object { $_.prefix_origin -eq 'Manual' })) {
+        $null = New-NetIPAddress -InterfaceIndex $InterfaceIndex -AddressFamily IPv4 -IPAddress $address.ip_address `
+            -PrefixLength $address.prefix_length -ErrorAction SilentlyContinue
+    }
+    foreach ($gateway in @($State.default_gateways)) {
+        $null = New-NetRoute -InterfaceIndex $InterfaceIndex -AddressFamily IPv4 -DestinationPrefix '0.0.0.0/0' -NextHop $gateway `
+            -ErrorAction SilentlyContinue
+    }
+    if (@($State.dns_servers).Count -gt 0) {
+        Set-DnsClientServerAddress -InterfaceIndex $InterfaceIndex -ServerAddresses @($State.dns_servers) -ErrorAction Stop
     }
 }
 

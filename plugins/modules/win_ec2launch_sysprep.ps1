@@ -18,6 +18,12 @@ $spec = @{
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 
 $sysprepTaskName = 'snapkit.cloud-sysprep'
+$notAtNextBoot = @{
+    ec2launch_v2 = ("EC2Launch v2 runs setAdminAccount once per instance and has run it: the setting takes effect after " +
+        "'EC2Launch.exe reset' or Sysprep, not at the next boot.")
+    ec2launch_v1 = ("EC2Launch v1 sets the password only when InitializeInstance.ps1 is scheduled: the setting takes effect after " +
+        "'InitializeInstance.ps1 -Schedule' or Sysprep, not at the next boot.")
+}
 $utf8NoBom = New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false
 
 # Where each agent lives, in detection order (EC2Launch v2 first: installing it removes the two older agents).
@@ -38,26 +44,96 @@ $agents = [ordered]@{
     }
 }
 
-# The scheduled task's script: wait, remove the task and the script, run the agent's Sysprep (which shuts down).
+# The scheduled task's script. Its body runs in one try: every step, exit code and exception goes to the log
+# (sysprep.log) and the phase to the state file (sysprep.json), which the module reads at its next run. The script
+# file is removed at once (PowerShell has read it); the task stays registered, and so "Running", for the whole
+# Sysprep, so that a rerun is refused until the machine is down. It is unregistered only when Sysprep failed.
 $sysprepParam = @'
 param(
     [string]$TaskName,
     [int]$DelaySeconds,
     [string]$Agent,
     [string]$Marker,
-    [string]$LogPath
+    [string]$LogPath,
+    [string]$StatePath
 )
-Start-Sleep -Seconds $DelaySeconds
 '@
 $sysprepBody = @'
-$scripts = Split-Path -Path $Marker -Parent
-switch ($Agent) {
-    'ec2launch_v2' { & $Marker sysprep '--shutdown=true' 2>&1 | Out-File -LiteralPath $LogPath -Append -Encoding UTF8 }
-    'ec2launch_v1' {
-        & (Join-Path -Path $scripts -ChildPath 'InitializeInstance.ps1') -Schedule 2>&1 | Out-File -LiteralPath $LogPath -Append -Encoding UTF8
-        & (Join-Path -Path $scripts -ChildPath 'SysprepInstance.ps1') 2>&1 | Out-File -LiteralPath $LogPath -Append -Encoding UTF8
+Function Write-SysprepLog {
+    param([string]$Line)
+    Add-Content -LiteralPath $LogPath -Value ('{0} {1}' -f (Get-Date).ToUniversalTime().ToString('o'), $Line) -Encoding UTF8
+}
+Function Set-SysprepPhase {
+    param([string]$Phase, [string]$ErrorText, $ExitCode)
+    $state = Get-Content -LiteralPath $StatePath -Raw | ConvertFrom-Json
+    $state.phase = $Phase
+    $state.error = $ErrorText
+    $state.exit_code = $ExitCode
+    Set-Content -LiteralPath $StatePath -Value ($state | ConvertTo-Json) -Encoding UTF8
+}
+Function Invoke-Logged {
+    <# Runs a program with arguments, its output to the log; returns its exit code. #>
+    param([string]$FilePath, [string[]]$ArgumentList)
+    $ErrorActionPreference = 'Continue'
+    & $FilePath @ArgumentList 2>&1 | ForEach-Object { Write-SysprepLog -Line ([string]$_) }
+    $LASTEXITCODE
+}
+Remove-Item -LiteralPath $PSCommandPath -Force -ErrorAction SilentlyContinue
+$failed = $true
+try {
+    Start-Sleep -Seconds $DelaySeconds
+    Set-SysprepPhase -Phase 'running'
+    $scripts = Split-Path -Path $Marker -Parent
+    switch ($Agent) {
+        'ec2launch_v2' {
+            # --block: EC2Launch first lets its service finish its boot stages; without it a busy agent's run-once
+            # state can swallow setAdminAccount. A stuck agent is logged every minute.
+            Write-SysprepLog -Line "running $Marker sysprep --shutdown --block"
+            $out = Join-Path -Path (Split-Path -Path $LogPath -Parent) -ChildPath 'ec2launch-sysprep.out'
+            $process = Start-Process -FilePath $Marker -ArgumentList @('sysprep', '--shutdown', '--block') -NoNewWindow -PassThru `
+                -RedirectStandardOutput $out -RedirectStandardError ($out + '.err')
+            $null = $process.Handle
+            $minutes = 0
+            while (-not $process.WaitForExit(60000)) {
+                $minutes++
+                Write-SysprepLog -Line "EC2Launch.exe sysprep --block still waiting after $minutes min: the agent is busy (see its agent.log)"
+            }
+            Get-Content -LiteralPath $out, ($out + '.err') -ErrorAction SilentlyContinue | ForEach-Object { Write-SysprepLog -Line $_ }
+            $code = $process.ExitCode
+        }
+        'ec2launch_v1' {
+            # Each script in its own powershell.exe: an exception in it is exit code 1 here, not a silent stop.
+            $powershell = Join-Path -Path $PSHOME -ChildPath 'powershell.exe'
+            $initialize = Join-Path -Path $scripts -ChildPath 'InitializeInstance.ps1'
+            Write-SysprepLog -Line "running $initialize -Schedule"
+            $code = Invoke-Logged -FilePath $powershell -ArgumentList @('-NoProfile', '-ExecutionPolicy', 'Bypass', '-File', $initialize, '-Schedule')
+            if ($code -ne 0) {
+                throw "InitializeInstance.ps1 -Schedule exited with code $code; SysprepInstance.ps1 was not run"
+            }
+            $sysprepScript = Join-Path -Path $scripts -ChildPath 'SysprepInstance.ps1'
+            Write-SysprepLog -Line "running $sysprepScript"
+            $code = Invoke-Logged -FilePath $powershell -ArgumentList @('-NoProfile', '-ExecutionPolicy', 'Bypass', '-File', $sysprepScript)
+        }
+        'ec2config' {
+            Write-SysprepLog -Line "running $Marker -sysprep"
+            $code = Invoke-Logged -FilePath $Marker -ArgumentList @('-sysprep')
+        }
     }
-    'ec2config' { & $Marker -sysprep 2>&1 | Out-File -LiteralPath $LogPath -Append -Encoding UTF8 }
+    Write-SysprepLog -Line "exit code $code"
+    if ($code -ne 0) {
+        throw "the agent's Sysprep command exited with code $code"
+    }
+    # Sysprep shuts the machine down now; the state stays 'running' until then.
+    $failed = $false
+}
+catch {
+    Write-SysprepLog -Line "FAILED: $($_.Exception.Message)"
+    Set-SysprepPhase -Phase 'failed' -ErrorText $_.Exception.Message -ExitCode $code
+}
+finally {
+    if ($failed) {
+        Unregister-ScheduledTask -TaskName $TaskName -Confirm:$false -ErrorAction SilentlyContinue
+    }
 }
 '@
 
@@ -192,7 +268,9 @@ Function Set-Ec2LaunchV1Password {
         if ($null -ne $passwordProperty) { $passwordProperty.Value = '' }
         Write-TextFile -Path $path -Text ($config | ConvertTo-Json -Depth 32)
     }
-    @{ before = $before; after = 'Random'; changed = $change; extra = @{} }
+    # The diff shows the adminPassword too (whether one is set, never its value): it can be the only change.
+    $hadPassword = ($null -ne $passwordProperty -and [string]$passwordProperty.Value -ne '')
+    @{ before = $before; after = 'Random'; changed = $change; extra = @{ admin_password_set = @{ before = $hadPassword; after = $false } } }
 }
 
 Function Set-Ec2ConfigPassword {
@@ -228,11 +306,28 @@ Function Set-Ec2ConfigPassword {
     }
 }
 
+Function Get-PendingReboot {
+    <# The reasons Windows waits for a reboot (Sysprep fails then): CBS, Windows Update, pending file renames. #>
+    $cbs = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending'
+    $update = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired'
+    $sessionManager = 'HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager'
+    if (Test-Path -LiteralPath $cbs) {
+        $cbs
+    }
+    if (Test-Path -LiteralPath $update) {
+        $update
+    }
+    $renames = (Get-ItemProperty -LiteralPath $sessionManager -Name PendingFileRenameOperations -ErrorAction SilentlyContinue).PendingFileRenameOperations
+    if (@($renames | Where-Object { $_ }).Count -gt 0) {
+        "$sessionManager\PendingFileRenameOperations"
+    }
+}
+
 Function Get-SysprepCommand {
     param([string]$Agent)
     $marker = $agents[$Agent].marker
     switch ($Agent) {
-        'ec2launch_v2' { "`"$marker`" sysprep --shutdown=true" }
+        'ec2launch_v2' { "`"$marker`" sysprep --shutdown --block" }
         'ec2launch_v1' {
             $scripts = Split-Path -Path $marker -Parent
             "`"$marker`" -Schedule; `"$(Join-Path -Path $scripts -ChildPath 'SysprepInstance.ps1')`""
@@ -253,23 +348,47 @@ $module.Result.sysprep_command = Get-SysprepCommand -Agent $agent
 $module.Result.sysprep_scheduled = $false
 $module.Result.task_name = $null
 
+# What the Sysprep of an earlier run did: its state file (phase waiting, running or failed) and its log.
+$statePath = Join-Path -Path (Get-SnapkitTaskDirectoryPath) -ChildPath 'sysprep.json'
+$logPath = Join-Path -Path (Get-SnapkitTaskDirectoryPath) -ChildPath 'sysprep.log'
+$previous = $null
+if (Test-Path -LiteralPath $statePath -PathType Leaf) {
+    $previous = Get-Content -LiteralPath $statePath -Raw | ConvertFrom-Json
+}
+$module.Result.previous_sysprep = $previous
+
 if ($module.Params.start_sysprep) {
-    # Refuse before any change: a pending generalisation, or the task of an earlier run still waiting.
+    # Refuse before any change: a generalisation pending, an earlier Sysprep under way, a reboot pending, a task folder
+    # that is not admin-only.
     $generalization = (Get-ItemProperty -LiteralPath 'HKLM:\SYSTEM\Setup\Status\SysprepStatus' -Name GeneralizationState -ErrorAction SilentlyContinue).GeneralizationState
     if ($null -ne $generalization -and [int]$generalization -ne 7) {
         $module.FailJson("Sysprep cannot start: Windows reports GeneralizationState $generalization (7 = ready). " +
             "Sysprep already ran or is pending; reboot and check C:\Windows\System32\Sysprep\Panther\setupact.log.")
     }
-    # The folder of the SYSTEM task's script must be admin-only before anything is changed.
+    # The whole Sysprep, not only the delay: the task stays Running until the machine is down, and the state file
+    # says waiting or running since this boot.
+    $lastBoot = (Get-CimInstance -ClassName Win32_OperatingSystem).LastBootUpTime
+    $underWay = ($null -ne $previous) -and (@('waiting', 'running') -contains [string]$previous.phase) -and
+    ([datetime]::Parse([string]$previous.started).ToUniversalTime() -ge $lastBoot.ToUniversalTime())
+    if ((Test-SnapkitTaskRunning -TaskName $sysprepTaskName) -or $underWay) {
+        $phase = if ($null -ne $previous) { [string]$previous.phase } else { 'running' }
+        $module.FailJson("The Sysprep of an earlier run is still under way (task '$sysprepTaskName', phase $phase); " +
+            "the instance is about to shut down. See $logPath.")
+    }
+    $pending = @(Get-PendingReboot)
+    if ($pending.Count -gt 0) {
+        $module.FailJson("Sysprep cannot start: a reboot is pending ($($pending -join '; ')). Sysprep fails on a machine " +
+            "waiting for a reboot: reboot it, then run again.")
+    }
     try {
         Assert-SnapkitTaskDirectory
     }
     catch {
         $module.FailJson("Sysprep cannot be scheduled: $($_.Exception.Message)")
     }
-    if (Test-SnapkitTaskRunning -TaskName $sysprepTaskName) {
-        $module.FailJson("The Sysprep task '$sysprepTaskName' of an earlier run is still running; the instance is about to shut down.")
-    }
+}
+if ($null -ne $previous -and [string]$previous.phase -eq 'failed') {
+    $module.Warn("The Sysprep started by an earlier run failed: $($previous.error) (see $logPath).")
 }
 if (-not (Test-Path -LiteralPath $agents[$agent].config -PathType Leaf)) {
     $module.FailJson("$agent is installed but its configuration $($agents[$agent].config) is missing; repair the agent.")
@@ -294,16 +413,33 @@ foreach ($name in $password.extra.Keys) {
     $module.Diff.after[$name] = $password.extra[$name].after
 }
 
-if ($module.Params.start_sysprep) {
+if (-not $module.Params.start_sysprep) {
+    # The setting alone: does the next boot act on it? v2 runs setAdminAccount once per instance (its .run-once
+    # state), v1 runs InitializeInstance.ps1 only when it is scheduled, EC2Config runs Ec2SetPassword at each boot
+    # until it has set a password.
+    $ready = switch ($agent) {
+        'ec2launch_v2' { -not (Test-Path -LiteralPath (Join-Path -Path $env:ProgramData -ChildPath 'Amazon\EC2Launch\state\.run-once')) }
+        'ec2launch_v1' { $null -ne (Get-ScheduledTask -TaskName 'Amazon Ec2 Launch - Instance Initialization' -ErrorAction SilentlyContinue) }
+        'ec2config' { $true }
+    }
+    $module.Result.new_password_at_next_boot = $ready
+    if (-not $ready) {
+        $module.Warn($notAtNextBoot[$agent])
+    }
+}
+else {
+    $module.Result.new_password_at_next_boot = $true
     $module.Result.task_name = $sysprepTaskName
     $module.Result.sysprep_scheduled = $true
     $module.Result.changed = $true
     if (-not $module.CheckMode) {
         try {
-            $logPath = Join-Path -Path (Get-SnapkitTaskDirectory) -ChildPath 'sysprep.log'
+            $null = Get-SnapkitTaskDirectory
+            $state = [ordered]@{ phase = 'waiting'; agent = $agent; started = (Get-Date).ToUniversalTime().ToString('o'); error = $null; exit_code = $null }
+            Write-TextFile -Path $statePath -Text ($state | ConvertTo-Json)
             $arguments = @('-TaskName', $sysprepTaskName, '-DelaySeconds', [string]$delay, '-Agent', $agent,
-                '-Marker', $agents[$agent].marker, '-LogPath', $logPath)
-            $null = Start-SnapkitSystemTask -TaskName $sysprepTaskName -Script @($sysprepParam, (Get-SnapkitTaskCleanupScript), $sysprepBody) -ArgumentList $arguments
+                '-Marker', $agents[$agent].marker, '-LogPath', $logPath, '-StatePath', $statePath)
+            $null = Start-SnapkitSystemTask -TaskName $sysprepTaskName -Script @($sysprepParam, $sysprepBody) -ArgumentList $arguments
         }
         catch {
             $module.FailJson("Scheduling Sysprep failed (the password option is set): $($_.Exception.Message)", $_)

@@ -28,16 +28,28 @@ description:
     C(Ec2SetPassword) C(Enabled) in C(Settings\\Config.xml) and C(SetPasswordAfterSysprep) C(Yes) in
     C(Settings\\BundleConfig.xml)."
   - "With O(start_sysprep=true), Sysprep is started by the agent's own command from a one-shot scheduled task that
-    runs as C(SYSTEM): C(EC2Launch.exe sysprep --shutdown=true) (v2); C(InitializeInstance.ps1 -Schedule) then
-    C(SysprepInstance.ps1) (v1); C(Ec2Config.exe -sysprep) (EC2Config). The task waits O(delay_seconds) first, then
-    removes itself. The module returns as soon as the task is started, so its result reaches the controller before
-    Sysprep shuts the instance down and the connection drops."
+    runs as C(SYSTEM): C(EC2Launch.exe sysprep --shutdown --block) (v2; C(--block) lets the agent finish its boot
+    stages first, and every minute it waits is logged); C(InitializeInstance.ps1 -Schedule) then
+    C(SysprepInstance.ps1), each in its own C(powershell.exe) (v1); C(Ec2Config.exe -sysprep) (EC2Config). The task
+    waits O(delay_seconds) first. Every step, output line, exit code and exception goes to
+    C(%ProgramData%\\snapkit.cloud\\sysprep.log) and the phase (C(waiting), C(running), C(failed)) to
+    C(sysprep.json) beside it; a failed Sysprep unregisters the task, and the next run of the module reports it
+    (RV(previous_sysprep), and a warning). The log, the state file and (after a successful Sysprep) the task
+    registration stay in the image. The module returns as soon as the task is started, so its result reaches the
+    controller before Sysprep shuts the instance down and the connection drops."
   - A process started inside a WinRM shell is killed when the shell closes, and Sysprep run synchronously never
     answers, which is why the scheduled task is used. Wait for the instance to stop on the cloud API afterwards
     (Lightsail C(GetInstanceState), EC2 C(DescribeInstances)); do not use the connection to this host again.
-  - Refuses to start when Windows reports a Sysprep generalisation already pending (registry
-    C(HKLM:\\SYSTEM\\Setup\\Status\\SysprepStatus) C(GeneralizationState) other than C(7)), or when the Sysprep task of
-    an earlier run is still running.
+  - Refuses to start, before any change, when Windows reports a Sysprep generalisation already pending (registry
+    C(HKLM:\\SYSTEM\\Setup\\Status\\SysprepStatus) C(GeneralizationState) other than C(7)), when the Sysprep of an
+    earlier run is still under way (its task is running, or its state file says C(waiting) or C(running) since the
+    last boot: the whole Sysprep, not only the delay), or when a reboot is pending (C(Component Based
+    Servicing\\RebootPending), C(WindowsUpdate\\Auto Update\\RebootRequired), or C(PendingFileRenameOperations)),
+    since Sysprep fails then.
+  - "With O(start_sysprep=false) only the option is set; whether the next boot acts on it is returned in
+    RV(new_password_at_next_boot): EC2Launch v2 runs C(setAdminAccount) once per instance (only while its
+    C(.run-once) state is absent), EC2Launch v1 only when C(InitializeInstance.ps1) is scheduled. A warning says
+    when it does not (then C(EC2Launch.exe reset), C(InitializeInstance.ps1 -Schedule) or Sysprep is needed)."
   - "The scheduled task's script is written to C(%ProgramData%\\snapkit.cloud), created with a protected ACL (owner
     Administrators, access for C(SYSTEM) and Administrators only). When that folder exists with another owner,
     inherited or additional access rules, or as a junction, the module fails before any change."
@@ -56,7 +68,8 @@ options:
   start_sysprep:
     description:
       - V(true) starts Sysprep with shutdown after the password setting.
-      - V(false) only sets the agent's password option (for example to prepare an image built later by another tool).
+      - V(false) only sets the agent's password option (for example to prepare an image built later by another tool);
+        see RV(new_password_at_next_boot).
     type: bool
     default: true
   delay_seconds:
@@ -89,7 +102,8 @@ attributes:
   diff_mode:
     support: full
     details:
-      - The agent's password setting before and after.
+      - The agent's password setting before and after; for EC2Launch v1 whether an C(adminPassword) is set
+        (C(admin_password_set), never the value), for EC2Config C(SetPasswordAfterSysprep).
   idempotent:
     support: partial
     details:
@@ -163,7 +177,37 @@ sysprep_command:
   description: The command the scheduled task runs after the delay.
   returned: always
   type: str
-  sample: '"C:\Program Files\Amazon\EC2Launch\EC2Launch.exe" sysprep --shutdown=true'
+  sample: '"C:\Program Files\Amazon\EC2Launch\EC2Launch.exe" sysprep --shutdown --block'
+new_password_at_next_boot:
+  description:
+    - Whether the next boot sets a new random Administrator password. Always V(true) with O(start_sysprep=true)
+      (Sysprep resets the agent's state). With O(start_sysprep=false), whether the agent will act on the setting
+      at the next boot (see the description).
+  returned: always
+  type: bool
+  sample: false
+previous_sysprep:
+  description:
+    - The state file of the Sysprep an earlier run started, null when there is none.
+  returned: always
+  type: dict
+  contains:
+    phase:
+      description: C(waiting) (in its delay), C(running) (the agent's command; stays so when Sysprep shut down), C(failed).
+      type: str
+      sample: failed
+    agent:
+      description: The agent it used.
+      type: str
+    started:
+      description: When the module scheduled it (UTC, ISO 8601).
+      type: str
+    error:
+      description: Why it failed.
+      type: str
+    exit_code:
+      description: The exit code of the agent's command, when it failed with one.
+      type: int
 task_name:
   description: The name of the scheduled task that runs Sysprep (null when O(start_sysprep=false)).
   returned: always

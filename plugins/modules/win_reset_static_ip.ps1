@@ -30,33 +30,62 @@ param(
     [int]$ResetDns,
     [int]$RemoveDefaultGateway,
     [int]$Renew,
+    [int]$LeaseTimeoutSeconds,
     [string]$ResultPath
 )
 '@
 $deferredBody = @'
 Start-Sleep -Seconds $DelaySeconds
+$saved = Get-SnapkitIPv4State -InterfaceIndex $InterfaceIndex
 try {
     $result = Invoke-SnapkitDhcpSwitch -InterfaceIndex $InterfaceIndex -ResetDns ($ResetDns -eq 1) `
         -RemoveDefaultGateway ($RemoveDefaultGateway -eq 1) -Renew ($Renew -eq 1)
-    $result['failed'] = $false
+    # The host must stay reachable: no lease within the set time puts the saved static configuration back.
+    if ($null -eq (Wait-SnapkitDhcpLease -InterfaceIndex $InterfaceIndex -TimeoutSeconds $LeaseTimeoutSeconds)) {
+        Restore-SnapkitIPv4State -InterfaceIndex $InterfaceIndex -State $saved
+        $result = [ordered]@{ failed = $true; restored = $true
+            msg = "no DHCP lease within $LeaseTimeoutSeconds seconds; the static configuration was restored" }
+    }
+    else {
+        $result['after'] = Get-SnapkitIPv4State -InterfaceIndex $InterfaceIndex
+        $result['failed'] = $false
+        $result['restored'] = $false
+    }
 }
 catch {
-    $result = [ordered]@{ failed = $true; msg = $_.Exception.Message }
+    $message = $_.Exception.Message
+    try {
+        Restore-SnapkitIPv4State -InterfaceIndex $InterfaceIndex -State $saved
+        $result = [ordered]@{ failed = $true; restored = $true; msg = "$message; the static configuration was restored" }
+    }
+    catch {
+        $result = [ordered]@{ failed = $true; restored = $false; msg = "$message; restoring the static configuration failed too: $($_.Exception.Message)" }
+    }
 }
 $result['finished'] = (Get-Date).ToUniversalTime().ToString('o')
 $result | ConvertTo-Json -Depth 8 | Set-Content -LiteralPath $ResultPath -Encoding UTF8
 '@
 
+# How long the deferred task waits for a lease before it puts the static configuration back.
+$deferredLeaseSeconds = 60
+
 Function Get-SessionInterfaceIndex {
     <#
     The interface indexes carrying the Ansible connection: local addresses of established TCP connections on a WinRM
-    listener port (5985, 5986 and any configured one), and the server address of SSH_CONNECTION.
+    listener port (5985, 5986, any configured one, and 80 / 443 when WinRM's compatibility listeners are on), and the
+    server address of SSH_CONNECTION.
     #>
     $ports = @(5985, 5986)
     try {
         $ports += @(Get-ChildItem -Path 'WSMan:\localhost\Listener' -ErrorAction Stop | ForEach-Object {
                 Get-ChildItem -Path $_.PSPath -ErrorAction Stop | Where-Object { $_.Name -eq 'Port' } | ForEach-Object { [int]$_.Value }
             })
+        $compatibility = @{ EnableCompatibilityHttpListener = 80; EnableCompatibilityHttpsListener = 443 }
+        foreach ($name in $compatibility.Keys) {
+            if ([string](Get-Item -Path "WSMan:\localhost\Service\$name" -ErrorAction Stop).Value -eq 'true') {
+                $ports += $compatibility[$name]
+            }
+        }
     }
     catch {
         # The WSMan drive needs the WinRM service; the default ports are used then.
@@ -84,7 +113,8 @@ Function Start-DeferredSwitch {
     $arguments = @(
         '-TaskName', $taskName, '-InterfaceIndex', [string]$index,
         '-DelaySeconds', [string]$module.Params.session_adapter_delay_seconds,
-        '-ResetDns', $flags[0], '-RemoveDefaultGateway', $flags[1], '-Renew', $flags[2], '-ResultPath', $resultPath
+        '-ResetDns', $flags[0], '-RemoveDefaultGateway', $flags[1], '-Renew', $flags[2],
+        '-LeaseTimeoutSeconds', [string]$deferredLeaseSeconds, '-ResultPath', $resultPath
     )
     $null = Start-SnapkitSystemTask -TaskName $taskName -Script $script -ArgumentList $arguments
     $taskName
@@ -148,11 +178,20 @@ if ($delay -lt 0 -or $delay -gt 3600) {
     $module.FailJson("session_adapter_delay_seconds must be between 0 and 3600 seconds, got $delay.")
 }
 
-$found = Find-SnapkitAdapter -Selector @($module.Params.adapters)
+try {
+    $found = Find-SnapkitAdapter -Selector @($module.Params.adapters)
+}
+catch {
+    $module.FailJson($_.Exception.Message)
+}
 if ($found.unmatched.Count -gt 0) {
     $known = @($found.all | ForEach-Object { "$($_.Name) (index $($_.InterfaceIndex), MAC $($_.MacAddress))" }) -join '; '
     $module.FailJson("adapters: no network adapter matches $(@($found.unmatched | ForEach-Object { "'$_'" }) -join ', ') " +
         "(by name, interface index or MAC address). Adapters found: $known.")
+}
+
+foreach ($adapter in $found.disabled) {
+    $module.Warn("$(Get-SnapkitDisabledMessage -Adapter $adapter) It is left out.")
 }
 
 # Every adapter is read before any is changed, so an adapter without IPv4 fails the task before any change.
@@ -171,11 +210,20 @@ foreach ($adapter in $found.adapters) {
 $sessionIndexes = @(Get-SessionInterfaceIndex)
 $ordered = @($found.adapters | Where-Object { $sessionIndexes -notcontains [int]$_.InterfaceIndex }) +
 @($found.adapters | Where-Object { $sessionIndexes -contains [int]$_.InterfaceIndex })
-# A deferred switch runs a script as SYSTEM from the task folder: it must be admin-only before anything changes.
-$deferring = @($found.adapters | Where-Object {
-        ($sessionIndexes -contains [int]$_.InterfaceIndex) -and
-        (Test-SnapkitSwitchNeeded -State $beforeStates[[int]$_.InterfaceIndex] -ResetDns $module.Params.reset_dns -RemoveDefaultGateway $module.Params.remove_default_gateway)
+$needing = @($found.adapters | Where-Object {
+        Test-SnapkitSwitchNeeded -State $beforeStates[[int]$_.InterfaceIndex] -ResetDns $module.Params.reset_dns -RemoveDefaultGateway $module.Params.remove_default_gateway
     })
+if ($needing.Count -gt 0) {
+    try {
+        Assert-SnapkitDhcpClient
+    }
+    catch {
+        $module.FailJson($_.Exception.Message)
+    }
+}
+
+# A deferred switch runs a script as SYSTEM from the task folder: it must be admin-only before anything changes.
+$deferring = @($needing | Where-Object { $sessionIndexes -contains [int]$_.InterfaceIndex })
 if ($deferring.Count -gt 0) {
     try {
         Assert-SnapkitTaskDirectory
@@ -184,6 +232,22 @@ if ($deferring.Count -gt 0) {
         $module.FailJson("The switch of adapter '$($deferring[0].Name)' (the session's) cannot be scheduled: $($_.Exception.Message)")
     }
 }
+# What the deferred switches of earlier runs did (their result files), reported once and then removed.
+$module.Result.deferred_results = @(foreach ($adapter in $found.adapters) {
+        $index = [int]$adapter.InterfaceIndex
+        $path = Join-Path -Path (Get-SnapkitTaskDirectoryPath) -ChildPath "win_reset_static_ip-$index.json"
+        if (Test-Path -LiteralPath $path -PathType Leaf) {
+            $earlier = Get-Content -LiteralPath $path -Raw | ConvertFrom-Json
+            $earlier | Add-Member -NotePropertyName interface_index -NotePropertyValue $index -Force
+            if ($earlier.failed) {
+                $module.Warn("The deferred switch of interface $index by an earlier run failed: $($earlier.msg)")
+            }
+            if (-not $module.CheckMode) {
+                Remove-Item -LiteralPath $path -Force
+            }
+            $earlier
+        }
+    })
 $results = @()
 try {
     foreach ($adapter in $ordered) {

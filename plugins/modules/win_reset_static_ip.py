@@ -15,14 +15,18 @@ version_added: 1.0.0
 description:
   - Switches network adapters that carry a manual IPv4 configuration to DHCP, for example on a copy of a server
     restored from a snapshot into a network where the original's static address is wrong.
-  - "For each adapter, in this order: removes its static IPv4 default routes (persistent store, and active routes not
-    learnt from DHCP) when O(remove_default_gateway=true); removes its manual IPv4 addresses from the active and the
-    persistent store; enables DHCP for IPv4; resets its DNS servers to those given by DHCP when O(reset_dns=true);
-    asks for a lease when O(renew=true) and the adapter is connected, waiting up to 15 seconds for one. Routes go
-    first so that no static gateway survives in the persistent store and comes back after a reboot."
+  - "For each adapter, in this order, so that it is never left with neither a static address nor DHCP: enables DHCP
+    for IPv4; removes its static IPv4 default routes (persistent store, and active routes of origin C(NetMgmt); a
+    route DHCP gave stays) when O(remove_default_gateway=true); removes its manual IPv4 addresses from the active and
+    the persistent store; resets its IPv4 DNS servers to those given by DHCP when O(reset_dns=true); asks for a lease
+    when O(renew=true) and the adapter is connected, waiting up to 15 seconds for one; reads the adapter again and
+    fails if DHCP is still off."
   - An adapter that gets no lease (no address, or an APIPA address C(169.254.0.0/16)) is reported with a warning, not
-    a failure. A disconnected adapter is switched in the persistent store and gets its lease when it connects.
-  - IPv6 is left alone.
+    a failure. A disconnected adapter is switched and gets its lease when it connects.
+  - "Refused before any change: a DHCP Client service (C(Dhcp)) that is not running with start type Automatic, and
+    a selected adapter that is disabled (it has no active IPv4 interface, and C(Set-NetIPInterface -Dhcp) acts on
+    the active store only). Without O(adapters), disabled static adapters are left out with a warning."
+  - IPv6 is left alone, its DNS servers included.
   - "The adapter that carries the Ansible connection (an established TCP connection to one of its addresses on a WinRM
     listener port, or the server address of C(SSH_CONNECTION)) is not switched by the module itself: removing its
     address would cut the connection in the middle of the task, and the WinRM shell would kill the module with it,
@@ -30,10 +34,14 @@ description:
     rules, to a script under
     C(%ProgramData%\\snapkit.cloud), registers a one-shot scheduled task that runs it as C(SYSTEM) (outside the WinRM
     shell), starts it, and returns at once: the task waits O(session_adapter_delay_seconds), switches the adapter,
-    writes the result to C(%ProgramData%\\snapkit.cloud\\win_reset_static_ip-<interface index>.json) and removes
-    itself and its script. Such an adapter is returned with RV(adapters[].deferred=true) and its expected state in
-    RV(adapters[].after). The host is then reachable only on its new DHCP address: take it from the cloud (for example
-    the Neutron port's C(fixed_ips)) and use C(meta: reset_connection)."
+    waits up to 60 seconds for a lease and, without one, puts the saved static configuration back so that the host
+    stays reachable; it writes the result to C(%ProgramData%\\snapkit.cloud\\win_reset_static_ip-<interface
+    index>.json) (reported by the next run in RV(deferred_results)) and removes itself and its script. Such an adapter
+    is returned with RV(adapters[].deferred=true) and its expected state in RV(adapters[].after). After a successful
+    switch the host is reachable only on its new DHCP address: take it from the cloud (for example the Neutron port's
+    C(fixed_ips)), set C(ansible_host) to it and use C(meta: reset_connection)."
+  - "The session's adapter is found by the local addresses of established connections on a WinRM listener port:
+    5985, 5986, the configured listeners, and 80 and 443 when WinRM's compatibility listeners are enabled."
   - "The folder C(%ProgramData%\\snapkit.cloud) is created with a protected ACL (owner Administrators, access for
     C(SYSTEM) and Administrators only); when it exists with another owner, inherited or additional access rules, or as
     a junction, the module fails before any change instead of scheduling the switch."
@@ -48,6 +56,7 @@ options:
     description:
       - The adapters to switch. Each item matches an adapter's name (C(Get-NetAdapter) C(Name), case-insensitive),
         its interface index, or its MAC address (C(00-15-5D-01-02-03), C(00:15:5d:01:02:03) or C(00155D010203)).
+      - Twelve hex digits are always read as a MAC address (C(525400123456) is a MAC, not an interface index).
       - Default, when omitted or empty, every adapter whose IPv4 configuration is static, that is with DHCP disabled
         or with a manual IPv4 address in the active or the persistent store.
       - A listed adapter that is already on DHCP (no manual address, no static gateway, no static DNS server) is
@@ -56,8 +65,8 @@ options:
     elements: str
   reset_dns:
     description:
-      - Reset the adapter's DNS servers so that those from DHCP are used (C(Set-DnsClientServerAddress
-        -ResetServerAddresses)).
+      - Reset the adapter's IPv4 DNS servers so that those from DHCP are used
+        (C(Win32_NetworkAdapterConfiguration.SetDNSServerSearchOrder) without a list). IPv6 servers are kept.
     type: bool
     default: true
   remove_default_gateway:
@@ -69,6 +78,8 @@ options:
   renew:
     description:
       - Ask for a DHCP lease after the switch and wait up to 15 seconds for it.
+      - With V(false) Windows still gets a lease once DHCP is on; the module only does not wait for it, so
+        RV(adapters[].after) may show no address yet.
     type: bool
     default: true
   session_adapter_delay_seconds:
@@ -115,9 +126,13 @@ EXAMPLES = r"""
   snapkit.cloud.win_reset_static_ip:
   register: nic
 
-- name: Reconnect to the copy on its new address (the adapter of the session was switched after a delay)
-  ansible.builtin.meta: reset_connection
+- name: Use the copy's new address (the adapter of the session is switched after a delay), from the cloud
+  ansible.builtin.set_fact:
+    ansible_host: "{{ new_address }}"
   when: nic.adapters | selectattr('deferred') | list | length > 0
+
+- name: Reconnect to it
+  ansible.builtin.meta: reset_connection
 
 - name: Switch one adapter, by MAC address, keeping its DNS servers
   snapkit.cloud.win_reset_static_ip:
@@ -135,6 +150,29 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+deferred_results:
+  description:
+    - The result files of the deferred switches of earlier runs for the selected adapters, read once and then removed
+      (kept in check mode). A failed one is also a warning.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    interface_index:
+      description: The adapter's interface index.
+      type: int
+    failed:
+      description: Whether the switch failed.
+      type: bool
+    restored:
+      description: Whether the saved static configuration was put back (no lease, or an error).
+      type: bool
+    msg:
+      description: Why it failed.
+      type: str
+    finished:
+      description: When the task ended (UTC, ISO 8601).
+      type: str
 adapters:
   description:
     - The adapters selected, in interface index order, each with its configuration before and after.

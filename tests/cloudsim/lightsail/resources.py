@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import itertools
-import random
 import secrets
 import string
 import uuid

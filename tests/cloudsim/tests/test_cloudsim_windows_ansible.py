@@ -97,7 +97,7 @@ def test_lightsail_guest_ping_check_mode_diff_and_sysprep_through_ansible(window
     assert wrong_agent["failed"] is True and "agent=ec2config: not installed" in wrong_agent["msg"]
     assert unknown["failed"] is True and "ansible.windows.win_whoami is not emulated" in unknown["msg"]
     assert started["changed"] is True and started["sysprep_scheduled"] is True and started.get("failed") is not True
-    assert started["sysprep_command"] == '"C:\\Program Files\\Amazon\\EC2Launch\\EC2Launch.exe" sysprep --shutdown=true'
+    assert started["sysprep_command"] == '"C:\\Program Files\\Amazon\\EC2Launch\\EC2Launch.exe" sysprep --shutdown --block'
     dropped = plays[2][0]["win-1"]
     assert dropped["unreachable"] is True and "ping" not in dropped
     runs = [(entry["action"], entry["params"]["check_mode"], entry["error_code"]) for entry in cloud.journal(service="windows")]

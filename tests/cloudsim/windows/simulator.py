@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 from cloudsim.simulator import ControlError, ControlRequest, ControlRoute, SimContext, Simulator
 from cloudsim.windows import cloudbase, commands, modules, payload
 from cloudsim.windows.endpoint import WinRMEndpoint
-from cloudsim.windows.guest import Adapter, Guest, ScheduledWork, computer_name, new_password
+from cloudsim.windows.guest import Adapter, Guest, ScheduledWork, computer_name, new_password, seed_state
 from cloudsim.windows.settings import WindowsSettings
 
 LOG = logging.getLogger(__name__)
@@ -179,40 +179,130 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
         return guest
 
     def _step(self, guest: Guest, observed: Observed, now: float) -> None:
+        self.now = now
         if observed.password is not None:
             guest.password = observed.password
+        primary = guest.adapters[0]
+        # The cloud's network answers DHCP on the first adapter with the instance's address.
+        primary.dhcp_server, primary.prefix = observed.lease_ip, observed.prefix
+        primary.gateway = observed.gateway or primary.gateway
         if observed.nic is not None:
-            _apply_nic(guest.adapters[0], observed)
-        elif guest.adapters[0].dhcp_enabled and [item["ip_address"] for item in guest.adapters[0].addresses] != [observed.lease_ip]:
+            _apply_nic(primary, observed)
+        elif primary.dhcp_enabled and not primary.is_static and not primary.lease_pending and not primary.dhcp_blocked and \
+                [item["ip_address"] for item in primary.addresses] != [observed.lease_ip]:
             # Lightsail's DHCP hands out the instance's private address.
-            guest.adapters[0].lease(observed.lease_ip, observed.prefix)
+            primary.lease(observed.lease_ip, observed.prefix)
         was_running = self._was_running.get(guest.key, False)
         if observed.running and not was_running:
-            # A new boot: Sysprep (if it ran) is over, and one-shot tasks whose time passed while off never run.
-            guest.sysprep_running = False
-            guest.scheduled = []
-            if guest.cloudbase_init.get("installed"):
-                self._run_user_data(guest, observed)
+            self._boot(guest, observed, now)
         self._was_running[guest.key] = observed.running
+        if observed.running:
+            for adapter in guest.adapters:
+                if adapter.lease_pending:
+                    # DHCP was turned on: the DHCP client's exchange ends (a lease, or APIPA), renew asked or not.
+                    adapter.answer_dhcp()
         for work in guest.due(now):
-            # Sysprep's own shutdown may be seen before its start; other work dies with a machine that is off.
-            if observed.running or work.kind == "sysprep":
+            # Work dies with a machine that is off (its task does not run again at the next boot).
+            if observed.running:
                 self._run_work(guest, work, observed)
         self._listen(guest, observed.running and observed.reachable and not guest.sysprep_running)
 
+    def _boot(self, guest: Guest, observed: Observed, now: float) -> None:
+        """A new boot: Sysprep (if it ran) is over, one-shot tasks whose time passed while off never run, the agents' boot tasks run."""
+        guest.boot_time = now
+        guest.sysprep_running = False
+        guest.generalization_state = 7
+        guest.scheduled = []
+        guest.next_boot_password = False
+        for agent in guest.agents.values():
+            # v2 runs its once-tasks (setAdminAccount among them) and marks them done; v1's scheduled initialisation runs once.
+            agent.run_once_done = True
+            agent.initialize_scheduled = False
+        if guest.cloudbase_init.get("installed"):
+            self._run_user_data(guest, observed)
+
     def _run_work(self, guest: Guest, work: ScheduledWork, observed: Observed) -> None:
         if work.kind == "sysprep":
-            # Sysprep stops the WinRM service long before the machine is off: the connection dies now.
-            guest.sysprep_running = True
+            self._run_sysprep(guest, work)
             return
         if work.kind == "adapter_switch":
-            adapter = next(item for item in guest.adapters if item.interface_index == work.detail["interface_index"])
-            self._switch_adapter(guest, adapter, work.detail, observed)
+            self._deferred_switch(guest, work, observed)
+
+    def _log(self, guest: Guest, line: str) -> None:
+        guest.files.setdefault("sysprep.log", []).append(line)
+
+    def _run_sysprep(self, guest: Guest, work: ScheduledWork) -> None:
+        """The Sysprep task's script after its delay: the agent's command, as the agent and Windows would run it."""
+        state = guest.files.setdefault("sysprep.json", {"phase": "waiting", "agent": work.detail["agent"], "started_epoch": self.now})
+        agent = guest.agents.get(work.detail["agent"])
+        if state["phase"] == "waiting":
+            state["phase"] = "running"
+            self._log(guest, f"running: {modules.SYSPREP_COMMANDS[work.detail['agent']]}")
+        if agent is None:
+            self._sysprep_failed(guest, state, f"{work.detail['agent']} is not installed any more", None)
+            return
+        if agent.name == "ec2launch_v2" and agent.is_busy(work.at):
+            # --block: EC2Launch waits until its service has finished its boot stages ("service is still running").
+            if not work.detail.get("busy_logged"):
+                self._log(guest, "EC2Launch v2 service is still running its boot stages; waiting (--block)")
+                work.detail["busy_logged"] = True
+            work.at = agent.busy_until if agent.busy == "booting" else max(work.at, self.now) + 60
+            guest.scheduled.append(work)
+            return
+        if agent.name == "ec2launch_v1" and agent.initialize_fails:
+            self._sysprep_failed(guest, state, "InitializeInstance.ps1 -Schedule threw: Cannot bind argument to parameter 'Path' "
+                                 "because it is null. SysprepInstance.ps1 was not run", None)
+            return
+        if guest.pending_reboot:
+            self._sysprep_failed(guest, state, f"{modules.SYSPREP_COMMANDS[agent.name]} exited with code 1 "
+                                 "(Sysprep: a reboot is pending)", 1)
+            return
+        # The agent resets what runs at the next boot, then sysprep.exe generalises: WinRM stops now, the machine shuts down.
+        if agent.name == "ec2launch_v2":
+            agent.run_once_done = False
+        elif agent.name == "ec2launch_v1":
+            agent.initialize_scheduled = True
+        guest.next_boot_password = agent.sets_random_password()
+        guest.sysprep_running = True
+        guest.generalization_state = 4
+        lightsail = self.peers.get("lightsail")
+        if guest.service == "lightsail" and lightsail is not None:
+            # Sysprep ends with a shutdown the hypervisor sees: the instance goes stopping -> stopped on its own.
+            lightsail.guest_shutdown(guest.region, guest.instance, 0, generalize=guest.next_boot_password)
+
+    def _sysprep_failed(self, guest: Guest, state: dict, error: str, exit_code: int | None) -> None:
+        """The wrapped task body: the failure logged with its exit code, the state file says failed, the task and script removed."""
+        state.update(phase="failed", error=error, exit_code=exit_code)
+        self._log(guest, f"FAILED: {error}")
+
+    def _deferred_switch(self, guest: Guest, work: ScheduledWork, observed: Observed) -> None:
+        """The deferred task: the same switch, then up to DEFERRED_LEASE_SECONDS for a lease, else the saved static configuration back."""
+        detail = work.detail
+        adapter = guest.adapter(detail["interface_index"])
+        result = {"finished_epoch": self.now}
+        try:
+            outcome = modules.dhcp_switch(adapter, reset_dns=detail["reset_dns"], remove_default_gateway=detail["remove_default_gateway"],
+                                          renew=detail["renew"])
+            adapter.answer_dhcp()
+            if not any(address["prefix_origin"] == "Dhcp" for address in adapter.addresses):
+                modules.restore_static(adapter, detail["before"])
+                result.update(failed=True, restored=True, msg=f"no DHCP lease within {modules.DEFERRED_LEASE_SECONDS} seconds; "
+                              "the static configuration was restored")
+            else:
+                result.update(failed=False, restored=False, before=outcome["before"], after=adapter.config())
+        except modules.ModuleFailure as failure:
+            modules.restore_static(adapter, detail["before"])
+            result.update(failed=True, restored=True, msg=f"{failure}; the static configuration was restored")
+        guest.files[f"win_reset_static_ip-{adapter.interface_index}.json"] = result
+        if not result["failed"]:
+            self._switched_to_dhcp(guest, observed)
+        else:
+            self._drop(guest)
 
     def _run_user_data(self, guest: Guest, observed: Observed) -> None:
         """cloudbase-init's UserData plugin, once per instance: the win_dhcp_userdata script is applied, other scripts are not emulated."""
         state = guest.cloudbase_init
-        if state.get("exit_code") == 0 or not observed.user_data:
+        if state.get("exit_code") in (0, 1, 1001) or not observed.user_data:
             return
         if not (observed.config_drive or observed.reachable):
             # No config drive and no network: the metadata service is out of reach, cloudbase-init finds no user data.
@@ -222,22 +312,12 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
         if request is None:
             state.update(user_data="not emulated", exit_code=0)
             return
-        try:
-            selected = modules.select_adapters(guest, request["adapters"])
-        except modules.ModuleFailure as failure:
-            state.update(user_data=str(failure), exit_code=cloudbase.RUN_AGAIN)
-            return
-        for adapter in selected:
-            after = modules.expected_config(adapter, request)
-            if after != adapter.config():
-                self._switch_adapter(guest, adapter, {"interface_index": adapter.interface_index, "after": after, "renew": request["renew"]},
-                                     observed)
-        state.update(user_data="win_dhcp_userdata applied", exit_code=0)
+        state.update(cloudbase.run_dhcp_switch(guest, request))
+        if any(adapter.dhcp_enabled for adapter in guest.adapters[:1]) and state["exit_code"] == 0:
+            self._switched_to_dhcp(guest, observed)
 
-    def _switch_adapter(self, guest: Guest, adapter: Adapter, detail: dict, observed: Observed) -> None:
-        after = detail["after"]
-        adapter.lease(observed.lease_ip if detail.get("renew", True) else None, observed.prefix)
-        adapter.default_gateways, adapter.dns_servers = list(after["default_gateways"]), list(after["dns_servers"])
+    def _switched_to_dhcp(self, guest: Guest, observed: Observed) -> None:
+        """The first adapter went to DHCP: the cloud's view follows (OpenStack port security), established connections die."""
         openstack = self.peers.get("openstack")
         if guest.service == "openstack" and openstack is not None:
             from cloudsim.openstack import fixtures  # pylint: disable=import-outside-toplevel
@@ -245,7 +325,13 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
                 fixtures.set_guest_nic(openstack.cloud, {"server_id": guest.instance, "mode": "dhcp"})
                 observed.reachable = openstack.cloud.server_reachable(openstack.cloud.servers[guest.instance])
             observed.nic = {"mode": "dhcp"}
-        # The address the session used was removed and leased again: established connections do not survive it.
+        primary = guest.adapters[0]
+        if primary.dhcp_enabled and not primary.is_static and not primary.dhcp_blocked:
+            primary.lease(observed.lease_ip, observed.prefix)
+        self._drop(guest)
+
+    def _drop(self, guest: Guest) -> None:
+        # The address the session used was removed (and leased again, or restored): established connections do not survive it.
         endpoint = self.endpoints.get(guest.key)
         if endpoint is not None:
             endpoint.drop_connections()
@@ -323,15 +409,11 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
 
     def schedule_sysprep(self, guest: Guest, delay_seconds: float) -> None:
         guest.scheduled.append(ScheduledWork(task_name=modules.SYSPREP_TASK, at=self.now + delay_seconds, kind="sysprep",
-                                             detail={"agent": guest.agent}))
-        lightsail = self.peers.get("lightsail")
-        if guest.service == "lightsail" and lightsail is not None:
-            # Sysprep ends with a shutdown the hypervisor sees: the instance goes stopping -> stopped on its own.
-            lightsail.guest_shutdown(guest.region, guest.instance, delay_seconds, generalize=True)
+                                             detail={"agent": guest.files["sysprep.json"]["agent"]}))
 
-    def schedule_adapter_switch(self, guest: Guest, adapter: Adapter, delay_seconds: float, new_config: dict) -> None:
+    def schedule_adapter_switch(self, guest: Guest, adapter: Adapter, delay_seconds: float, detail: dict) -> None:
         guest.scheduled.append(ScheduledWork(task_name=f"snapkit.cloud-win_reset_static_ip-{adapter.interface_index}", at=self.now + delay_seconds,
-                                             kind="adapter_switch", detail={"interface_index": adapter.interface_index, "after": new_config}))
+                                             kind="adapter_switch", detail={"interface_index": adapter.interface_index, **detail}))
 
     # Control routes ----------------------------------------------------------------------------
 
@@ -353,6 +435,10 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
                     for adapter in guest.adapters],
             "sysprep_scheduled": sysprep.view() if sysprep else None, "sysprep_running": guest.sysprep_running,
             "scheduled": [work.view() for work in guest.scheduled], "cloudbase_init": dict(guest.cloudbase_init) or None,
+            "agents": {name: dataclasses.asdict(agent) for name, agent in guest.agents.items()},
+            "generalization_state": guest.generalization_state, "pending_reboot": list(guest.pending_reboot),
+            "task_folder": guest.task_folder, "files": guest.files, "next_boot_password": guest.next_boot_password,
+            "adapters": [dataclasses.asdict(adapter) for adapter in guest.adapters],
         }
 
     def _list_route(self, _request: ControlRequest) -> dict:
@@ -383,8 +469,18 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
                 guest.password = str(body["password"])
             if "nic" in body:
                 self._seed_nic(guest, body)
+            if "state" in body:
+                seed_state(guest, body["state"], self.context.clock.time(), self._primary_ip(guest))
             self.sync()
             return self._view(guest)
+
+    def _primary_ip(self, guest: Guest) -> str | None:
+        """The address the cloud gives the guest's first adapter."""
+        if guest.service == "lightsail":
+            lightsail = self.peers["lightsail"]
+            with lightsail._lock:  # pylint: disable=protected-access
+                return lightsail.book(guest.region).instances[guest.instance].private_ip
+        return guest.adapters[0].dhcp_server
 
     def _seed_nic(self, guest: Guest, body: dict) -> None:
         mode = body["nic"]

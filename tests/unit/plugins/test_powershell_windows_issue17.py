@@ -83,3 +83,105 @@ def test_a_failing_ec2launch_command_never_puts_its_standard_output_in_the_messa
     throws = [node.text.decode() for node in pst.nodes_of_type(body, "flow_control_statement") if node.text.decode().startswith("throw")]
     assert throws and all("$lines" not in text and "$stdout" not in text for text in throws), throws
     assert all("Hide-PasswordData" in text for text in throws), throws
+
+
+def here_string(source, variable):
+    """The text of the verbatim here-string assigned to $variable (its lines between @' and '@)."""
+    for node in pst.nodes_of_type(source, "assignment_expression"):
+        if node.named_children[0].text.decode().lower() == "$" + variable.lower():
+            text = node.named_children[-1].text.decode("utf-8")
+            assert text.startswith("@'") and text.endswith("'@"), text[:40]
+            return text[2:-2].strip("\r\n")
+    raise AssertionError("no assignment to $" + variable)
+
+
+# 3-6. Sysprep ------------------------------------------------------------------------------------------------------
+
+def test_ec2launch_v2_sysprep_blocks_until_the_agent_is_done_and_logs_a_stuck_one():
+    body = here_string(SYSPREP, "sysprepBody")
+    assert "@('sysprep', '--shutdown', '--block')" in body
+    assert "WaitForExit(60000)" in body and "still waiting" in body
+    assert "sysprep --shutdown --block" in function(SYSPREP, "Get-SysprepCommand")
+
+
+def test_the_task_body_is_wrapped_logs_exit_codes_and_cleans_up_only_after_a_failure():
+    body = here_string(SYSPREP, "sysprepBody")
+    (outer,) = [node for node in pst.nodes_of_type(body, "try_statement") if "Start-Sleep" in node.text.decode()]
+    text = outer.text.decode()
+    assert "catch" in text and "finally" in text
+    assert "Set-SysprepPhase -Phase 'failed'" in text.split("catch", 1)[1]
+    assert "exit code $code" in text and "SysprepInstance.ps1 was not run" in text
+    assert "Unregister-ScheduledTask" in text.split("finally", 1)[1]
+    # v1 scripts run in their own powershell.exe: an exception is an exit code, not a silent stop.
+    assert "'-File', $initialize, '-Schedule'" in body
+    # The task is not removed before the agent runs (it must stay Running for the whole Sysprep).
+    assert "Get-SnapkitTaskCleanupScript" not in SYSPREP
+
+
+def test_a_pending_reboot_is_checked_before_any_change():
+    check = function(SYSPREP, "Get-PendingReboot")
+    for key in ("Component Based Servicing\\RebootPending", "WindowsUpdate\\Auto Update\\RebootRequired", "PendingFileRenameOperations"):
+        assert key in check
+    assert first_call(SYSPREP, "Get-PendingReboot") < first_call(SYSPREP, "Set-Ec2LaunchV2Password")
+
+
+def test_start_sysprep_false_reads_what_the_next_boot_will_do():
+    assert "Amazon\\EC2Launch\\state\\.run-once" in SYSPREP
+    assert "Amazon Ec2 Launch - Instance Initialization" in SYSPREP
+    assert "$module.Result.new_password_at_next_boot" in SYSPREP
+
+
+def test_a_rerun_is_refused_for_the_whole_sysprep():
+    assert "LastBootUpTime" in SYSPREP and "$underWay" in SYSPREP
+    assert "@('waiting', 'running') -contains" in SYSPREP
+
+
+# 7-12, 14. NIC to DHCP ------------------------------------------------------------------------------------------
+
+def test_dhcp_goes_on_before_any_static_row_is_removed_and_is_checked_after():
+    body = function(NET_UTIL, "Invoke-SnapkitDhcpSwitch")
+    order = [name for name, _line in calls(body)]
+    assert order.index("set-netipinterface") < order.index("remove-snapkitnetobject")
+    assert "DHCP is still off" in body
+    # No write to the persistent store only (it has no effect on DHCP); a disabled adapter is refused instead.
+    assert "-PolicyStore PersistentStore" not in body and "Test-SnapkitAdapterEnabled" in body
+
+
+def test_the_dhcp_client_service_is_checked_before_any_change():
+    assert "Get-Service -Name Dhcp" in function(NET_UTIL, "Assert-SnapkitDhcpClient")
+    assert first_call(RESET, "Assert-SnapkitDhcpClient") < first_call(RESET, "Get-AdapterResult")
+
+
+def test_the_deferred_task_restores_the_static_configuration_without_a_lease():
+    body = here_string(RESET, "deferredBody")
+    assert "Wait-SnapkitDhcpLease" in body and body.count("Restore-SnapkitIPv4State") == 2
+    restore = function(NET_UTIL, "Restore-SnapkitIPv4State")
+    assert "-Dhcp Disabled" in restore and "New-NetIPAddress" in restore and "New-NetRoute" in restore
+
+
+def test_static_default_routes_are_found_by_origin_not_next_hop():
+    body = function(NET_UTIL, "Get-SnapkitStaticDefaultRoute")
+    assert "Protocol -eq 'NetMgmt'" in body and "NextHop" not in body
+
+
+def test_only_the_ipv4_dns_servers_are_reset():
+    assert "resetserveraddresses" not in [parameter for name, parameters, _line in pst.command_calls(NET_UTIL) for parameter in parameters]
+    assert "SetDNSServerSearchOrder" in function(NET_UTIL, "Reset-SnapkitIPv4DnsServer")
+
+
+def test_removal_reads_the_row_again_instead_of_trusting_the_error_category():
+    body = function(NET_UTIL, "Remove-SnapkitNetObject")
+    assert "ObjectNotFound" not in body and "Get-CimInstance -InputObject $row" in body
+
+
+def test_a_12_hex_digit_selector_is_a_mac_before_it_is_an_index():
+    body = function(NET_UTIL, "Test-SnapkitAdapterMatch")
+    assert body.index("'^[0-9A-F]{12}$'") < body.index("'^\\d+$'")
+    assert "[long]::TryParse" in body and "[int]$selector" not in body
+    # A selector error is a clean FailJson.
+    assert "try {\n    $found = Find-SnapkitAdapter" in RESET
+
+
+def test_winrm_compatibility_listeners_count_as_session_ports():
+    body = function(RESET, "Get-SessionInterfaceIndex")
+    assert "EnableCompatibilityHttpListener = 80" in body and "EnableCompatibilityHttpsListener = 443" in body

@@ -35,19 +35,19 @@ def test_returns_one_ps1_sysnative_script_with_the_rules_file_verbatim():
 
 def test_default_switches_every_static_adapter_with_all_steps():
     script = run()[0]
-    assert "Find-SnapkitAdapter -Selector @()" in script
+    assert "$snapkitSelectors = @(\r\n    )\r\n" in script and "Find-SnapkitAdapter -Selector $snapkitSelectors" in script
     assert "-ResetDns $true" in script and "-RemoveDefaultGateway $true" in script and "-Renew $true" in script
 
 
 def test_options_reach_the_invocation():
     script = run(adapters=["Ethernet 2", " 12 ", "fa:16:3e:00:00:01"], reset_dns=False, renew=False)[0]
-    assert "Find-SnapkitAdapter -Selector @('Ethernet 2', '12', 'fa:16:3e:00:00:01')" in script
+    assert "@(\r\n        'Ethernet 2'\r\n        '12'\r\n        'fa:16:3e:00:00:01'\r\n    )" in script
     assert "-ResetDns $false" in script and "-Renew $false" in script and "-RemoveDefaultGateway $true" in script
 
 
 def test_quotes_in_adapter_names_cannot_escape_the_string():
     script = run(adapters=["it's'; Remove-Item C:\\ -Recurse; '"])[0]
-    assert "@('it''s''; Remove-Item C:\\ -Recurse; ''')" in script
+    assert "        'it''s''; Remove-Item C:\\ -Recurse; '''\r\n" in script
     # The whole selector is one string literal: no Remove-Item command appears in the invocation.
     invocation = script[script.index("$snapkitFailed = $false"):]
     assert "remove-item" not in {n.text.decode().lower() for n in pst.nodes_of_type(invocation, "command_name")}
@@ -88,3 +88,45 @@ def test_missing_rules_file_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setattr(plugin, "RULES_FILE", str(tmp_path / "absent.psm1"))
     with pytest.raises(AnsibleLookupError, match="cannot read the rules file"):
         plugin.build_userdata()
+
+
+def selectors_of(script):
+    """The selector lines of the array: one string literal or concatenation each."""
+    block = script[script.index("$snapkitSelectors = @("):script.index("$found = Find-SnapkitAdapter")]
+    return [line.strip() for line in block.splitlines()[1:] if line.strip() not in ("", ")")]
+
+
+@pytest.mark.parametrize("name", ["Ethernet \u00e9t\u00e9", "\u4ee5\u592a\u7f51 2", "a\u2019; Remove-Item C:\\; \u2018'", "x\U0001F600"])
+def test_non_ascii_names_are_written_as_char_escapes_in_an_ascii_script(name):
+    # No BOM can follow #ps1_sysnative, so Windows PowerShell reads the file in the ANSI code page: only ASCII survives.
+    script = run(adapters=[name])[0]
+    assert script.isascii()
+    assert pst.syntax_errors(script) == []
+    (literal,) = selectors_of(script)
+    # Curly quotes end a PowerShell single-quoted string too: they appear only as [char] escapes, outside the quotes.
+    for quote in ("\u2018", "\u2019"):
+        if quote in name:
+            assert "[char]0x%04X" % ord(quote) in literal
+    invocation = script[script.index("$snapkitFailed = $false"):]
+    assert "remove-item" not in {n.text.decode().lower() for n in pst.nodes_of_type(invocation, "command_name")}
+    assert plugin_selector_value(literal) == name
+
+
+def plugin_selector_value(literal):
+    """Evaluates a selector literal the way PowerShell does: quoted parts (quotes doubled) joined to [char] codes (UTF-16)."""
+    import re  # pylint: disable=import-outside-toplevel
+    pieces = re.findall(r"'((?:[^']|'')*)'|\[char\]0x([0-9A-F]{4})", literal)
+    text = "".join(chr(int(code, 16)) if code else quoted.replace("''", "'") for quoted, code in pieces)
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+
+
+def test_a_terminating_error_is_caught_and_exits_1002_not_1():
+    # Exit code 1 (an uncaught terminating error) tells cloudbase-init the plugin is done: it would never run again.
+    script = run()[0]
+    invocation = script[script.index("$snapkitFailed = $false"):]
+    tries = pst.nodes_of_type(invocation, "try_statement")
+    assert tries, "no try statement"
+    outer = tries[0].text.decode()
+    for call in ("Find-SnapkitAdapter", "Assert-SnapkitDhcpClient", "Invoke-SnapkitDhcpSwitch"):
+        assert call in outer, call
+    assert outer.rstrip().endswith("$snapkitFailed = $true\r\n}") and invocation.index("exit 1002") > invocation.index(outer)
