@@ -9,7 +9,7 @@ Counted in the test processes, from the simulators' control API (none of it is j
 
 * API faults *met*: the calls each cloudsim answered with an injected fault (its ``met`` counter, read before a reset or
   a stop), however the fault was injected (the client, or a playbook task posting to the control API): a fault no
-  call met is not counted;
+  call met is not counted; of them, the connection drops (no HTTP answer at all: ``dropped``);
 * throttled answers: the simulators' token-bucket counters, read before anything resets them;
 * error states: ``fail_snapshots``, ``fail_lightsail_snapshot``, ``fail_openstack_snapshots`` (a snapshot that will end
   in ``error``);
@@ -27,7 +27,7 @@ from cloudsim.client import CloudSim
 from cloudsim.client import CloudSimError
 
 ERROR_STATE_METHODS = ("fail_snapshots", "fail_lightsail_snapshot", "fail_openstack_snapshots")
-FIGURES = ("api faults met", "throttled answers", "error states", "kill points")
+FIGURES = ("api faults met", "connections dropped", "throttled answers", "error states", "kill points")
 
 
 class FaultLedger:
@@ -35,7 +35,7 @@ class FaultLedger:
 
     def __init__(self):
         self.counts = collections.Counter()
-        self._met_seen = {}  # cloudsim control URL: its ``met`` counter when last read
+        self._met_seen = {}  # cloudsim control URL: its ``met`` and ``dropped`` counters when last read
         self._patches = []
 
     def figures(self):
@@ -48,10 +48,12 @@ class FaultLedger:
 
     def _faults_met(self, sim):
         try:
-            met = sim.faults_met()
+            met = (sim.faults_met(), sim.connections_dropped())
         except (CloudSimError, OSError):
             return  # a cloudsim that is down has nothing to tell; its own error is reported elsewhere
-        self.counts["api faults met"] += met - self._met_seen.get(sim.control_url, 0)
+        seen = self._met_seen.get(sim.control_url, (0, 0))
+        self.counts["api faults met"] += met[0] - seen[0]
+        self.counts["connections dropped"] += met[1] - seen[1]
         self._met_seen[sim.control_url] = met
 
     def _throttled(self, sim, service=None):
@@ -107,5 +109,6 @@ def summary(figures_list):
     total = collections.Counter()
     for figures in figures_list:
         total.update(figures)
-    return (f"reliability: {total['api faults met']} calls met an injected API fault, {total['throttled answers']} throttled answers, "
+    return (f"reliability: {total['api faults met']} calls met an injected API fault ({total['connections dropped']} of them a dropped "
+            f"connection), {total['throttled answers']} throttled answers, "
             f"{total['error states']} error states, {total['kill points']} kill points")

@@ -84,10 +84,40 @@ def aws_calls(journal):
     return [entry for entry in journal if entry["service"] in AWS_SERVICES]
 
 
+READONLY_PREFIXES = ("Describe", "Get", "List", "list", "show", "versions", "get")
+
+
+def changes(action):
+    """Whether an action (AWS or OpenStack) changes something: anything but a read."""
+    return not action.startswith(READONLY_PREFIXES)
+
+
 def mutating(journal):
     """Journal entries that change something: AWS actions other than reads, OpenStack writes (token creation aside)."""
-    readonly = ("Describe", "Get", "List", "list", "show", "versions", "get")
-    return [entry for entry in journal if entry["service"] != "identity" and not entry["action"].startswith(readonly)]
+    return [entry for entry in journal if entry["service"] != "identity" and changes(entry["action"])]
+
+
+# Connection drops: the call gets no HTTP answer at all (docs/cloudsim.md). A call that changes something is carried out
+# first (``processed``: the answer is lost on the way back, the harder case for a client); a read is dropped on the way in.
+DROPPED = "ConnectionReset"
+
+
+def drop_body(service, action):
+    return {"service": service, "action": action, "drop": "reset", "count": 1, "processed": changes(action)}
+
+
+def drop_everywhere(sim, service, actions):  # pylint: disable=redefined-outer-name
+    """A dropped connection on the next call of each action; the (action, error code) pairs for ``unmet_faults``."""
+    for action in actions:
+        body = drop_body(service, action)
+        sim.drop_connection(service, action, processed=body["processed"])
+    return [(action, DROPPED) for action in actions]
+
+
+def drop_task(sim, service, action):  # pylint: disable=redefined-outer-name
+    """A playbook task that drops the connection of the next call of ``action`` (right before the task it is meant for)."""
+    return {"name": f"Drop the connection of {action}", "ansible.builtin.uri": {
+        "url": sim.control_url + "/faults", "method": "POST", "body_format": "json", "body": drop_body(service, action)}}
 
 
 def ec2_power_states(sim, instance_ids):  # pylint: disable=redefined-outer-name

@@ -3,8 +3,8 @@
 # Copyright: Contributors to the snapkit.cloud project
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The fault ledger counts what the reliability suite broke: faults met (not merely injected), throttled answers,
-error states, kill points."""
+"""The fault ledger counts what the reliability suite broke: faults met (not merely injected) and among them the dropped
+connections, throttled answers, error states, kill points."""
 # pytest fixtures are parameters named like the imported fixture functions.
 # pylint: disable=redefined-outer-name
 
@@ -52,6 +52,20 @@ def test_a_fault_counts_once_a_call_meets_it_however_it_was_injected(fresh, ledg
     fresh.inject_fault("ec2", "DescribeVolumes", "InternalError", status=500)  # never met
     fresh.reset()
     assert ledger.figures()["api faults met"] - before == 4
+
+
+def test_a_dropped_connection_counts_as_a_fault_met_and_as_a_drop(fresh, ledger):
+    fresh.reset()
+    before = ledger.figures()
+    fresh.drop_connection("ec2", "DescribeVolumes", count=2)
+    client = boto3.client("ec2", **fresh.aws_client_kwargs(), config=botocore.config.Config(retries={"total_max_attempts": 1}))
+    for _attempt in range(2):
+        with pytest.raises(botocore.exceptions.ConnectionClosedError):
+            client.describe_volumes()
+    fresh.reset()
+    after = ledger.figures()
+    assert (after["api faults met"] - before["api faults met"], after["connections dropped"] - before["connections dropped"]) == (2, 2)
+    assert "(2 of them a dropped connection)" in summary([{name: after[name] - before[name] for name in after}])
 
 
 def test_throttled_answers_are_read_before_the_limit_goes(fresh, ledger):

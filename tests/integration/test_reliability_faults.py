@@ -8,7 +8,8 @@
 The steps come from the journal of a clean run of each procedure, so an API call a module starts to
 make is covered without editing this file. Transient faults (throttling, 5xx, the snapshot limits)
 are injected at every step at once, several kinds stacked on each action: the run must retry each to
-success with no second set. Hard faults (an action the caller may not perform) are injected one step
+success with no second set. So must a dropped connection (no HTTP answer) at every step, a change
+carried out before its answer is lost. Hard faults (an action the caller may not perform) are injected one step
 at a time, one task per step in one playbook: each must fail naming the instance, report every
 snapshot it made, and leave the instance in its starting power state. Set failures (``error``) and
 timeouts complete the matrix.
@@ -22,6 +23,7 @@ from _collection import STOPPED_FOR_SET_TAG
 from _reliability import aws_calls
 from _reliability import aws_cloud  # noqa: F401  pylint: disable=unused-import
 from _reliability import aws_sim as sim  # noqa: F401  pylint: disable=unused-import
+from _reliability import drop_everywhere
 from _reliability import ec2_power_states
 from _reliability import run_role
 from _reliability import task
@@ -97,6 +99,35 @@ def test_ebs_multi_snapshot_retries_every_step_through_throttling_5xx_and_limits
     assert len(sets_of(sim, instance_id)) == 2, "the clean set and the faulted one, nothing else"
     assert ec2_power_states(sim, [instance_id]) == {instance_id: "running"}
     assert result["instance_stopped"] is True and result["instance_restarted"] is True
+
+
+def test_ebs_multi_snapshot_and_lightsail_snapshot_survive_a_dropped_connection_at_every_step(sim, ansible):  # pylint: disable=redefined-outer-name
+    """No HTTP answer at every step: reads dropped on the way in, changes carried out and their answer lost. Each run
+    ends with one set (one snapshot), and every drop met its step."""
+    instance_id = sim.seed_instance(volumes=TWO_VOLUMES)["instance_id"]
+    sim.seed_lightsail_instance("web-1")
+    clean = ansible.module("ebs_multi_snapshot", instance_id=instance_id, set_name="clean", stop_instance=True)
+    assert clean["changed"] is True, clean.get("msg")
+    assert ansible.run([task(sim, "lightsail_snapshot", "clean", instance_name="web-1", snapshot_name="web-1-clean")])["clean"]["changed"]
+    ec2_actions, lightsail_actions = steps(sim.journal(service="ec2")), steps(sim.journal(service="lightsail"))
+    assert {"StopInstances", "CreateSnapshots", "StartInstances"} <= set(ec2_actions) and "CreateInstanceSnapshot" in lightsail_actions
+    sim.clear_journal()
+
+    dropped = drop_everywhere(sim, "ec2", ec2_actions)
+    result = ansible.module("ebs_multi_snapshot", instance_id=instance_id, set_name="dropped", stop_instance=True)
+    assert result.get("failed") is not True, result.get("msg")
+    assert sim.faults() == [] and unmet_faults(sim, dropped, "ec2") == [], "every drop met its step"
+    assert {s["state"] for s in result["snapshots"]} == {"completed"} and len(result["snapshots"]) == 2
+    assert len(sets_of(sim, instance_id)) == 2, "the clean set and the dropped one, nothing else"
+    assert ec2_power_states(sim, [instance_id]) == {instance_id: "running"}
+
+    dropped = drop_everywhere(sim, "lightsail", lightsail_actions)
+    run = ansible.run([task(sim, "lightsail_snapshot", "dropped", instance_name="web-1", snapshot_name="web-1-dropped")])
+    assert run["dropped"].get("failed") is not True, run["dropped"].get("msg")
+    assert run["dropped"]["snapshot"]["state"] == "available"
+    assert sim.faults() == [] and unmet_faults(sim, dropped, "lightsail") == []
+    assert sorted(s["name"] for s in sim.lightsail_state()["instance_snapshots"]) == ["web-1-clean", "web-1-dropped"]
+    assert {i["name"]: i["state"] for i in sim.lightsail_state()["instances"]} == {"web-1": "running"}
 
 
 def test_ebs_multi_snapshot_hard_fault_at_each_step_fails_cleanly(sim, ansible):  # pylint: disable=redefined-outer-name

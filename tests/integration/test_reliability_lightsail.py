@@ -8,7 +8,8 @@
 Modules: lightsail_instance_state, _port, _password, _from_snapshot and lightsail_snapshot_info. The steps of
 each come from the journal of a clean run (one playbook, the journal read between the tasks). Transient faults
 (ThrottlingException, and a 5xx: Lightsail's own ServiceException, InternalFailure, ServiceUnavailable) are planted
-for every step of every module right before its task: each must be retried to success. Hard faults (Lightsail's
+for every step of every module right before its task: each must be retried to success. So are connection drops (no
+HTTP answer; a change carried out before its answer is lost). Hard faults (Lightsail's
 error shapes in the botocore model: AccessDeniedException at every step, OperationFailureException at every call
 that changes something) one at a time on a fresh instance: each must fail naming the instance (or snapshot) and
 the error, with the instance in its starting power state and nothing made that is not reported.
@@ -31,6 +32,8 @@ import pytest
 from _collection import LIGHTSAIL_STOP_MARK_TAG
 from _reliability import aws_cloud  # noqa: F401  pylint: disable=unused-import
 from _reliability import aws_sim as sim  # noqa: F401  pylint: disable=unused-import
+from _reliability import DROPPED
+from _reliability import drop_task
 from _reliability import task
 from _reliability import kill_points_in_window
 from _reliability import run_and_kill
@@ -125,7 +128,10 @@ def ports_of(sim, name):  # pylint: disable=redefined-outer-name
     return {rule["fromPort"]: sorted(rule["cidrs"]) for rule in instance["ports"]}
 
 
-def test_every_lightsail_module_retries_each_of_its_steps(sim, ansible):  # pylint: disable=redefined-outer-name
+def run_every_module_with_faults(sim, ansible, faults_of):  # pylint: disable=redefined-outer-name
+    """The procedure over every module on ``win-1``, each step's task right after the faults ``faults_of(number, action)``
+    plants for each action of the step (``(task, (action, code))`` pairs; ``number`` counts the steps and the faults
+    planted so far). Every step must succeed and every fault meet its step; the run and the (action, code) planted."""
     make_base_snapshot(sim, ansible)
     seed_windows(sim, "clean-1")
     seed_windows(sim, "win-1")
@@ -135,20 +141,36 @@ def test_every_lightsail_module_retries_each_of_its_steps(sim, ansible):  # pyli
     tasks, planted = [], []
     for number, ((module, params, _needs), actions) in enumerate(zip(module_steps("win-1"), by_step)):
         for action in actions:
-            for fault in lightsail_transient(number + len(planted), action):
-                tasks.append(deny_task(sim, "lightsail", action, fault))
-                planted.append((action, fault[0]))
+            for fault_task, pair in faults_of(number + len(planted), action):
+                tasks.append(fault_task)
+                planted.append(pair)
         tasks.append(task(sim, module, f"step_{number}", **params))
     run = ansible.run(tasks)
 
     failed = {n: run[f"step_{n}"].get("msg") for n in range(len(by_step)) if run[f"step_{n}"].get("failed")}
     assert failed == {}
     assert unmet_faults(sim, planted, "lightsail") == [] and sim.faults() == []
-    assert len(planted) >= 30 and {code for _action, code in planted} >= {"ThrottlingException", "ServiceException"}
-    assert len(succeeded_calls(sim, "lightsail", "CreateInstancesFromSnapshot")) == 1
     assert run["step_4"]["password"] == PASSWORD
     assert instance_states(sim) == {"base": "running", "clean-1": "running", "win-1": "running"}, "the copies are deleted"
     assert 5986 not in ports_of(sim, "win-1")
+    return run, planted
+
+
+def test_every_lightsail_module_retries_each_of_its_steps(sim, ansible):  # pylint: disable=redefined-outer-name
+    _run, planted = run_every_module_with_faults(sim, ansible, lambda number, action: [
+        (deny_task(sim, "lightsail", action, fault), (action, fault[0])) for fault in lightsail_transient(number, action)])
+    assert len(planted) >= 30 and {code for _action, code in planted} >= {"ThrottlingException", "ServiceException"}
+    assert len(succeeded_calls(sim, "lightsail", "CreateInstancesFromSnapshot")) == 1
+
+
+def test_every_lightsail_module_survives_a_dropped_connection_at_each_of_its_steps(sim, ansible):  # pylint: disable=redefined-outer-name
+    """No HTTP answer at every step of every module: reads dropped on the way in, changes carried out and their answer
+    lost (a stop, a start, a create, a delete, a port). Each is sent again where that is safe, or looked up first."""
+    run, planted = run_every_module_with_faults(sim, ansible, lambda _number, action: [
+        (drop_task(sim, "lightsail", action), (action, DROPPED))])
+    assert {action for action, _code in planted} >= {"StopInstance", "StartInstance", "CreateInstancesFromSnapshot", "DeleteInstance",
+                                                     "OpenInstancePublicPorts", "CloseInstancePublicPorts", "GetInstance"}
+    assert run["step_7"]["changed"] is True and run["step_7"]["instance"]["name"] == "win-1-copy", "the lost create is adopted"
 
 
 def hard_cases(by_step):

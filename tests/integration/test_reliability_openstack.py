@@ -9,7 +9,7 @@ The steps of each procedure are the (service, action) pairs of a clean run's jou
 is covered without editing this file. Faults are rendered by each service in its own error format (Nova and Cinder
 ``{"overLimit": {...}}``, Neutron's ``NeutronError``, Keystone's ``error``) with the status codes the services use:
 429 and 503 (and 500, which the modules retry a few times), 403 Forbidden or over quota, 413 OverLimit (Cinder's
-snapshot quota), 404.
+snapshot quota), 404; and connection drops (no HTTP answer; a change carried out before its answer is lost).
 """
 # pytest fixtures are parameters named like the imported fixture functions.
 # pylint: disable=redefined-outer-name
@@ -22,6 +22,7 @@ import datetime
 from _openstack import openstack_sim  # noqa: F401  pylint: disable=unused-import
 from _openstack import os_task
 from _openstack import sim  # noqa: F401  pylint: disable=unused-import
+from _reliability import changes
 from test_reliability_bad_input import refusals_that_miss
 from test_reliability_bad_input import run_catalogue
 
@@ -128,6 +129,28 @@ def test_transient_faults_at_every_step_are_retried_with_no_duplicate(sim, ansib
         assert result.get("failed") is not True, (name, result.get("msg"))
         assert sim.faults() == [] and unmet_faults(sim, injected) == [], (name, sim.faults())
         FAULT_COUNT["transient"] += len(injected)
+    assert made_by(sim, "volume") == {"images": [], "snapshots": ["available"]}
+    assert made_by(sim, "image") == {"images": ["active"], "snapshots": []}
+    assert made_by(sim, "bfv") == {"images": [], "snapshots": ["available"]}
+
+
+def test_a_dropped_connection_at_every_step_is_retried_with_no_duplicate(sim, ansible):
+    """No HTTP answer at every step (each distinct step once over the three procedures): reads dropped on the way in,
+    changes (token, createSnapshot, createImage) carried out and their answer lost. Each run ends with one snapshot or
+    image, complete, and every drop met its step."""
+    by_procedure = new_steps(sim, ansible, lambda name: "any")
+    # Snapshots and images that take longer than the retries after a lost create: the waits must still poll them.
+    sim.openstack_config(snapshot_seconds_base=6000, image_seconds_base=6000)
+    for name, dropped_steps in by_procedure.items():
+        injected = []
+        for service, action in dropped_steps:
+            sim.drop_connection(service, action, processed=changes(action))
+            injected.append((service, action, 0))
+        module, params = PROCEDURES[name](sim, name)
+        result = ansible.run([os_task(module, "dropped", **params)])["dropped"]
+        assert result.get("failed") is not True, (name, result.get("msg"))
+        assert sim.faults() == [] and unmet_faults(sim, injected) == [], (name, sim.faults())
+        FAULT_COUNT["dropped"] += len(injected)
     assert made_by(sim, "volume") == {"images": [], "snapshots": ["available"]}
     assert made_by(sim, "image") == {"images": ["active"], "snapshots": []}
     assert made_by(sim, "bfv") == {"images": [], "snapshots": ["available"]}

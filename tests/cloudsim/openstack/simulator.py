@@ -24,6 +24,7 @@ from cloudsim.openstack.routing import Call, Reply, Route, find_route, not_model
 from cloudsim.openstack.wire import REASONS, ApiError, Microversion, requested_microversion
 from cloudsim.simulator import ApiCall, ApiReply, ApiSimulator, ControlError, ControlRequest, ControlRoute, SimContext
 from cloudsim.throttle import retry_after_headers, with_retry_after
+
 NAME = "openstack"
 
 
