@@ -42,7 +42,8 @@ def run_fleet_playbook(sim, ansible, hosts, extra_args=(), **extra_vars):
     """Run the AWX entry point over an inventory of instances: extra vars only, credentials in the environment."""
     inventory = ansible.workdir / "fleet.yml"
     inventory.write_text(yaml.safe_dump({"all": {
-        "hosts": {name: {"instance_id": instance_id} for name, instance_id in hosts.items()},
+        # A host whose instance id is None has no instance_id variable (the role then takes its inventory name).
+        "hosts": {name: {} if instance_id is None else {"instance_id": instance_id} for name, instance_id in hosts.items()},
         "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
     }}))
     extra_vars.setdefault("ebs_instance_snapshot_endpoint_url", sim.endpoints["ec2"])
@@ -274,3 +275,39 @@ def test_bad_variables_are_refused_before_any_change(sim, ansible):
     assert bad.returncode != 0
     assert "Refused before any change" in output and "keep_count=0" in output and "copy_kms_key_id=set" in output, output
     assert sim.journal(service="ec2") == []
+
+
+def test_one_host_with_a_missing_or_malformed_instance_id_fails_alone(sim, ansible):
+    good = {f"web{n}": sim.seed_instance(volumes=GP3_ONLY)["instance_id"] for n in range(2)}
+    hosts = dict(good, typo="i-12345", web9=None)
+    process = run_fleet_playbook(sim, ansible, hosts, ebs_instance_snapshot_set_name="nightly")
+    output = " ".join((process.stdout + process.stderr).split())
+    lines = recap(process.stdout)
+
+    assert process.returncode != 0, "the bad hosts fail"
+    for name in good:
+        assert "failed=0" in lines[name], (lines[name], output[-3000:])
+    for name in ("typo", "web9"):
+        assert "failed=1" in lines[name], lines[name]
+    assert "instance_id=i-12345" in output and "instance_id=web9" in output and "ebs_instance_snapshot_instance_id" in output, output
+    assert {instance_id: names for instance_id, names in sets_by_instance(sim).items()} == {
+        instance_id: {"nightly": {"completed"}} for instance_id in good.values()}
+    journal = sim.journal(service="ec2")
+    assert sorted(e["params"]["InstanceSpecification.InstanceId"] for e in calls(journal, "CreateSnapshots")) == sorted(good.values())
+    assert fleet_queries(journal, good.values(), "nightly"), "one fleet wait for the good hosts"
+
+
+@pytest.mark.parametrize("how", ["limit", "pattern", "empty inventory"])
+def test_a_run_with_no_matching_host_fails_naming_the_inventory_and_limit(sim, ansible, how):
+    web = sim.seed_instance(volumes=GP3_ONLY)["instance_id"]
+    hosts = {} if how == "empty inventory" else {"web0": web}
+    extra_args = ("--limit", "web0") if how == "limit" else ()
+    extra_vars = {"ebs_instance_snapshot_hosts": "db*"} if how in ("limit", "pattern") else {}
+    process = run_fleet_playbook(sim, ansible, hosts, extra_args, ebs_instance_snapshot_set_name="nightly", **extra_vars)
+    output = " ".join((process.stdout + process.stderr).split())
+
+    assert process.returncode != 0, output
+    assert "No host to snapshot" in output and str(ansible.workdir / "fleet.yml") in output, output
+    assert ("db*" if extra_vars else "pattern all") in output, output
+    assert ("limit web0" in output) == (how == "limit"), output
+    assert calls(sim.journal(service="ec2"), "CreateSnapshots") == []
