@@ -58,7 +58,8 @@ options:
     default: 900
 notes:
   - Instances cost money from the moment they exist; delete a verification instance in an C(always) section.
-  - A Windows instance made from a snapshot taken before Sysprep has the Administrator password of the original.
+  - A Windows instance made from a snapshot taken before Sysprep has the Administrator password of the original, which
+    Lightsail cannot give (M(snapkit.cloud.lightsail_instance_password) says so): keep the original's password.
   - "IAM permissions: C(lightsail:GetInstance), C(lightsail:GetInstanceSnapshot), C(lightsail:CreateInstancesFromSnapshot),
     C(lightsail:GetRegions) (without O(availability_zone), when the source instance is gone),
     C(lightsail:DeleteInstance)."

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from cloudsim.clock import SimClock
 from cloudsim.lightsail import views
 from cloudsim.lightsail.resources import (
-    BUNDLES, DEFAULT_KEY_PAIR, LINUX_BLUEPRINTS, REGIONAL_ZONE, REGIONS, WINDOWS_BLUEPRINTS, Instance, InstanceSnapshot, LightsailBook, LightsailSettings, Operation, PortRule, StaticIp,
-    default_ports, new_password, region_zones,
+    BUNDLES, DEFAULT_KEY_PAIR, LINUX_BLUEPRINTS, REGIONAL_ZONE, REGIONS, WINDOWS_BLUEPRINTS, Instance, InstanceSnapshot, LightsailBook,
+    LightsailSettings, Operation, PortRule, StaticIp, default_ports, new_password, region_zones,
 )
 from cloudsim.lightsail.wire import LightsailError, invalid_input, not_found, operation_failure
 

@@ -7,7 +7,8 @@ import base64
 import functools
 
 from cloudsim.lightsail.resources import (
-    BUNDLES, DEFAULT_KEY_PAIR, LINUX_BLUEPRINTS, REGIONAL_ZONE, STATE_CODES, WINDOWS_BLUEPRINTS, Instance, InstanceSnapshot, Operation, PortRule, StaticIp,
+    BUNDLES, DEFAULT_KEY_PAIR, LINUX_BLUEPRINTS, REGIONAL_ZONE, STATE_CODES, WINDOWS_BLUEPRINTS, Instance, InstanceSnapshot, Operation,
+    PortRule, StaticIp,
 )
 from cloudsim.lightsail.wire import epoch, service_model
 
@@ -106,7 +107,8 @@ def operation_view(operation: Operation, now: float) -> dict:
     status = operation.status(now)
     view = {
         "id": operation.op_id, "resourceName": operation.resource_name, "resourceType": operation.resource_type,
-        "createdAt": epoch(operation.created_at), "location": {"availabilityZone": operation.zone, "regionName": operation.region}, "isTerminal": status != "Started",
+        "createdAt": epoch(operation.created_at), "location": {"availabilityZone": operation.zone, "regionName": operation.region},
+        "isTerminal": status != "Started",
         "operationDetails": operation.details, "status": status,
         "statusChangedAt": epoch(operation.created_at if status == "Started" else operation.ends_at),
     }
