@@ -130,6 +130,13 @@ def ec2_power_states(sim, instance_ids):  # pylint: disable=redefined-outer-name
     return found
 
 
+def lightsail_firewall(sim, name):  # pylint: disable=redefined-outer-name
+    """A Lightsail instance's firewall read through the control API's state route (not journaled): every rule with its
+    ports, protocol and CIDRs, in a stable order, to compare with what the instance started with."""
+    instance = next(i for i in sim.lightsail_state()["instances"] if i["name"] == name)
+    return sorted(instance["ports"], key=lambda rule: (rule["fromPort"], rule["toPort"], rule["protocol"]))
+
+
 def role_command(sim, ansible, hosts, extra_args=(), **extra_vars):  # pylint: disable=redefined-outer-name
     """The command and environment that run the EBS role's playbook over ``hosts`` ({inventory name: instance id})."""
     inventory = ansible.workdir / "fleet.yml"

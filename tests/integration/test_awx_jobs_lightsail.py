@@ -18,6 +18,8 @@ from _awx import assert_no_planted_secret, aws_credential_env, job_template, run
 from cloudsim.client import CloudSim
 from cloudsim.testing import FAST_SPEED
 from cloudsim.windows.testing import wait_for_guest
+from cloudsim.windows.testing import winrm_nat
+from test_lightsail_instance_snapshot_role import through_nat
 
 PLANTED_ADMIN_PASSWORD = "Planted-Admin-Passw0rd-awx-91c2"
 
@@ -34,10 +36,10 @@ def test_lightsail_windows_job_template_runs_as_an_awx_job(clouds, listener, tmp
     guest = wait_for_guest(clouds, "lightsail", "win-1")
     extravars = survey_answers(job_template("lightsail_instance_snapshot.yml"), lightsail_instance_snapshot_instance_name="win-1",
                                lightsail_instance_snapshot_winrm_cidr="198.51.100.7/32")
-    # Where AWS and the instance would be: the local Lightsail endpoint and the emulated guest's WinRM.
-    extravars.update(lightsail_instance_snapshot_endpoint_url=clouds.lightsail_url, lightsail_instance_snapshot_winrm_host=guest["host"],
-                     lightsail_instance_snapshot_winrm_port=guest["port"], lightsail_instance_snapshot_winrm_scheme="http",
-                     lightsail_instance_snapshot_winrm_transport="basic", lightsail_instance_snapshot_winrm_cert_validation="ignore",
+    assert extravars["lightsail_instance_snapshot_winrm_scheme"] == "http", "the survey's default reaches a stock instance"
+    # Where AWS and the instance would be: the local Lightsail endpoint, and the emulated guest's WinRM behind a NAT
+    # (the instance's port the role picks, forwarded to the guest's listener for it).
+    extravars.update(through_nat(guest, winrm_nat(guest)), lightsail_instance_snapshot_endpoint_url=clouds.lightsail_url,
                      lightsail_instance_snapshot_verify_host="127.0.0.1", lightsail_instance_snapshot_verify_port=listener)
     envvars = dict(aws_credential_env(clouds), AWS_REGION=clouds.region)
     job = run_job(tmp_path, "job", "lightsail_instance_snapshot.yml", {"localhost": {}}, extravars, envvars, verbosity=3)
@@ -54,4 +56,6 @@ def test_lightsail_windows_job_template_runs_as_an_awx_job(clouds, listener, tmp
     # The survey asked for verification: the temporary instance was made and is gone again.
     made = [entry["params"]["instanceNames"] for entry in clouds.journal(service="lightsail", action="CreateInstancesFromSnapshot")]
     assert len(made) == 1 and made[0][0] not in {entry["name"] for entry in clouds.lightsail_state()["instances"]}
+    opened = [entry["params"]["portInfo"]["fromPort"] for entry in clouds.journal(service="lightsail", action="OpenInstancePublicPorts")]
+    assert opened == [5985], "WinRM over HTTP, the port a stock instance listens on"
     assert_no_planted_secret(job, PLANTED_ADMIN_PASSWORD)

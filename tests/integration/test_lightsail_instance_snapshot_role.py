@@ -24,6 +24,7 @@ import pytest
 from cloudsim.client import CloudSim
 from cloudsim.testing import FAST_SPEED
 from cloudsim.windows.testing import wait_for_guest
+from cloudsim.windows.testing import winrm_nat
 from conftest import PLANTED_ACCESS_KEY
 from conftest import PLANTED_SECRET_KEY
 from conftest import REPO_ROOT
@@ -88,7 +89,7 @@ class RoleRun:
         self.password_given = marker.read_text() if self.sysprep_ran else None
 
 
-def run_role(sim, workdir, verbosity=0, check=False, **variables):  # pylint: disable=redefined-outer-name
+def run_role(sim, workdir, verbosity=0, check=False, timeout=600, **variables):  # pylint: disable=redefined-outer-name
     """Run playbooks/lightsail_instance_snapshot.yml with extra vars only, credentials in the environment (as AWX does)."""
     double = workdir / "sysprep_double.yml"
     double.write_text(DOUBLE)
@@ -108,7 +109,7 @@ def run_role(sim, workdir, verbosity=0, check=False, **variables):  # pylint: di
         command.append("-" + "v" * verbosity)
     if check:
         command.append("--check")
-    process = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
+    process = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     return RoleRun(process, marker)
 
 
@@ -240,6 +241,8 @@ def test_failure_at_each_step_restores_power_state_and_ports(sim, tmp_path, step
         assert "win-1-backup-t1 is error" in run.output, "the report lists what the run made"
     if step == "sysprep snapshot in error":
         assert "win-1-sysprep-t1 failed: snapshot win-1-sysprep-t1 is error" in run.output and run.sysprep_ran
+    # The new Administrator password is reported only when Sysprep really started (the guest shut itself down).
+    assert ("Sysprep ran" in run.output) is (step in ("sysprep snapshot in error", "final start")), run.output[-3000:]
 
 
 @pytest.fixture(scope="module")
@@ -270,3 +273,71 @@ def test_windows_procedure_end_to_end_through_winrm_and_the_emulated_guest(guest
     booted = wait_for_guest(sim, "lightsail", "win-1", until=lambda found: found["password"] != PLANTED_PASSWORD)
     assert booted["password"] and booted["password"] not in run.output
     assert PLANTED_PASSWORD not in run.output
+
+
+def through_nat(guest, forwarded):
+    """The role's WinRM address and port for an emulated guest: the port the role picks on the instance (5985 or 5986)
+    forwarded as ``forwarded`` (winrm_nat) says, to the guest's listener for it or to a closed port where it has none."""
+    return {"lightsail_instance_snapshot_winrm_host": guest["host"],
+            "lightsail_instance_snapshot_winrm_port": "{{ %s[lightsail_instance_snapshot_winrm_instance_port | string] }}" % json.dumps(forwarded),
+            # The emulated guest speaks basic authentication only (a stock Windows guest refuses it and takes NTLM).
+            "lightsail_instance_snapshot_winrm_transport": "basic"}
+
+
+def sysprep_through_winrm(sim, tmp_path, guest, forwarded=None, timeout=600, **variables):  # pylint: disable=redefined-outer-name
+    """The role with its default Windows step, over WinRM to the emulated guest."""
+    return run_role(sim, tmp_path, timeout=timeout, lightsail_instance_snapshot_instance_name="win-1", lightsail_instance_snapshot_winrm_cidr=CIDR,
+                    lightsail_instance_snapshot_sysprep_tasks=str(REPO_ROOT / "roles" / "lightsail_instance_snapshot" / "tasks" / "windows_sysprep.yml"),
+                    **through_nat(guest, forwarded or winrm_nat(guest)), **variables)
+
+
+def opened_ports(sim):  # pylint: disable=redefined-outer-name
+    """(fromPort, toPort, protocol, cidrs) of each rule the run opened."""
+    return [tuple(entry["params"]["portInfo"].get(key) for key in ("fromPort", "toPort", "protocol", "cidrs"))
+            for entry in journal(sim) if entry["action"] == "OpenInstancePublicPorts" and entry["error_code"] is None]
+
+
+@pytest.mark.parametrize("listener", ["stock", "https set up"])
+def test_winrm_defaults_reach_a_stock_guest_and_the_documented_https_setup_validates(guest_cloud, tmp_path, listener):
+    """Out of the box (no WinRM option but the address) the role reaches a stock guest, which listens on HTTP 5985 only;
+    with the HTTPS listener set up as docs/lightsail_instance_snapshot.md says, HTTPS on 5986 with the certificate
+    validated against the listener's own certificate."""
+    sim = guest_cloud
+    sim.reset(speed=FAST_SPEED)
+    sim.seed_lightsail_instance("win-1", blueprint="windows", password=PLANTED_PASSWORD)
+    guest = wait_for_guest(sim, "lightsail", "win-1")
+    variables, port = {}, 5985
+    if listener == "https set up":
+        guest = sim.seed_windows_guest("lightsail", "win-1", winrm_https=True)
+        trust = tmp_path / "winrm-listener.pem"
+        trust.write_text(guest["listeners"]["5986"]["certificate"])
+        variables, port = {"lightsail_instance_snapshot_winrm_scheme": "https", "lightsail_instance_snapshot_winrm_ca_trust_path": str(trust)}, 5986
+    run = sysprep_through_winrm(sim, tmp_path, guest, timeout=300, **variables)
+
+    assert run.rc == 0, run.output[-3000:]
+    assert opened_ports(sim) == [(port, port, "tcp", [CIDR])]
+    sysprep = "snapkit.cloud.win_ec2launch_sysprep"
+    assert [entry["error_code"] for entry in sim.journal(service="windows", action=sysprep)] == [None]
+    assert ports_of(sim) == STARTING_PORTS and instance_state(sim)["state"] == "running"
+
+
+def test_winrm_that_never_answers_fails_after_its_own_timeout_and_sysprep_is_not_reported(guest_cloud, tmp_path):
+    """HTTPS asked of a stock guest (nothing listens on 5986): the WinRM wait gives up after
+    lightsail_instance_snapshot_winrm_timeout, not power_timeout, names where it knocked, and the report does not
+    claim that Sysprep ran; the port is closed and the instance running again."""
+    sim = guest_cloud
+    sim.reset(speed=FAST_SPEED)
+    sim.seed_lightsail_instance("win-1", blueprint="windows", password=PLANTED_PASSWORD)
+    guest = wait_for_guest(sim, "lightsail", "win-1")
+    forwarded = winrm_nat(guest)
+    run = sysprep_through_winrm(sim, tmp_path, guest, forwarded, timeout=300, lightsail_instance_snapshot_winrm_scheme="https",
+                                lightsail_instance_snapshot_winrm_timeout=5)
+
+    assert run.rc != 0
+    closed = forwarded["5986"]
+    assert f'failed at "WinRM did not answer": WinRM did not answer on 127.0.0.1:{closed} (HTTPS, basic) within' in run.output, run.output[-3000:]
+    assert "lightsail_instance_snapshot_winrm_timeout (5 s)" in run.output and "Sysprep was not started" in run.output
+    assert "Sysprep ran" not in run.output
+    assert sim.journal(service="windows", action="snapkit.cloud.win_ec2launch_sysprep") == []
+    assert opened_ports(sim) == [(5986, 5986, "tcp", [CIDR])] and ports_of(sim) == STARTING_PORTS
+    assert instance_state(sim)["state"] == "running" and PLANTED_PASSWORD not in run.output

@@ -29,6 +29,7 @@ from _reliability import ec2_power_states
 from _reliability import kill_points
 from _reliability import kill_points_in_window
 from _reliability import kill_rng  # noqa: F401  pylint: disable=unused-import
+from _reliability import lightsail_firewall
 from _reliability import module_command
 from _reliability import role_command
 from _reliability import run_and_kill
@@ -111,6 +112,7 @@ def test_lightsail_snapshot_killed_and_rerun(sim, ansible, kill_rng):  # pylint:
     for point in kill_points(kill_rng, clean_calls):
         name = f"web-{point}"
         sim.seed_lightsail_instance(name)
+        firewall = lightsail_firewall(sim, name)
         seen = run_and_kill(sim, *procedure(name, f"killed-{point}"), "lightsail", point)
         rerun = run_to_the_end(*procedure(name, f"rerun-{point}"))
 
@@ -119,3 +121,4 @@ def test_lightsail_snapshot_killed_and_rerun(sim, ansible, kill_rng):  # pylint:
         snapshots = [s for s in state["instance_snapshots"] if s["instance"] == name]
         assert [(s["name"], s["state"]) for s in snapshots] == [(f"{name}-snap", "available")], (point, [e["action"] for e in seen])
         assert {i["name"]: i["state"] for i in state["instances"]}[name] == "running"
+        assert lightsail_firewall(sim, name) == firewall, (point, [e["action"] for e in seen])

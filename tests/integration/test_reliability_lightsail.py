@@ -21,7 +21,10 @@ Sysprep step as the test double of ``test_lightsail_instance_snapshot_role.py``)
 Kill and rerun (the Linux path with stop): the role tags the instance ``snapkit:stopped-for-snapshot=<snapshot
 name>`` just before StopInstance (lightsail_instance_state ``stop_mark``) and removes the tag after the last start, so
 a kill between StopInstance and StartInstance leaves a stopped instance that the rerun knows was running: every kill
-point ends with the instance running, one snapshot and no tag. The mark's other cases (another procedure's mark, a
+point ends with the instance running, one snapshot and no tag. After every kill point and rerun (Linux and Windows)
+the instance's firewall, read from the simulator's state route, equals the one it started with: the Windows rerun
+closes exactly the rule the cut-off run opened (port, protocol and CIDR from its mark), whatever port or CIDR the
+rerun itself uses. The mark's other cases (another procedure's mark, a
 refused tag) are tested with the module in ``test_lightsail_modules.py``.
 """
 
@@ -39,6 +42,7 @@ from _reliability import kill_points_in_window
 from _reliability import run_and_kill
 from _reliability import run_to_the_end
 from _reliability import kill_rng  # noqa: F401  pylint: disable=unused-import
+from _reliability import lightsail_firewall
 from _reliability_aws import LIGHTSAIL_5XX
 from _reliability_aws import LIGHTSAIL_THROTTLING
 from _reliability_aws import deny_task
@@ -334,6 +338,7 @@ def test_role_linux_with_stop_killed_and_rerun(sim, ansible, kill_rng):  # pylin
     for point in points:
         name = f"web-{point}"
         sim.seed_lightsail_instance(name)
+        firewall = lightsail_firewall(sim, name)
         variables = dict(LINUX_WITH_STOP, lightsail_instance_snapshot_instance_name=name)
         seen = [e["action"] for e in run_and_kill(sim, *role_command(sim, ansible, **variables), "lightsail", point)]
         rerun = run_to_the_end(*role_command(sim, ansible, **variables))
@@ -342,10 +347,14 @@ def test_role_linux_with_stop_killed_and_rerun(sim, ansible, kill_rng):  # pylin
         assert snapshots_of(sim, name) == [(f"{name}-t1", "available")], (point, seen)
         assert instance_states(sim)[name] == "running", (point, seen)
         assert STOP_MARK not in instance_tags(sim, name), (point, seen, instance_tags(sim, name))
+        assert lightsail_firewall(sim, name) == firewall, (point, seen)
     assert len(points) >= 2
 
 
 WINDOWS_STARTING_PORTS = [22, 3389]
+# The cut-off runs of the Windows kill tests use HTTPS (WinRM port 5986), their reruns HTTP (5985).
+HTTPS = {"lightsail_instance_snapshot_winrm_scheme": "https"}
+HTTP = {"lightsail_instance_snapshot_winrm_scheme": "http"}
 
 
 def sysprep_window(rng, clean_calls, backup):
@@ -362,20 +371,22 @@ def open_ports(sim, name):  # pylint: disable=redefined-outer-name
 
 def test_role_windows_killed_and_rerun(sim, ansible, kill_rng):  # pylint: disable=redefined-outer-name
     """Killed anywhere from the first stop to the last start, the rerun ends with one backup and one Sysprep snapshot (of
-    the generalized disk), the instance running, no mark and the WinRM port closed; once Sysprep had shut the instance
-    down, the rerun neither starts nor stops it before the Sysprep snapshot (booting the generalized disk would spend it)."""
+    the generalized disk), the instance running, no mark and the firewall as it started (the cut-off run's WinRM rule,
+    on 5986, closed by a rerun that uses 5985); once Sysprep had shut the instance down, the rerun neither starts nor
+    stops it before the Sysprep snapshot (booting the generalized disk would spend it)."""
     seed_windows(sim, "clean-1")
-    clean_calls = role_steps(sim, ansible, **windows_variables(ansible, "clean-1"))
+    clean_calls = role_steps(sim, ansible, **windows_variables(ansible, "clean-1"), **HTTPS)
     points = sorted({*kill_points_in_window(kill_rng, clean_calls, "StopInstance", "StartInstance"),
                      *sysprep_window(kill_rng, clean_calls, "clean-1-backup-t1")})
     for point in points:
         name = f"win-{point}"
         seed_windows(sim, name)
+        firewall = lightsail_firewall(sim, name)
         variables = windows_variables(ansible, name)
-        seen = [e["action"] for e in run_and_kill(sim, *role_command(sim, ansible, **variables), "lightsail", point)]
+        seen = [e["action"] for e in run_and_kill(sim, *role_command(sim, ansible, **variables, **HTTPS), "lightsail", point)]
         after_kill = next(i for i in sim.lightsail_state()["instances"] if i["name"] == name)
         since = sim.journal()[-1]["seq"]
-        rerun = run_to_the_end(*role_command(sim, ansible, **variables))
+        rerun = run_to_the_end(*role_command(sim, ansible, **variables, **HTTP))
         again = [e["action"] for e in sim.journal(service="lightsail", since=since)]
 
         assert rerun.returncode == 0, (point, seen, rerun.stdout[-3000:])
@@ -385,6 +396,7 @@ def test_role_windows_killed_and_rerun(sim, ansible, kill_rng):  # pylint: disab
         assert instance_states(sim)[name] == "running", (point, seen, again)
         assert STOP_MARK not in instance_tags(sim, name), (point, seen, instance_tags(sim, name))
         assert open_ports(sim, name) == WINDOWS_STARTING_PORTS, (point, seen, again, open_ports(sim, name))
+        assert lightsail_firewall(sim, name) == firewall, (point, seen, again)
         if after_kill["generalized"]:  # only the last start, after the Sysprep snapshot (made now or by the cut-off run)
             starts = [number for number, action in enumerate(again) if action == "StartInstance"]
             snapshot_made = again.index("CreateInstanceSnapshot") if "CreateInstanceSnapshot" in again else -1
@@ -403,15 +415,40 @@ def test_role_windows_stopped_at_the_start_killed_and_rerun_ends_stopped(sim, an
     for point in (after_start[0], calls.index(("TagResource", "clean-1-backup-t1")) + 1):
         name = f"win-{point}"
         seed_windows(sim, name, state="stopped")
+        firewall = lightsail_firewall(sim, name)
         variables = windows_variables(ansible, name)
-        seen = [e["action"] for e in run_and_kill(sim, *role_command(sim, ansible, **variables), "lightsail", point)]
-        rerun = run_to_the_end(*role_command(sim, ansible, **variables))
+        seen = [e["action"] for e in run_and_kill(sim, *role_command(sim, ansible, **variables, **HTTPS), "lightsail", point)]
+        rerun = run_to_the_end(*role_command(sim, ansible, **variables, **HTTP))
 
         assert rerun.returncode == 0, (point, seen, rerun.stdout[-3000:])
         assert snapshots_of(sim, name) == [(f"{name}-backup-t1", "available"), (f"{name}-sysprep-t1", "available")], (point, seen)
         assert instance_states(sim)[name] == "stopped", (point, seen)
         assert STOP_MARK not in instance_tags(sim, name), (point, seen, instance_tags(sim, name))
         assert open_ports(sim, name) == WINDOWS_STARTING_PORTS, (point, seen)
+        assert lightsail_firewall(sim, name) == firewall, (point, seen)
+
+
+@pytest.mark.parametrize("rerun_with", ["another port", "another CIDR"])
+def test_role_windows_killed_with_its_winrm_rule_open_rerun_closes_exactly_that_rule(sim, ansible, rerun_with):  # pylint: disable=redefined-outer-name
+    """Cut off right after it opened WinRM over HTTPS (5986) for its CIDR, the run is rerun over HTTP (5985), or from
+    another network: the rerun closes the rule its mark names (protocol, port, CIDR) as well as its own."""
+    seed_windows(sim, "clean-1")
+    clean_calls = role_steps(sim, ansible, **windows_variables(ansible, "clean-1"), **HTTPS)
+    point = [entry["action"] for entry in clean_calls].index("OpenInstancePublicPorts") + 1
+    seed_windows(sim, "win-1")
+    firewall = lightsail_firewall(sim, "win-1")
+    variables = windows_variables(ansible, "win-1")
+    seen = [e["action"] for e in run_and_kill(sim, *role_command(sim, ansible, **variables, **HTTPS), "lightsail", point)]
+    assert ports_of(sim, "win-1")[5986] == [CIDR], seen
+    if rerun_with == "another CIDR":
+        rerun_variables = dict(variables, **HTTPS, lightsail_instance_snapshot_winrm_cidr="203.0.113.9/32")
+    else:
+        rerun_variables = dict(variables, **HTTP)
+    rerun = run_to_the_end(*role_command(sim, ansible, **rerun_variables))
+
+    assert rerun.returncode == 0, (seen, rerun.stdout[-3000:])
+    assert lightsail_firewall(sim, "win-1") == firewall, seen
+    assert snapshots_of(sim, "win-1") == [("win-1-backup-t1", "available"), ("win-1-sysprep-t1", "available")]
 
 
 # Bad input ---------------------------------------------------------------------------------------

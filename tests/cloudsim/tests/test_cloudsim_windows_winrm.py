@@ -155,3 +155,34 @@ def test_a_silent_drop_leaves_clients_waiting_for_their_read_timeout(windows_fro
     cloud.advance(10)
     back = wait_for_guest(cloud, "lightsail", "win-a")
     assert back["port"] == lightsail_guest["port"] and session(back).run_cmd("hostname").status_code == 0
+
+
+def test_a_stock_guest_listens_on_http_only_and_https_once_a_listener_is_set_up(windows_frozen, lightsail_guest, tmp_path):
+    """As a stock Windows image: WinRM over HTTP (5985), nothing on 5986; seeded with an HTTPS listener, 5986 answers
+    with a self-signed certificate that a client validates once it trusts it, and refuses a client that does not."""
+    guest = lightsail_guest
+    assert guest["listeners"] == {"5985": {"transport": "HTTP", "port": guest["port"]}}
+    with pytest.raises(requests.exceptions.SSLError):
+        # HTTPS spoken to the HTTP listener: no TLS handshake, as from a real HTTP-only guest.
+        winrm.Session(f"https://{guest['host']}:{guest['port']}/wsman", auth=(guest["username"], guest["password"]), transport="basic",
+                      server_cert_validation="ignore", operation_timeout_sec=2, read_timeout_sec=5).run_cmd("hostname")
+
+    seeded = windows_frozen.seed_windows_guest("lightsail", "win-a", winrm_https=True)
+    https = seeded["listeners"]["5986"]
+    assert https["transport"] == "HTTPS" and https["port"] not in (None, guest["port"]) and "BEGIN CERTIFICATE" in https["certificate"]
+    trust = tmp_path / "listener.pem"
+    trust.write_text(https["certificate"])
+    url = f"https://{guest['host']}:{https['port']}/wsman"
+    validated = winrm.Session(url, auth=(guest["username"], guest["password"]), transport="basic", ca_trust_path=str(trust),
+                              operation_timeout_sec=2, read_timeout_sec=5)
+    assert validated.run_cmd("hostname").std_out.decode().strip() == guest["computer_name"]
+    with pytest.raises(requests.exceptions.SSLError):
+        # The certificate is self-signed: a client that validates against its default trust store refuses it.
+        winrm.Session(url, auth=(guest["username"], guest["password"]), transport="basic", operation_timeout_sec=2,
+                      read_timeout_sec=5).run_cmd("hostname")
+    assert session(guest).run_cmd("hostname").status_code == 0, "HTTP still answers beside HTTPS"
+
+    removed = windows_frozen.seed_windows_guest("lightsail", "win-a", winrm_https=False)
+    assert set(removed["listeners"]) == {"5985"}
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.get(url, verify=False, timeout=5)

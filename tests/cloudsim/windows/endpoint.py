@@ -1,7 +1,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""One guest's WinRM listener: HTTP with basic authentication on ``/wsman``, the Windows Remote Shell operations.
+"""One guest's WinRM service: its listeners, basic authentication on ``/wsman``, the Windows Remote Shell operations.
 
-Shells and commands live here; what a command answers comes from the simulator's ``execute`` callback.
+A stock Windows image has one listener, HTTP (port 5985 on the instance); an HTTPS listener (5986) exists only once
+set up with a certificate (:meth:`WinRMEndpoint.serve_https`). Each listens on a loopback port of its own and both
+serve the same shells. Shells and commands live here; what a command answers comes from the simulator's ``execute`` callback.
 Every request is served in its own thread with socket timeouts, a Receive waits at most the request's
 OperationTimeout (then the ``w:TimedOut`` fault pywinrm retries on), and :meth:`WinRMEndpoint.stop`
 resets every open connection (TCP RST), as a guest that shuts down or loses its address does.
@@ -15,6 +17,7 @@ import dataclasses
 import http.server
 import logging
 import socket
+import ssl
 import struct
 import threading
 import uuid
@@ -22,6 +25,7 @@ from collections.abc import Callable
 
 from cloudsim.windows import wsman
 from cloudsim.windows.payload import command_line, needs_input
+from cloudsim.windows.tls import TlsIdentity
 
 LOG = logging.getLogger(__name__)
 # Longest a Receive waits for a command that still reads input, whatever OperationTimeout the client asked for.
@@ -60,8 +64,9 @@ class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address, handler, endpoint: WinRMEndpoint) -> None:
+    def __init__(self, address, handler, endpoint: WinRMEndpoint, tls: TlsIdentity | None = None) -> None:
         self.endpoint = endpoint
+        self.tls = tls
         self.open_sockets: set = set()
         self.sockets_lock = threading.Lock()
         super().__init__(address, handler)
@@ -69,6 +74,9 @@ class _Server(http.server.ThreadingHTTPServer):
     def get_request(self):
         connection, address = super().get_request()
         connection.settimeout(SOCKET_TIMEOUT)
+        if self.tls is not None:
+            # The handshake happens in the request's own thread (_Handler.setup): a slow client holds no other.
+            connection = self.tls.context.wrap_socket(connection, server_side=True, do_handshake_on_connect=False)
         with self.sockets_lock:
             self.open_sockets.add(connection)
         return connection, address
@@ -101,6 +109,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     server_version = "Microsoft-HTTPAPI/2.0"
     sys_version = ""
 
+    def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket):
+            # A client that does not trust the certificate ends the handshake: no request, the connection closes.
+            self.request.do_handshake()
+        super().setup()
+
     def log_message(self, format, *args) -> None:  # pylint: disable=redefined-builtin
         LOG.debug("winrm %s: " + format, self.server.server_address, *args)
 
@@ -108,7 +122,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         endpoint: WinRMEndpoint = self.server.endpoint
         length = int(self.headers.get("Content-Length") or 0)
         data = self.rfile.read(length) if length else b""
-        if not endpoint.voice.is_set() or self.server is endpoint.muted_server:
+        if not endpoint.voice.is_set() or self.server in endpoint.muted_servers:
             # The guest went away silently: no answer, ever (the client's read timeout ends the wait).
             endpoint.voice.wait(SOCKET_TIMEOUT)
             self.close_connection = True
@@ -147,9 +161,9 @@ class WinRMEndpoint:
         self._lock = threading.Lock()
         self.shells: dict[str, Shell] = {}
         self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        # A silent stop: the socket stays open and accepts nothing (connections wait, then time out); set = speaking again.
-        self._mute: _Server | None = None
+        self._https: _Server | None = None
+        # A silent stop: the sockets stay open and accept nothing (connections wait, then time out); set = speaking again.
+        self._mute: list[_Server] = []
         self.voice = threading.Event()
         self.voice.set()
 
@@ -160,21 +174,36 @@ class WinRMEndpoint:
         return self._server is not None
 
     @property
-    def muted_server(self):
+    def muted_servers(self) -> list:
         return self._mute
 
     def start(self, host: str, port: int = 0) -> int:
-        """Listen on ``port`` (the guest keeps its port across reboots when it is still free), else on a free one."""
+        """Listen for HTTP on ``port`` (the guest keeps its port across reboots when it is still free), else on a free one."""
         self._close_mute()
+        self._server = self._serve(host, port, None)
+        return self._server.server_port
+
+    def serve_https(self, host: str, port: int, tls: TlsIdentity | None) -> int:
+        """The HTTPS listener while the HTTP one listens: started with ``tls`` (on ``port`` when free), removed
+        without; its port, 0 when there is none."""
+        if tls is None or self._server is None:
+            server, self._https = self._https, None
+            if server is not None:
+                _close(server)
+            return 0
+        if self._https is None or self._https.tls is not tls:
+            if self._https is not None:
+                _close(self._https)
+            self._https = self._serve(host, port, tls)
+        return self._https.server_port
+
+    def _serve(self, host: str, port: int, tls: TlsIdentity | None) -> _Server:
         try:
-            server = _Server((host, port), _Handler, self)
+            server = _Server((host, port), _Handler, self, tls)
         except OSError:
-            server = _Server((host, 0), _Handler, self)
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"winrm-{server.server_port}", daemon=True)
-        self._thread.start()
-        return server.server_port
+            server = _Server((host, 0), _Handler, self, tls)
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"winrm-{server.server_port}", daemon=True).start()
+        return server
 
     def stop(self, silent: bool = False) -> None:
         """Stop listening and reset open connections; the guest's shells die with it.
@@ -182,18 +211,20 @@ class WinRMEndpoint:
         ``silent``: as a host that vanished without a word, the port keeps accepting connections (the kernel's
         backlog) and nothing ever answers, so clients wait for their read timeout instead of seeing a reset.
         """
-        server, self._server = self._server, None
-        if server is None:
+        servers = [server for server in (self._server, self._https) if server is not None]
+        self._server = self._https = None
+        if not servers:
             if not silent:
                 self._close_mute()
             return
-        server.shutdown()
-        if silent:
-            self.voice.clear()
-            self._mute = server
-        else:
-            server.server_close()
-            server.reset_connections()
+        for server in servers:
+            server.shutdown()
+            if silent:
+                self.voice.clear()
+                self._mute.append(server)
+            else:
+                server.server_close()
+                server.reset_connections()
         with self._lock:
             for shell in self.shells.values():
                 for command in shell.commands.values():
@@ -201,16 +232,17 @@ class WinRMEndpoint:
             self.shells = {}
 
     def _close_mute(self) -> None:
-        mute, self._mute = self._mute, None
-        if mute is not None:
-            mute.server_close()
-            mute.reset_connections()
+        mute, self._mute = self._mute, []
+        for server in mute:
+            server.server_close()
+            server.reset_connections()
         self.voice.set()
 
     def drop_connections(self) -> None:
-        """The address the connections use went away (the adapter was switched): they are reset, the listener stays."""
-        if self._server is not None:
-            self._server.reset_connections()
+        """The address the connections use went away (the adapter was switched): they are reset, the listeners stay."""
+        for server in (self._server, self._https):
+            if server is not None:
+                server.reset_connections()
 
     # Requests -------------------------------------------------------------------------------------
 
@@ -319,3 +351,9 @@ class WinRMEndpoint:
         if finished:
             streams += [("stdout", "", True), ("stderr", "", True)]
         return wsman.output_received(request, command.command_id, streams, command.exit_code if finished else None)
+
+
+def _close(server: _Server) -> None:
+    server.shutdown()
+    server.server_close()
+    server.reset_connections()

@@ -22,6 +22,8 @@ import dataclasses
 import secrets
 import string
 
+from cloudsim.windows.tls import TlsIdentity, self_signed
+
 AGENTS = ("ec2launch_v2", "ec2launch_v1", "ec2config", "none")
 # Detection order of the module (v2 first: installing it removes the older agents).
 AGENT_ORDER = ("ec2launch_v2", "ec2launch_v1", "ec2config")
@@ -207,7 +209,11 @@ class Guest:
     scheduled: list = dataclasses.field(default_factory=list)
     # Sysprep.exe runs: Windows is generalising and shutting down until the disk boots again.
     sysprep_running: bool = False
+    # WinRM: a stock image listens on HTTP only (5985 on the instance; ``port`` is its loopback port here). An HTTPS
+    # listener (5986) exists once set up with a certificate (``https``); ``https_port`` is its loopback port.
     port: int = 0
+    https: TlsIdentity | None = None
+    https_port: int = 0
     # OpenStack guests: cloudbase-init installed, what its UserData plugin did, its exit code (0: done for this instance).
     cloudbase_init: dict = dataclasses.field(default_factory=dict)
     generalization_state: int = 7
@@ -238,6 +244,22 @@ class Guest:
         if agent not in AGENTS:
             raise ValueError(f"agent must be one of {AGENTS}, got {agent!r}")
         self.agents = {} if agent == "none" else {agent: new_agent(agent, password_option, **extra)}
+
+    def set_https_listener(self, wanted: bool, address: str) -> None:
+        """Create the HTTPS listener with a new self-signed certificate (as an administrator would), or remove it."""
+        if wanted and self.https is None:
+            self.https = self_signed(self.computer_name, address)
+        elif not wanted:
+            self.https = None
+
+    def listeners(self, listening: bool) -> dict:
+        """The WinRM listeners by port on the instance, as ``winrm enumerate winrm/config/listener`` lists them, with
+        the loopback port each is reached on here (None while the guest does not listen)."""
+        found = {"5985": {"transport": "HTTP", "port": self.port or None if listening else None}}
+        if self.https is not None:
+            found["5986"] = {"transport": "HTTPS", "port": self.https_port or None if listening else None,
+                             "certificate": self.https.certificate_pem}
+        return found
 
     def pending(self, kind: str) -> ScheduledWork | None:
         return next((work for work in self.scheduled if work.kind == kind), None)

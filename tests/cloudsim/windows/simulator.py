@@ -347,6 +347,8 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
             guest.port = endpoint.start(self.host, guest.port)
         elif not should_listen and endpoint is not None and endpoint.listening:
             endpoint.stop(silent=bool(self.settings.silent_drop))
+        if endpoint is not None:
+            guest.https_port = endpoint.serve_https(self.host, guest.https_port, guest.https) or guest.https_port
 
     def _forget(self, key: str) -> None:
         endpoint = self.endpoints.pop(key, None)
@@ -431,6 +433,7 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
             "service": guest.service, "instance": guest.instance, "region": guest.region, "computer_name": guest.computer_name,
             "host": self.host, "port": guest.port or None, "username": guest.username, "password": guest.password,
             "reachable": bool(endpoint and endpoint.listening), "agent": guest.agent, "password_option": guest.password_option,
+            "listeners": guest.listeners(bool(endpoint and endpoint.listening)),
             "nic": [dict(adapter.config(), name=adapter.name, interface_index=adapter.interface_index, mac_address=adapter.mac_address)
                     for adapter in guest.adapters],
             "sysprep_scheduled": sysprep.view() if sysprep else None, "sysprep_running": guest.sysprep_running,
@@ -471,6 +474,8 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
                 self._seed_nic(guest, body)
             if "state" in body:
                 seed_state(guest, body["state"], self.context.clock.time(), self._primary_ip(guest))
+            if "winrm_https" in body:
+                guest.set_https_listener(bool(body["winrm_https"]), self.host)
             self.sync()
             return self._view(guest)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import socket
 import time
 
 import pytest
@@ -42,6 +43,23 @@ def wait_for_guest(cloud: CloudSim, service: str, instance: str, reachable: bool
         if time.monotonic() > deadline:
             raise AssertionError(f"guest {service}/{instance} did not reach reachable={reachable} {expected}: {guest}")
         time.sleep(0.05)
+
+
+def winrm_nat(guest: dict) -> dict[str, int]:
+    """Where a NAT in front of the guest forwards each WinRM port of the instance ("5985", "5986"): the loopback port
+    of the guest's listener for it, or a closed port where the guest has none (connection refused, as from a stock
+    image on 5986)."""
+    forwarded = {}
+    for instance_port in ("5985", "5986"):
+        listener = (guest.get("listeners") or {}).get(instance_port) or {}
+        forwarded[instance_port] = listener.get("port") or _closed_port(guest["host"])
+    return forwarded
+
+
+def _closed_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
 
 
 def winrm_host_vars(guest: dict) -> dict:
