@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from cloudsim.openstack.routing import Call, Reply, Route
 from cloudsim.openstack.state import Flavor, OpenStackCloud, Server
-from cloudsim.openstack.wire import ApiError, Microversion, new_id, timestamp
+from cloudsim.openstack.wire import ApiError, Microversion, check_metadata_keys, new_id, timestamp
 
 PREFIX = "compute"
 MIN_VERSION = Microversion(2, 1)
-MAX_VERSION = Microversion(2, 96)
+# nova/api/openstack/api_version_request.py, _MAX_API_VERSION of stable/2026.1 (master is at 2.104).
+MAX_VERSION = Microversion(2, 103)
 ID = r"(?P<server_id>[^/]+)"
 
 
@@ -46,6 +47,9 @@ def _flavor_view(call: Call, flavor: Flavor) -> dict:
     view = {"id": flavor.flavor_id, "name": flavor.name, "vcpus": flavor.vcpus, "ram": flavor.ram, "disk": flavor.disk,
             "OS-FLV-EXT-DATA:ephemeral": 0, "OS-FLV-DISABLED:disabled": False, "swap": "", "rxtx_factor": 1.0,
             "os-flavor-access:is_public": True, "links": _links(call, "flavors", flavor.flavor_id)}
+    if call.at_least(2, 102):
+        # 2.102 removed these two fields (nova/api/openstack/compute/views/flavors.py).
+        del view["OS-FLV-DISABLED:disabled"], view["rxtx_factor"]
     if call.at_least(2, 55):
         view["description"] = None
     if call.at_least(2, 61):
@@ -79,13 +83,18 @@ def server_view(call: Call, server: Server) -> dict:
     # Nova's views/servers.py: "" for a server booted from a volume.
     image = {"id": server.image_id, "links": [{"rel": "bookmark", "href": f"{call.base_url}/compute/images/{server.image_id}"}]} \
         if server.image_id else ""
+    if image and call.at_least(2, 98):
+        # The image's standard properties Nova kept in the instance's system metadata (os_type, hw_*...).
+        source = cloud.images.get(server.image_id)
+        image["properties"] = {key: value for key, value in (source.properties if source else {}).items()
+                               if key == "os_type" or key.startswith(("hw_", "os_", "img_"))}
     view = {
         "id": server.server_id, "name": server.name, "status": server.status, "tenant_id": cloud.identity.project_id,
         "user_id": cloud.identity.user_id, "metadata": dict(server.metadata), "hostId": "5f0ab0e0d2a3c4b5" * 3 + "9c1e0a2b",
         "image": image, "flavor": _embedded_flavor(call, server.flavor_id), "created": timestamp(server.created),
         "updated": timestamp(server.updated), "addresses": _addresses(cloud, server), "accessIPv4": "", "accessIPv6": "",
         "links": _links(call, "servers", server.server_id), "OS-DCF:diskConfig": "MANUAL", "progress": 0,
-        "OS-EXT-AZ:availability_zone": "nova", "config_drive": server.config_drive, "key_name": server.key_name,
+        "OS-EXT-AZ:availability_zone": server.availability_zone, "config_drive": server.config_drive, "key_name": server.key_name,
         "OS-SRV-USG:launched_at": timestamp(server.launched_at, fraction=True) if server.launched_at else None,
         "OS-SRV-USG:terminated_at": None, "security_groups": [{"name": "default"}],
         "OS-EXT-STS:task_state": server.task_state, "OS-EXT-STS:vm_state": server.vm_state,
@@ -97,6 +106,8 @@ def server_view(call: Call, server: Server) -> dict:
     if server.status == "ERROR":
         view["fault"] = {"code": 500, "message": "Build of instance failed", "created": timestamp(server.updated)}
     _add_versioned_server_fields(call, view)
+    if call.at_least(2, 100):
+        view["scheduler_hints"] = dict(server.scheduler_hints)
     return view
 
 
@@ -139,7 +150,7 @@ def show_server(call: Call) -> Reply:
 
 def create_server(call: Call) -> Reply:
     from cloudsim.openstack.fixtures import create_server_from_request  # pylint: disable=import-outside-toplevel
-    server = create_server_from_request(call.ops, call.body_object("server"))
+    server = create_server_from_request(call.ops, call.body_object("server"), call.body.get("os:scheduler_hints"))
     return Reply(202, {"server": {"id": server.server_id, "links": _links(call, "servers", server.server_id),
                                   "OS-DCF:diskConfig": "MANUAL", "security_groups": [{"name": "default"}], "adminPass": "cloudsim"}})
 
@@ -193,6 +204,7 @@ def _start(call: Call, server: Server, _arguments: dict) -> Reply:
 def _create_image(call: Call, server: Server, arguments: dict) -> Reply:
     if not isinstance(arguments, dict) or not arguments.get("name"):
         raise ApiError(400, "Invalid input for field/attribute createImage. Value: {}. 'name' is a required property")
+    check_metadata_keys(arguments.get("metadata") or {}, "metadata")
     image = call.ops.create_server_image(server, arguments["name"], arguments.get("metadata") or {})
     location = f"{call.base_url}/image/v2/images/{image.image_id}"
     if call.at_least(2, 45):
@@ -260,6 +272,12 @@ def show_attachment(call: Call) -> Reply:
     return Reply(200, {"volumeAttachment": _attachment_view(call, server, call.params["volume_id"])})
 
 
+def list_availability_zones(call: Call) -> Reply:
+    """``GET /os-availability-zone``: Nova's zones (host aggregates), not Cinder's."""
+    return Reply(200, {"availabilityZoneInfo": [{"zoneName": zone, "zoneState": {"available": True}, "hosts": None}
+                                                for zone in call.cloud.compute_zones]})
+
+
 def server_security_groups(call: Call) -> Reply:
     _find_server(call)  # 404 for an unknown server; every port is in the default group
     return Reply(200, {"security_groups": [{"id": "5b0a1c3e-0000-4000-8000-00000000d3fa", "name": "default", "description": "Default security group",
@@ -272,12 +290,13 @@ METADATA_KEY = r"(?P<key>[^/]+)"
 
 
 def _checked_metadata(call: Call, wrapper: str) -> dict:
-    """The body's metadata, checked as Nova's JSON schema does: string keys of 1-255 characters, string values up to 255."""
+    """The body's metadata, checked as Nova's JSON schema does: keys matching wire.METADATA_KEY_PATTERN, string values up to 255."""
     items = call.body_object(wrapper)
-    for name, value in items.items():
-        if not 1 <= len(name) <= 255 or not isinstance(value, str) or len(value) > 255:
+    check_metadata_keys(items, wrapper)
+    for value in items.values():
+        if not isinstance(value, str) or len(value) > 255:
             raise ApiError(400, f"Invalid input for field/attribute {wrapper}. Value: {items}. "
-                                "Keys are 1 to 255 characters, values strings of at most 255.")
+                                "Values are strings of at most 255 characters.")
     return items
 
 
@@ -349,6 +368,7 @@ ROUTES = [
     Route("GET", rf"/v2\.1/servers/{ID}/metadata/{METADATA_KEY}", "showServerMetadataItem", show_server_metadata_item),
     Route("PUT", rf"/v2\.1/servers/{ID}/metadata/{METADATA_KEY}", "setServerMetadataItem", set_server_metadata_item),
     Route("DELETE", rf"/v2\.1/servers/{ID}/metadata/{METADATA_KEY}", "deleteServerMetadataItem", delete_server_metadata_item),
+    Route("GET", r"/v2\.1/os-availability-zone", "listAvailabilityZones", list_availability_zones),
     Route("GET", r"/v2\.1/flavors(/detail)?", "listFlavors", list_flavors),
     Route("GET", r"/v2\.1/flavors/(?P<flavor_id>[^/]+)", "showFlavor", show_flavor),
     Route("GET", r"/v2\.1/flavors/(?P<flavor_id>[^/]+)/os-extra_specs", "listFlavorExtraSpecs", flavor_extra_specs),

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import json
+
 from cloudsim.openstack.operations import Operations
 from cloudsim.openstack.state import REGION, Flavor, Identity, Image, Network, OpenStackCloud, Server, SnapshotFailure, Subnet
-from cloudsim.openstack.wire import ApiError, new_id
+from cloudsim.openstack.wire import ApiError, check_metadata_keys, new_id
 
 DEVICE_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 ACTIVE_POWER_STATE = 1
@@ -71,7 +73,7 @@ def seed_server(ops: Operations, body: dict) -> dict:
     server = Server(server_id=new_id(), name=body.get("name") or f"server-{len(cloud.servers) + 1}", status=state,
                     power_state=ACTIVE_POWER_STATE if state == "ACTIVE" else SHUTDOWN_POWER_STATE, flavor_id=flavor.flavor_id,
                     image_id=image.image_id if boot == "image" else "", metadata=dict(body.get("metadata") or {}),
-                    created=ops.now, updated=ops.now, launched_at=ops.now, windows=windows)
+                    created=ops.now, updated=ops.now, launched_at=ops.now, windows=windows, availability_zone=cloud.compute_zones[0])
     cloud.servers[server.server_id] = server
     port = ops.create_port(cloud.find_network(body.get("network", "private")).network_id, body.get("fixed_ip"),
                            device_id=server.server_id, device_owner="compute:nova")
@@ -117,8 +119,27 @@ def plan_snapshot_failure(cloud: OpenStackCloud, body: dict) -> dict:
 
 # Nova server create ----------------------------------------------------------------------------
 
-def create_server_from_request(ops: Operations, request: dict) -> Server:
-    """``POST /servers``: imageRef and/or block_device_mapping_v2, networks by uuid (+ fixed_ip) or port."""
+def set_zones(cloud: OpenStackCloud, body: dict) -> dict:
+    """``POST /openstack/zones``: Nova's (``compute``) and Cinder's (``volume``) availability zone names; the first of
+    each is where servers and volumes go when no zone is asked for."""
+    for key in ("compute", "volume"):
+        zones = body.get(key)
+        if zones is None:
+            continue
+        if not isinstance(zones, list) or not zones or not all(isinstance(zone, str) and zone for zone in zones):
+            raise ValueError(f'"{key}" must be a non-empty list of zone names')
+        setattr(cloud, f"{key}_zones", list(zones))
+    return {"compute": list(cloud.compute_zones), "volume": list(cloud.volume_zones)}
+
+
+def create_server_from_request(ops: Operations, request: dict, scheduler_hints: dict | None = None) -> Server:
+    """``POST /servers``: imageRef and/or block_device_mapping_v2, networks by uuid (+ fixed_ip) or port.
+
+    An image with a ``block_device_mapping`` property (the createImage image of a volume-backed server) brings its
+    mappings along, merged under the request's by device name (nova/compute/api.py, _check_and_transform_bdm): Nova
+    creates a volume from each snapshot it names, in the snapshot's Cinder zone (cross_az_attach is on by default,
+    so Nova asks for no zone).
+    """
     cloud = ops.cloud
     if not request.get("name"):
         raise ApiError(400, "Invalid input for field/attribute name. Value: None. None is not of type 'string'")
@@ -132,11 +153,20 @@ def create_server_from_request(ops: Operations, request: dict) -> Server:
         raise ApiError(400, f"Image {image_id} could not be found.")
     if not image_id and not mappings:
         raise ApiError(400, "Block Device Mapping is Invalid: You specified more local devices than the limit allows")
+    if image_id:
+        mappings = _merged_with_image_mappings(cloud.images[image_id], mappings)
+    zone = request.get("availability_zone") or cloud.compute_zones[0]
+    if zone not in cloud.compute_zones:
+        raise ApiError(400, "The requested availability zone is not available")
+    check_metadata_keys(request.get("metadata") or {}, "metadata")
     root_is_volume = bool(mappings) and _boot_order(mappings[0]) == 0 and mappings[0].get("destination_type") == "volume"
+    # Booted from an image whose mappings hold the root volume: Nova keeps the image as the server's, the root is a volume.
+    shown_image = image_id if image_id and _image_has_root_mapping(cloud.images[image_id]) else ("" if root_is_volume else image_id)
     server = Server(server_id=new_id(), name=request["name"], status="BUILD", task_state="spawning", flavor_id=flavor.flavor_id,
-                    image_id="" if root_is_volume else image_id, metadata=dict(request.get("metadata") or {}),
+                    image_id=shown_image, metadata=dict(request.get("metadata") or {}),
                     key_name=request.get("key_name"), created=ops.now, updated=ops.now,
-                    config_drive="True" if request.get("config_drive") else "", user_data=request.get("user_data"))
+                    config_drive="True" if request.get("config_drive") else "", user_data=request.get("user_data"),
+                    availability_zone=zone, scheduler_hints=dict(scheduler_hints or {}), root_on_volume=root_is_volume)
     volume_mappings = [mapping for mapping in mappings if mapping.get("destination_type") == "volume"]
     volumes = [_volume_for_mapping(ops, mapping, flavor) for mapping in volume_mappings]
     ports = _ports_for_networks(ops, request.get("networks"), server)
@@ -151,6 +181,33 @@ def create_server_from_request(ops: Operations, request: dict) -> Server:
     for port in ports:
         port.status = "ACTIVE"
     return server
+
+
+def _image_mappings(image: Image) -> list[dict]:
+    value = image.properties.get("block_device_mapping")
+    try:
+        mappings = json.loads(value) if isinstance(value, str) else list(value or [])
+    except ValueError:
+        return []
+    return [dict(mapping, uuid=mapping.get("snapshot_id") or mapping.get("volume_id") or mapping.get("image_id"))
+            for mapping in mappings if isinstance(mapping, dict)]
+
+
+def _image_has_root_mapping(image: Image) -> bool:
+    return any(_boot_order(mapping) == 0 for mapping in _image_mappings(image))
+
+
+def _merged_with_image_mappings(image: Image, requested: list[dict]) -> list[dict]:
+    """The image's mappings, replaced by the request's where both name a device; the request's image-to-root entry is
+    dropped when the image brings a root (Nova's not_image_and_root_bdm)."""
+    from_image = _image_mappings(image)
+    if not from_image:
+        return requested
+    if any(_boot_order(mapping) == 0 for mapping in from_image):
+        requested = [item for item in requested if not (_boot_order(item) == 0 and item.get("source_type") == "image")]
+    devices = {item.get("device_name") for item in requested if item.get("device_name")}
+    merged = [mapping for mapping in from_image if mapping.get("device_name") not in devices] + requested
+    return sorted(merged, key=_boot_order)
 
 
 def _inherit_guest(server: Server, source) -> None:
@@ -224,12 +281,13 @@ def state_view(cloud: OpenStackCloud, now: float) -> dict:
     """``GET /openstack/state``: everything, with seconds left in each running transition."""
     return {
         "servers": [{"id": server.server_id, "name": server.name, "status": server.status, "task_state": server.task_state,
+                     "availability_zone": server.availability_zone,
                      "image_id": server.image_id, "volumes": cloud.server_volume_ids(server.server_id),
                      "ports": list(server.port_ids), "windows": server.windows, "guest_nic": server.guest_nic,
                      "reachable": cloud.server_reachable(server), "config_drive": bool(server.config_drive), "user_data": server.user_data,
                      "metadata": dict(server.metadata), "seconds_left": server.seconds_left(now)} for server in cloud.servers.values()],
         "volumes": [{"id": volume.volume_id, "name": volume.name, "size": volume.size, "status": volume.status,
-                     "bootable": volume.bootable, "snapshot_id": volume.snapshot_id,
+                     "bootable": volume.bootable, "snapshot_id": volume.snapshot_id, "availability_zone": volume.availability_zone,
                      "attachments": [{"server_id": item.server_id, "device": item.device} for item in volume.attachments]}
                     for volume in cloud.volumes.values()],
         "snapshots": [{"id": snapshot.snapshot_id, "name": snapshot.name, "volume_id": snapshot.volume_id, "size": snapshot.size,
@@ -241,6 +299,7 @@ def state_view(cloud: OpenStackCloud, now: float) -> dict:
         "ports": [{"id": port.port_id, "network_id": port.network_id, "device_id": port.device_id, "fixed_ips": port.fixed_ips}
                   for port in cloud.ports.values()],
         "snapshot_failures": [plan.as_dict() for plan in cloud.snapshot_failures],
+        "zones": {"compute": list(cloud.compute_zones), "volume": list(cloud.volume_zones)},
         "identity": {"project_id": cloud.identity.project_id, "user_id": cloud.identity.user_id},
     }
 

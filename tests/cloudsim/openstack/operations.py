@@ -69,10 +69,22 @@ class Operations:
 
     # Cinder ------------------------------------------------------------------------------------
 
+    def volume_zone(self, requested: str | None, source: Snapshot | None) -> str:
+        """Cinder's zone rules (cinder/volume/flows/api/create_volume.py, _extract_availability_zones): no zone asked ->
+        the snapshot's, else the default (first) zone; a zone Cinder does not have -> 400 (allow_availability_zone_fallback
+        is off by default); a volume from a snapshot stays in the snapshot's zone (cloned_volume_same_az, on by default)."""
+        zone = requested or (source.availability_zone if source is not None else None) or self.cloud.volume_zones[0]
+        if zone not in self.cloud.volume_zones:
+            raise ApiError(400, f"Availability zone '{zone}' is invalid.")
+        if source is not None and source.availability_zone != zone:
+            raise ApiError(400, "Invalid input received: Volume must be in the same availability zone as the snapshot")
+        return zone
+
     def create_volume(self, size: int, name: str = "", snapshot_id: str | None = None, bootable: bool = False,
-                      available_now: bool = False, **extra) -> Volume:
-        if snapshot_id:
-            source = self.snapshot(snapshot_id)
+                      available_now: bool = False, availability_zone: str | None = None, **extra) -> Volume:
+        source = self.snapshot(snapshot_id) if snapshot_id else None
+        extra["availability_zone"] = self.volume_zone(availability_zone, source)
+        if source is not None:
             if source.status != "available":
                 raise ApiError(400, "Invalid snapshot: Originating snapshot status must be one of 'available' values")
             if size < source.size:
@@ -105,7 +117,8 @@ class Operations:
         check_snapshot_force(volume, force, microversion)
         snapshot = Snapshot(snapshot_id=new_id(), volume_id=volume_id, name=name, description=description, size=volume.size,
                             metadata=dict(metadata or {}), created=self.now, updated=self.now,
-                            project_id=self.cloud.identity.project_id, guest=self.cloud.guest_on_volume(volume))
+                            project_id=self.cloud.identity.project_id, guest=self.cloud.guest_on_volume(volume),
+                            availability_zone=volume.availability_zone)
         self._schedule_snapshot(snapshot, self._take_failure(volume))
         self.cloud.snapshots[snapshot.snapshot_id] = snapshot
         return snapshot
@@ -140,8 +153,14 @@ class Operations:
             raise ApiError(400, "Invalid snapshot: Volume Snapshot status must be available or error or error_restoring "
                                 "or error_extending or error_managing and must not be part of a group.")
         if any(volume.snapshot_id == snapshot_id for volume in self.cloud.volumes.values() if volume.status != "deleting"):
-            # Cinder refuses while volumes depend on the snapshot (as the LVM driver does).
-            raise ApiError(400, f"Invalid snapshot: Snapshot {snapshot_id} has dependent volumes.")
+            # The API accepts (202) and sets "deleting"; the backend (Ceph's RBD driver) raises SnapshotIsBusy for a
+            # snapshot with dependent volumes and the volume manager puts it back to "available"
+            # (cinder/volume/manager.py, delete_snapshot). Other drivers' failures end in "error_deleting".
+            back = self.now + self.settings.snapshot_delete_seconds
+            snapshot.status, snapshot.updated = "deleting", self.now
+            snapshot.schedule.clear()
+            snapshot.later(back, status="available", updated=back)
+            return
         del self.cloud.snapshots[snapshot_id]
 
     def delete_volume(self, volume_id: str) -> None:
@@ -220,7 +239,8 @@ class Operations:
             attachment = next(item for item in volume.attachments if item.server_id == server.server_id)
             snapshot = Snapshot(snapshot_id=new_id(), volume_id=volume_id, name=f"snapshot for {name}",
                                 description=f"snapshot for {name}", size=volume.size, created=self.now, updated=self.now,
-                                project_id=self.cloud.identity.project_id, guest=self.cloud.guest_on_volume(volume))
+                                project_id=self.cloud.identity.project_id, guest=self.cloud.guest_on_volume(volume),
+                                availability_zone=volume.availability_zone)
             self._schedule_snapshot(snapshot, self._take_failure(volume))
             self.cloud.snapshots[snapshot.snapshot_id] = snapshot
             is_root = attachment.device == server.root_device_name

@@ -21,3 +21,6 @@ class OpenStackSettings(SimSettings):
     image_seconds_per_gib: float = 20.0
     volume_seconds_base: float = 10.0
     volume_seconds_per_gib: float = 1.0
+    # A snapshot delete the backend gives up (Ceph's RBD driver: the snapshot has dependent volumes) turns back to
+    # available after this long.
+    snapshot_delete_seconds: float = 5.0

@@ -67,6 +67,7 @@ class OpenStackSimulator(ApiSimulator):
         return [
             ControlRoute("POST", "/openstack/servers", self._seed_server),
             ControlRoute("POST", "/openstack/guest-nic", self._set_guest_nic),
+            ControlRoute("POST", "/openstack/zones", lambda request: self._locked(fixtures.set_zones, self.cloud, request.body)),
             ControlRoute("GET", "/openstack/state", self._state),
             *self.settings_routes(lambda: self.cloud.settings, self.lock),
             ControlRoute("GET", "/openstack/clouds-yaml", self._clouds_yaml),
@@ -166,6 +167,10 @@ class OpenStackSimulator(ApiSimulator):
             now = self.context.clock.time()
             self.cloud.settle(now)
             return fixtures.seed_server(Operations(self.cloud, now), request.body)
+
+    def _locked(self, function, *args):
+        with self._lock:
+            return function(*args)
 
     def _set_guest_nic(self, request: ControlRequest) -> dict:
         with self.lock:

@@ -94,6 +94,7 @@ class Volume(Timed):
     image_id: str | None = None
     metadata: dict = dataclasses.field(default_factory=dict)
     attachments: list = dataclasses.field(default_factory=list)
+    availability_zone: str = "nova"
     created: float = 0.0
     updated: float = 0.0
     guest: dict = dataclasses.field(default_factory=dict)
@@ -113,6 +114,8 @@ class Snapshot(Timed):
     updated: float = 0.0
     project_id: str = ""
     guest: dict = dataclasses.field(default_factory=dict)
+    # Cinder keeps a snapshot in its volume's zone: a volume made from it is created there.
+    availability_zone: str = "nova"
 
 
 @dataclasses.dataclass
@@ -167,6 +170,11 @@ class Server(Timed):
     root_device_name: str = "/dev/vda"
     config_drive: str = ""
     user_data: str | None = None
+    availability_zone: str = "nova"
+    scheduler_hints: dict = dataclasses.field(default_factory=dict)
+    # Booted from an image whose block device mapping has a root volume (a volume-backed server's snapshot): the
+    # server shows that image, but its root disk is a volume (Nova's is_volume_backed_instance).
+    root_on_volume: bool = False
     # The emulated guest: Windows or not, and its NIC setup ({"mode": "static", "ip": ...} or {"mode": "dhcp"}).
     windows: bool = False
     guest_nic: dict = dataclasses.field(default_factory=dict)
@@ -176,7 +184,7 @@ class Server(Timed):
         return {"ACTIVE": "active", "BUILD": "building", "SHUTOFF": "stopped", "ERROR": "error"}.get(self.status, self.status.lower())
 
     def is_volume_backed(self) -> bool:
-        return not self.image_id
+        return not self.image_id or self.root_on_volume
 
     def guest(self) -> dict:
         """What a snapshot of this server's root disk carries about its guest."""
@@ -230,6 +238,10 @@ class OpenStackCloud:
         self.subnets: dict[str, Subnet] = {}
         self.ports: dict[str, Port] = {}
         self.snapshot_failures: list[SnapshotFailure] = []
+        # Nova's and Cinder's availability zones are separate lists (DevStack names both "nova"); a server is placed in
+        # the first Nova zone unless asked, a volume in the first Cinder zone (Cinder's default_availability_zone).
+        self.compute_zones: list[str] = ["nova"]
+        self.volume_zones: list[str] = ["nova"]
         self._macs = itertools.count(1)
 
     def settle(self, now: float) -> None:

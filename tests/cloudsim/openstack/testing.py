@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
 
 from cloudsim.client import CloudSim
 
@@ -45,3 +46,12 @@ def openstack_conn(clouds_yaml_file):  # pylint: disable=redefined-outer-name,un
     connection = openstack.connect(cloud="devstack")
     yield connection
     connection.close()
+
+
+def set_zones(cloud: CloudSim, compute: list[str] | None = None, volume: list[str] | None = None) -> dict:
+    """Nova's (``compute``) and Cinder's (``volume``) availability zones (``POST /openstack/zones``); the first of each is
+    where servers and volumes go when no zone is asked for. A reset brings back DevStack's ``nova`` and ``nova``."""
+    body = {key: value for key, value in (("compute", compute), ("volume", volume)) if value is not None}
+    answer = requests.post(cloud.control_url + "/openstack/zones", json=body, timeout=30)
+    answer.raise_for_status()
+    return answer.json()

@@ -45,7 +45,7 @@ def volume_view(call: Call, volume: Volume) -> dict:
         "id": volume.volume_id, "name": volume.name, "size": volume.size, "status": volume.status,
         "bootable": "true" if volume.bootable else "false", "volume_type": volume.volume_type, "description": volume.description,
         "snapshot_id": volume.snapshot_id, "source_volid": None, "metadata": dict(volume.metadata),
-        "availability_zone": "nova", "encrypted": False, "multiattach": False, "replication_status": None,
+        "availability_zone": volume.availability_zone, "encrypted": False, "multiattach": False, "replication_status": None,
         "consistencygroup_id": None, "user_id": identity.user_id, "os-vol-tenant-attr:tenant_id": identity.project_id,
         "created_at": timestamp(volume.created, fraction=True), "updated_at": timestamp(volume.updated, fraction=True),
         "attachments": [{"id": attachment.volume_id, "attachment_id": attachment.attachment_id, "volume_id": attachment.volume_id,
@@ -97,8 +97,16 @@ def create_volume(call: Call) -> Reply:
     if size is None or int(size) < 1:
         raise ApiError(400, "Invalid input received: size must be an integer greater than 0")
     volume = call.ops.create_volume(int(size), name=request.get("name") or "", snapshot_id=snapshot_id,
-                                    description=request.get("description"), metadata=dict(request.get("metadata") or {}))
+                                    description=request.get("description"), metadata=dict(request.get("metadata") or {}),
+                                    availability_zone=request.get("availability_zone"))
     return Reply(202, {"volume": volume_view(call, volume)})
+
+
+def list_availability_zones(call: Call) -> Reply:
+    """``GET /os-availability-zone``: Cinder's own zones, not Nova's."""
+    _check_project(call)
+    return Reply(200, {"availabilityZoneInfo": [{"zoneName": zone, "zoneState": {"available": True}}
+                                                for zone in call.cloud.volume_zones]})
 
 
 def delete_volume(call: Call) -> Reply:
@@ -231,4 +239,5 @@ ROUTES = [
     Route("DELETE", rf"/v3{PROJECT}/snapshots/(?P<snapshot_id>[^/]+)/metadata/(?P<key>[^/]+)", "deleteSnapshotMetadata",
           delete_snapshot_metadata_key),
     Route("POST", rf"/v3{PROJECT}/volumes/(?P<volume_id>[^/]+)/action", "volumeAction", volume_action),
+    Route("GET", rf"/v3{PROJECT}/os-availability-zone", "listAvailabilityZones", list_availability_zones),
 ]

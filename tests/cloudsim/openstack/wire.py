@@ -91,3 +91,20 @@ def requested_microversion(headers, service_type: str, legacy_header: str | None
     if not minimum <= version <= maximum:
         raise ApiError(406, f"Version {version} is not supported by the API. Minimum is {minimum} and maximum is {maximum}.")
     return version
+
+
+# nova/api/validation/parameter_types.py ``metadata``: keys must match this pattern (jsonschema patternProperties with
+# additionalProperties false), values are strings of at most 255 characters. Server create, createImage and the server
+# metadata API all use it.
+METADATA_KEY_PATTERN = "^[a-zA-Z0-9-_:. ]{1,255}$"
+
+
+def check_metadata_keys(items: dict, field: str) -> None:
+    """400 with jsonschema's message (as Nova words its validation errors) for keys outside METADATA_KEY_PATTERN."""
+    if not isinstance(items, dict):
+        raise ApiError(400, f"Invalid input for field/attribute {field}. Value: {items}. {items!r} is not of type 'object'")
+    bad = sorted(str(key) for key in items if not re.search(METADATA_KEY_PATTERN, str(key)))
+    if bad:
+        verb = "does" if len(bad) == 1 else "do"
+        raise ApiError(400, f"Invalid input for field/attribute {field}. Value: {items}. "
+                            f"{', '.join(repr(key) for key in bad)} {verb} not match any of the regexes: '{METADATA_KEY_PATTERN}'")

@@ -233,6 +233,6 @@ def test_legacy_nova_microversion_header_and_version_documents(openstack_frozen,
     assert (legacy.headers["X-OpenStack-Nova-API-Version"], legacy.headers["OpenStack-API-Version"]) == ("2.50", "compute 2.50")
     root = openstack_frozen.openstack_auth_url.replace("/identity", "")
     compute = requests.get(root + "/compute/", timeout=10).json()["versions"][0]
-    assert (compute["id"], compute["version"], compute["min_version"]) == ("v2.1", "2.96", "2.1")
+    assert (compute["id"], compute["version"], compute["min_version"]) == ("v2.1", "2.103", "2.1")
     volume = requests.get(root + "/volume/", timeout=10).json()["versions"][0]
     assert (volume["version"], volume["min_version"]) == ("3.71", "3.0")
