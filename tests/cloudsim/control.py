@@ -9,10 +9,13 @@ journaled: the journal is about cloud API calls only.
 from __future__ import annotations
 
 import json
+import logging
 
 from werkzeug.wrappers import Request, Response
 
 from cloudsim.simulator import ControlError, ControlRequest, ControlRoute, SimContext, Simulator
+
+LOG = logging.getLogger(__name__)
 
 
 def _json_response(payload: object, status: int = 200) -> Response:
@@ -87,6 +90,10 @@ class ControlApp:
             return _json_response({"error": str(error)}, error.status)
         except (ValueError, TypeError, KeyError) as error:
             return _json_response({"error": f"{type(error).__name__}: {error}"}, 400)
+        except Exception as error:  # pylint: disable=broad-exception-caught
+            # A bug of the simulator's control code: say so in the answer and keep the traceback in cloudsim's log.
+            LOG.exception("cloudsim control route %s %s failed", request.method, path)
+            return _json_response({"error": f"cloudsim bug: {type(error).__name__}: {error}"}, 500)
 
     # Generic handlers -------------------------------------------------------------------------
 

@@ -169,7 +169,7 @@ class OpenStackSimulator(ApiSimulator):
             return fixtures.seed_server(Operations(self.cloud, now), request.body)
 
     def _locked(self, function, *args):
-        with self._lock:
+        with self.lock:
             return function(*args)
 
     def _set_guest_nic(self, request: ControlRequest) -> dict:

@@ -483,7 +483,7 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
         """The address the cloud gives the guest's first adapter."""
         if guest.service == "lightsail":
             lightsail = self.peers["lightsail"]
-            with lightsail._lock:  # pylint: disable=protected-access
+            with lightsail.lock:
                 return lightsail.book(guest.region).instances[guest.instance].private_ip
         return guest.adapters[0].dhcp_server
 
