@@ -354,6 +354,82 @@ def delete_snapshot(call: Ec2Call) -> dict:
     return {}
 
 
+# Snapshot attributes (create volume permissions) -------------------------------------------------
+
+CREATE_VOLUME_PERMISSION = "createVolumePermission"
+
+
+def _own_snapshot(call: Ec2Call):
+    snapshot_id = require(call, "SnapshotId")
+    check_id(snapshot_id, "snap", "InvalidSnapshotID.Malformed")
+    snapshot = visible_snapshot(call.backend, snapshot_id, call.clock.time())
+    if snapshot.owner_id != call.account_id:
+        raise Ec2Error("UnauthorizedOperation", "You are not authorized to perform this operation.", status=403)
+    return snapshot
+
+
+def _permission_attribute(call: Ec2Call, allowed: tuple[str, ...]) -> str:
+    attribute = call.params.get("Attribute")
+    if attribute is not None and attribute not in allowed:
+        raise Ec2Error("InvalidParameterValue", f"Value ({attribute}) for parameter attribute is invalid. "
+                                                f"Expected: {', '.join(allowed)}.")
+    return attribute
+
+
+def describe_snapshot_attribute(call: Ec2Call) -> dict:
+    snapshot = _own_snapshot(call)
+    attribute = require(call, "Attribute")
+    _permission_attribute(call, (CREATE_VOLUME_PERMISSION, "productCodes"))
+    refuse_dry_run(call)
+    result: dict = {"SnapshotId": snapshot.id}
+    if attribute == CREATE_VOLUME_PERMISSION:
+        result["CreateVolumePermissions"] = ([{"Group": group} for group in sorted(snapshot.create_volume_permission_groups)]
+                                             + [{"UserId": user} for user in sorted(snapshot.create_volume_permission_userids)])
+    else:
+        result["ProductCodes"] = []
+    return result
+
+
+def modify_snapshot_attribute(call: Ec2Call) -> dict:
+    """Add or remove create volume permissions: the CreateVolumePermission structure, or OperationType with UserIds /
+    GroupNames (the only group is ``all``: public)."""
+    snapshot = _own_snapshot(call)
+    _permission_attribute(call, (CREATE_VOLUME_PERMISSION,))
+    changes = {"Add": [], "Remove": []}
+    for operation in ("Add", "Remove"):
+        changes[operation] = list((call.params.get("CreateVolumePermission") or {}).get(operation) or [])
+    operation_type = call.params.get("OperationType")
+    if operation_type not in (None, "add", "remove"):
+        raise Ec2Error("InvalidParameterValue", f"Value ({operation_type}) for parameter operationType is invalid.")
+    given = [{"UserId": user} for user in call.params.get("UserIds") or []] + [{"Group": g} for g in call.params.get("GroupNames") or []]
+    if given and not operation_type:
+        raise Ec2Error("MissingParameter", "The request must contain the parameter operationType")
+    changes["Add" if operation_type == "add" else "Remove"] += given
+    if not changes["Add"] and not changes["Remove"]:
+        raise Ec2Error("MissingParameter", "The request must contain the parameter createVolumePermission")
+    for permission in changes["Add"] + changes["Remove"]:
+        if permission.get("Group") not in (None, "all"):
+            raise Ec2Error("InvalidParameterValue", f"Value ({permission['Group']}) for parameter group is invalid.")
+        if permission.get("UserId") is not None and not re.match(r"^\d{12}$", permission["UserId"]):
+            raise Ec2Error("InvalidParameterValue", f"Value ({permission['UserId']}) for parameter userId is invalid.")
+    refuse_dry_run(call)
+    for operation, change in (("Add", set.update), ("Remove", set.difference_update)):
+        change(snapshot.create_volume_permission_groups, {p["Group"] for p in changes[operation] if p.get("Group")})
+        change(snapshot.create_volume_permission_userids, {p["UserId"] for p in changes[operation] if p.get("UserId")})
+    return {}
+
+
+def reset_snapshot_attribute(call: Ec2Call) -> dict:
+    """Back to private: only createVolumePermission can be reset."""
+    snapshot = _own_snapshot(call)
+    require(call, "Attribute")
+    _permission_attribute(call, (CREATE_VOLUME_PERMISSION,))
+    refuse_dry_run(call)
+    snapshot.create_volume_permission_groups.clear()
+    snapshot.create_volume_permission_userids.clear()
+    return {}
+
+
 # Instance state changes --------------------------------------------------------------------------
 
 def _instances_for_state_change(call: Ec2Call, check: Callable) -> list:
@@ -400,6 +476,9 @@ OWNED_ACTIONS: dict[str, Callable[[Ec2Call], dict]] = {
     "CreateSnapshots": create_snapshots,
     "DescribeSnapshots": describe_snapshots,
     "DeleteSnapshot": delete_snapshot,
+    "DescribeSnapshotAttribute": describe_snapshot_attribute,
+    "ModifySnapshotAttribute": modify_snapshot_attribute,
+    "ResetSnapshotAttribute": reset_snapshot_attribute,
     "StopInstances": stop_instances,
     "StartInstances": start_instances,
     "TerminateInstances": terminate_instances,

@@ -18,6 +18,9 @@ class Ec2Settings(SimSettings):
     volume_create_seconds: float = 10.0
     volume_attach_seconds: float = 5.0
     volume_detach_seconds: float = 5.0
+    # ModifyVolume: "modifying", then "optimizing", then "completed".
+    volume_modify_seconds: float = 10.0
+    volume_optimize_seconds: float = 60.0
     copy_seconds_base: float = 60.0
     copy_seconds_per_gib: float = 10.0
     # EC2 Service Quotas: concurrent snapshot copies to one destination Region.

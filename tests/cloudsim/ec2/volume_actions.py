@@ -7,15 +7,16 @@ so a refused call changes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from moto.ec2.models import ec2_backends, validate_resource_ids
 from moto.ec2.utils import generic_filter, random_snapshot_id, random_volume_id
 
 from cloudsim.ec2.actions import Ec2Call, check_id, described_by_ids, filters_by_name, refuse_dry_run, require, requested_tags, tag_list
-from cloudsim.ec2.snapshots import COMPLETED, SnapshotTiming, whole_milliseconds
+from cloudsim.ec2.snapshots import COMPLETED, SnapshotTiming, moto_datetime, whole_milliseconds
 from cloudsim.ec2.visibility import check_taggable, visible_snapshot, visible_volume
-from cloudsim.ec2.volumes import CopiedSnapshot, SimulatedAttachment, SimulatedVolume, attachment_at
+from cloudsim.ec2.volumes import CopiedSnapshot, SimulatedAttachment, SimulatedVolume, VolumeModificationRecord, attachment_at
 from cloudsim.ec2.wire import Ec2Error
 
 IOPS_REQUIRED_TYPES = frozenset({"io1", "io2"})
@@ -23,6 +24,9 @@ IOPS_ALLOWED_TYPES = IOPS_REQUIRED_TYPES | {"gp3"}
 VOLUME_TYPES = frozenset({"standard", "io1", "io2", "gp2", "gp3", "sc1", "st1"})
 GP3_DEFAULT_IOPS = 3000
 GP3_DEFAULT_THROUGHPUT = 125
+# Multi-Attach: io1/io2 only, at most 16 instances (EBS User Guide, "Amazon EBS Multi-Attach").
+MULTI_ATTACH_TYPES = IOPS_REQUIRED_TYPES
+MULTI_ATTACH_LIMIT = 16
 COPY_LIMIT_MESSAGE = "You have exceeded the maximum number of concurrent snapshot copies to this Region."
 
 
@@ -84,12 +88,14 @@ def described_volume(volume) -> dict:
     fields = {
         "VolumeId": volume.id, "Size": volume.size, "SnapshotId": volume.snapshot_id or "",
         "AvailabilityZone": volume.zone.name, "State": volume.status, "CreateTime": volume.create_time,
-        "VolumeType": volume.volume_type, "Encrypted": bool(volume.encrypted), "MultiAttachEnabled": False,
+        "VolumeType": volume.volume_type, "Encrypted": bool(volume.encrypted),
+        "MultiAttachEnabled": bool(getattr(volume, "multi_attach_enabled", False)),
         "Iops": volume.iops, "Throughput": volume.throughput, "KmsKeyId": volume.kms_key_id if volume.encrypted else None,
         "Tags": tag_list(volume) or None,
     }
     described = {key: value for key, value in fields.items() if value is not None}
-    described["Attachments"] = [described_attachment(volume.attachment)] if volume.attachment is not None else []
+    attachments = volume.all_attachments() if isinstance(volume, SimulatedVolume) else [volume.attachment] if volume.attachment else []
+    described["Attachments"] = [described_attachment(attachment) for attachment in attachments]
     return described
 
 
@@ -152,6 +158,9 @@ def create_volume(call: Ec2Call) -> dict:
         raise Ec2Error("InvalidParameterValue", f"Volume of {size}GiB is too small; minimum is {snapshot.volume_size}GiB.")
     volume_type = call.params.get("VolumeType") or "gp2"
     iops, throughput = _performance(call, volume_type)
+    multi_attach = bool(call.params.get("MultiAttachEnabled"))
+    if multi_attach and volume_type not in MULTI_ATTACH_TYPES:
+        raise Ec2Error("InvalidParameterCombination", f"The parameter multiAttachEnabled is not supported for {volume_type} volumes.")
     encrypted, kms_key_id = _encryption(call, bool(snapshot and snapshot.encrypted), snapshot.kms_key_id if snapshot else None)
     zone = call.backend.get_zone_by_name(zone_name)
     if zone is None:
@@ -161,7 +170,7 @@ def create_volume(call: Ec2Call) -> dict:
     volume = SimulatedVolume(
         call.backend, random_volume_id(), call.clock, moment + call.settings.volume_create_seconds,
         size=size, zone=zone, snapshot_id=snapshot.id if snapshot else None, encrypted=encrypted, kms_key_id=kms_key_id,
-        volume_type=volume_type, iops=iops, throughput=throughput,
+        volume_type=volume_type, iops=iops, throughput=throughput, multi_attach_enabled=multi_attach,
     )
     volume.visible_at = moment + call.settings.visibility_delay(call.book)
     volume.add_tags(tags)
@@ -171,25 +180,45 @@ def create_volume(call: Ec2Call) -> dict:
     return described_volume(volume)
 
 
-def attach_volume(call: Ec2Call) -> dict:
-    volume_id, instance_id, device = require(call, "VolumeId"), require(call, "InstanceId"), require(call, "Device")
-    check_id(volume_id, "vol", "InvalidVolumeID.Malformed")
-    check_id(instance_id, "i", "InvalidInstanceID.Malformed")
-    volume = visible_volume(call.backend, volume_id, call.clock.time())
-    instance = call.backend.get_instance(instance_id)
-    if volume.status != "available":
+def _check_attachable(volume, instance, device: str, backend) -> None:
+    """AttachVolume's rules: an available volume (or a Multi-Attach one attached elsewhere), an instance running or
+    stopped in the volume's zone, a free device."""
+    volume_id, instance_id = volume.id, instance.id
+    shared = bool(volume.multi_attach_enabled) and volume.status == "in-use"
+    if shared:
+        attached = volume.all_attachments()
+        if any(attachment.instance.id == instance_id for attachment in attached):
+            raise Ec2Error("VolumeInUse", f"{volume_id} is already attached to an instance")
+        if len(attached) >= MULTI_ATTACH_LIMIT:
+            raise Ec2Error("AttachmentLimitExceeded", f"Volume '{volume_id}' is attached to {MULTI_ATTACH_LIMIT} instances")
+    elif volume.status != "available":
         raise Ec2Error("IncorrectState", f"{volume_id} is not 'available'.")
     if instance.state not in ("running", "stopped"):
         raise Ec2Error("IncorrectInstanceState", f"Instance '{instance_id}' is not 'running' or 'stopped'.")
     if volume.zone.name != instance.placement.zone:
         raise Ec2Error("InvalidVolume.ZoneMismatch",
                        f"The volume '{volume_id}' is not in the same availability zone as instance '{instance_id}'")
-    if attachment_at(call.backend, instance_id, device) is not None or device in instance.block_device_mapping:
+    if attachment_at(backend, instance_id, device) is not None or device in instance.block_device_mapping:
         raise Ec2Error("InvalidParameterValue", f"Invalid value '{device}' for unixDevice. Attachment point {device} is already in use")
+
+
+def attach_volume(call: Ec2Call) -> dict:
+    volume_id, instance_id, device = require(call, "VolumeId"), require(call, "InstanceId"), require(call, "Device")
+    check_id(volume_id, "vol", "InvalidVolumeID.Malformed")
+    check_id(instance_id, "i", "InvalidInstanceID.Malformed")
+    volume = visible_volume(call.backend, volume_id, call.clock.time())
+    instance = call.backend.get_instance(instance_id)
+    _check_attachable(volume, instance, device, call.backend)
     refuse_dry_run(call)
-    call.backend.attach_volume(volume_id, instance_id, device, delete_on_termination=False)
     attachment = SimulatedAttachment(volume, instance, device, call.clock, call.clock.time() + call.settings.volume_attach_seconds)
-    volume.attachment = attachment
+    if volume.status == "in-use":  # a Multi-Attach volume's further instance: moto knows one attachment only
+        primary = volume.attachment
+        call.backend.attach_volume(volume_id, instance_id, device, delete_on_termination=False)
+        volume.attachment = primary
+        volume.shared_attachments.append(attachment)
+    else:
+        call.backend.attach_volume(volume_id, instance_id, device, delete_on_termination=False)
+        volume.attachment = attachment
     return {"VolumeId": volume_id, "InstanceId": instance_id, "Device": device, "State": attachment.status,
             "AttachTime": attachment.attach_time}
 
@@ -197,22 +226,80 @@ def attach_volume(call: Ec2Call) -> dict:
 def detach_volume(call: Ec2Call) -> dict:
     volume_id = require(call, "VolumeId")
     check_id(volume_id, "vol", "InvalidVolumeID.Malformed")
-    volume = call.backend.get_volume(volume_id)
-    attachment = volume.__dict__.get("_attachment") if isinstance(volume, SimulatedVolume) else volume.attachment
+    volume = visible_volume(call.backend, volume_id, call.clock.time())
     instance_id = call.params.get("InstanceId")
-    if attachment is None or (instance_id and attachment.instance.id != instance_id):
+    shared = [a for a in getattr(volume, "shared_attachments", []) if a.instance.id == instance_id and a.status not in ("detaching", "detached")]
+    attachment = volume.__dict__.get("_attachment") if isinstance(volume, SimulatedVolume) else volume.attachment
+    if shared:
+        attachment = shared[0]
+    elif attachment is None or (instance_id and attachment.instance.id != instance_id):
         raise Ec2Error("IncorrectState", f"Volume '{volume_id}' is in the 'available' state.")
     instance = attachment.instance
     if attachment.device == instance.root_device_name and instance.state != "stopped":
         raise Ec2Error("IncorrectState", f"Unable to detach root volume '{volume_id}' from instance '{instance.id}'")
     refuse_dry_run(call)
     done_at = call.clock.time() + call.settings.volume_detach_seconds
-    if isinstance(attachment, SimulatedAttachment) and isinstance(volume, SimulatedVolume):
+    if shared:
         attachment.begin_detach(done_at)
-        volume.begin_detach(attachment)
-    call.backend.detach_volume(volume_id, instance.id, attachment.device)
+        instance.block_device_mapping.pop(attachment.device, None)
+    else:
+        if isinstance(attachment, SimulatedAttachment) and isinstance(volume, SimulatedVolume):
+            attachment.begin_detach(done_at)
+            volume.begin_detach(attachment)
+        call.backend.detach_volume(volume_id, instance.id, attachment.device)
     return {"VolumeId": volume_id, "InstanceId": instance.id, "Device": attachment.device, "State": "detaching",
             "AttachTime": attachment.attach_time}
+
+
+def modify_volume(call: Ec2Call) -> dict:
+    """ModifyVolume: size up only, type, IOPS, throughput, Multi-Attach (io1/io2); one modification at a time."""
+    volume_id = require(call, "VolumeId")
+    check_id(volume_id, "vol", "InvalidVolumeID.Malformed")
+    volume = visible_volume(call.backend, volume_id, call.clock.time())
+    names = ("Size", "VolumeType", "Iops", "Throughput", "MultiAttachEnabled")
+    if all(call.params.get(name) is None for name in names):
+        raise Ec2Error("InvalidParameterValue", "At least one of size, volumeType, iops, throughput or multiAttachEnabled must be set.")
+    if any(record.state() != "completed" for record in volume.modifications):
+        raise Ec2Error("IncorrectModificationState", f"Volume {volume_id} is already being modified.")
+    size = call.params.get("Size") or volume.size
+    if size < volume.size:
+        raise Ec2Error("InvalidParameterValue", f"New size cannot be smaller than existing size of {volume.size} GiB.")
+    volume_type = call.params.get("VolumeType") or volume.volume_type
+    changing_type = volume_type != volume.volume_type
+    iops = call.params.get("Iops") or (None if changing_type and volume_type not in IOPS_ALLOWED_TYPES else volume.iops)
+    throughput = call.params.get("Throughput") or (volume.throughput if volume_type == "gp3" else None)
+    check = dataclasses.replace(call, params={"Iops": iops if volume_type in IOPS_ALLOWED_TYPES else None,
+                                              "Throughput": throughput})
+    iops, throughput = _performance(check, volume_type)
+    multi_attach = call.params.get("MultiAttachEnabled")
+    multi_attach = bool(volume.multi_attach_enabled) if multi_attach is None else bool(multi_attach)
+    if multi_attach and volume_type not in MULTI_ATTACH_TYPES:
+        raise Ec2Error("InvalidParameterCombination", f"The parameter multiAttachEnabled is not supported for {volume_type} volumes.")
+    refuse_dry_run(call)
+    original = {name: getattr(volume, attribute) for name, attribute in VolumeModificationRecord.FIELDS}
+    volume.size, volume.volume_type, volume.iops, volume.throughput = size, volume_type, iops, throughput
+    volume.multi_attach_enabled = multi_attach
+    record = VolumeModificationRecord(volume, original, call.clock, call.settings.volume_modify_seconds,
+                                      call.settings.volume_optimize_seconds)
+    volume.modifications.append(record)
+    return {"VolumeModification": record.described(moto_datetime)}
+
+
+def describe_volumes_modifications(call: Ec2Call) -> dict:
+    """The modifications of the volumes asked for (every volume's without VolumeIds), latest of each volume last."""
+    volume_ids = call.params.get("VolumeIds") or []
+    volumes = described_by_ids(call, volume_ids, "vol", call.backend.volumes.values(), visible_volume)
+    described = [record.described(moto_datetime) for volume in volumes for record in getattr(volume, "modifications", [])
+                 if isinstance(record, VolumeModificationRecord)]
+    wanted = filters_by_name(call)
+    field_of = {"volume-id": "VolumeId", "modification-state": "ModificationState", "target-size": "TargetSize",
+                "target-volume-type": "TargetVolumeType", "original-size": "OriginalSize",
+                "original-volume-type": "OriginalVolumeType"}
+    for name, values in wanted.items():
+        if name not in field_of:
+            raise Ec2Error("InvalidParameterValue", f"The filter '{name}' is invalid")
+        described = [item for item in described if str(item.get(field_of[name])) in values]
+    return {"VolumesModifications": described}
 
 
 def copy_snapshot(call: Ec2Call) -> dict:
@@ -250,4 +337,6 @@ VOLUME_ACTIONS: dict[str, Callable[[Ec2Call], dict]] = {
     "DescribeVolumes": describe_volumes,
     "CreateTags": create_tags,
     "DeleteTags": delete_tags,
+    "ModifyVolume": modify_volume,
+    "DescribeVolumesModifications": describe_volumes_modifications,
 }

@@ -12,7 +12,12 @@ CopySnapshot API reference; "Amazon EBS encryption" and "Copy an Amazon EBS snap
 * a volume from an encrypted snapshot is encrypted with the snapshot's KMS key unless a KmsKeyId
   is given; an encrypted copy in another region uses the KmsKeyId or the destination's default key
   (KMS keys are regional);
-* a copy is ``pending`` with rising progress and has the arbitrary volume id ``vol-ffffffff``.
+* a copy is ``pending`` with rising progress and has the arbitrary volume id ``vol-ffffffff``;
+* an ``io1``/``io2`` volume made with ``MultiAttachEnabled`` can be attached to several instances of
+  its zone at once (up to 16, "Attach a volume to multiple instances with Amazon EBS Multi-Attach");
+* ``ModifyVolume`` changes the volume at once and records a modification that is ``modifying``, then
+  ``optimizing`` with rising progress, then ``completed``, with every original and target field
+  ("Monitor the progress of volume modifications"); one modification at a time per volume.
 """
 
 from __future__ import annotations
@@ -67,6 +72,26 @@ class SimulatedVolume(Volume):
         super().__init__(ec2_backend, volume_id, **fields)
 
     @property
+    def shared_attachments(self) -> list:
+        """Multi-Attach: the attachments to further instances, beside ``attachment`` (the first)."""
+        return self.__dict__.setdefault("_shared_attachments", [])
+
+    def all_attachments(self) -> list:
+        """Every attachment EC2 shows (attaching, attached or still detaching)."""
+        shared = [attachment for attachment in self.shared_attachments if not attachment.detach_done()]
+        return ([self.attachment] if self.attachment is not None else []) + shared
+
+    @property
+    def modifications(self) -> list:
+        """The VolumeModification records of ModifyVolume, oldest first."""
+        return self.__dict__.setdefault("_modifications", [])
+
+    @modifications.setter
+    def modifications(self, _ignored) -> None:
+        # moto's __init__ assigns an empty list; the records live in __dict__ above.
+        return
+
+    @property
     def attachment(self):
         current = self.__dict__.get("_attachment")
         if current is not None:
@@ -86,7 +111,46 @@ class SimulatedVolume(Volume):
     def status(self) -> str:
         if self._clock.time() < self._ready_at:
             return "creating"
-        return "in-use" if self.attachment else "available"
+        return "in-use" if self.all_attachments() else "available"
+
+
+class VolumeModificationRecord:
+    """One ModifyVolume: the volume's fields before and after, and its state on the clock."""
+
+    FIELDS = (("Size", "size"), ("Iops", "iops"), ("VolumeType", "volume_type"), ("Throughput", "throughput"),
+              ("MultiAttachEnabled", "multi_attach_enabled"))
+
+    def __init__(self, volume, original: dict, clock: SimClock, modifying_seconds: float, optimizing_seconds: float) -> None:
+        self.volume_id = volume.id
+        self.original = original
+        self.target = {name: getattr(volume, attribute) for name, attribute in self.FIELDS}
+        self._clock = clock
+        self.start = clock.time()
+        self.optimizing_at = self.start + modifying_seconds
+        self.end = self.optimizing_at + optimizing_seconds
+
+    def state(self) -> str:
+        moment = self._clock.time()
+        if moment >= self.end:
+            return "completed"
+        return "optimizing" if moment >= self.optimizing_at else "modifying"
+
+    def progress(self) -> int:
+        if self.end <= self.start:
+            return 100
+        return min(100, int((self._clock.time() - self.start) * 100 // (self.end - self.start)))
+
+    def described(self, moto_datetime) -> dict:
+        fields = {"VolumeId": self.volume_id, "ModificationState": self.state(), "Progress": self.progress(),
+                  "StartTime": moto_datetime(self.start)}
+        for name, _attribute in self.FIELDS:
+            for prefix, values in (("Original", self.original), ("Target", self.target)):
+                value = values.get(name)
+                if value is not None:
+                    fields[prefix + name] = bool(value) if name == "MultiAttachEnabled" else value
+        if self.state() == "completed":
+            fields["EndTime"] = moto_datetime(self.end)
+        return fields
 
 
 class CopiedSnapshot(SimulatedSnapshot):

@@ -90,4 +90,3 @@ def test_delays_are_drawn_from_a_seeded_random_so_a_run_replays(frozen):
     first = visible_after()
     assert first == visible_after(), "the same seed, the same delays"
     assert len(set(first)) > 1, f"each resource draws its own delay: {first}"
-

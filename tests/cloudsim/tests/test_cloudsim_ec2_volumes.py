@@ -165,3 +165,74 @@ def test_describe_volumes_always_carries_snapshot_id_and_multi_attach(frozen, ec
     assert volumes[volume_id]["SnapshotId"] == "" and volumes[volume_id]["Attachments"] == []
     attachment = volumes[seeded["volumes"][0]["volume_id"]]["Attachments"][0]
     assert (attachment["InstanceId"], attachment["State"]) == (seeded["instance_id"], "attached")
+
+
+def test_modify_volume_answers_the_whole_modification_and_follows_it_on_the_clock(frozen, ec2):
+    # EBS User Guide, "Monitor the progress of volume modifications": modifying, optimizing, completed.
+    frozen.ec2_config(volume_create_seconds=0, volume_modify_seconds=10, volume_optimize_seconds=90)
+    volume_id = ec2.create_volume(AvailabilityZone=f"{frozen.region}a", Size=4, VolumeType="gp3")["VolumeId"]
+    modification = ec2.modify_volume(VolumeId=volume_id, Size=8, Iops=4000)["VolumeModification"]
+    assert {key: modification[key] for key in modification if key.startswith(("Original", "Target"))} == {
+        "OriginalSize": 4, "TargetSize": 8, "OriginalIops": 3000, "TargetIops": 4000, "OriginalVolumeType": "gp3",
+        "TargetVolumeType": "gp3", "OriginalThroughput": 125, "TargetThroughput": 125,
+        "OriginalMultiAttachEnabled": False, "TargetMultiAttachEnabled": False}
+    assert (modification["ModificationState"], modification["Progress"]) == ("modifying", 0)
+    with pytest.raises(ClientError) as excinfo:
+        ec2.modify_volume(VolumeId=volume_id, Size=16)
+    assert excinfo.value.response["Error"]["Code"] == "IncorrectModificationState"
+    frozen.advance(55)
+    current = ec2.describe_volumes_modifications(VolumeIds=[volume_id])["VolumesModifications"][0]
+    assert (current["ModificationState"], current["Progress"]) == ("optimizing", 55)
+    assert ec2.describe_volumes(VolumeIds=[volume_id])["Volumes"][0]["Size"] == 8
+    frozen.advance(45)
+    done = ec2.describe_volumes_modifications(Filters=[{"Name": "modification-state", "Values": ["completed"]}])
+    assert [(m["VolumeId"], m["Progress"]) for m in done["VolumesModifications"]] == [(volume_id, 100)]
+    with pytest.raises(ClientError) as excinfo:
+        ec2.modify_volume(VolumeId=volume_id, Size=2)
+    assert excinfo.value.response["Error"]["Code"] == "InvalidParameterValue"
+
+
+def test_multi_attach_io2_volume_attaches_to_two_instances_and_gp3_refuses_it(frozen, ec2):
+    frozen.ec2_config(volume_create_seconds=0, volume_attach_seconds=5, volume_detach_seconds=5)
+    first, second = (frozen.seed_instance(volumes=[{"size": 8}])["instance_id"] for _ in range(2))
+    zone = f"{frozen.region}a"
+    with pytest.raises(ClientError) as excinfo:
+        ec2.create_volume(AvailabilityZone=zone, Size=4, VolumeType="gp3", MultiAttachEnabled=True)
+    assert excinfo.value.response["Error"]["Code"] == "InvalidParameterCombination"
+    volume_id = ec2.create_volume(AvailabilityZone=zone, Size=4, VolumeType="io2", Iops=1000, MultiAttachEnabled=True)["VolumeId"]
+    ec2.attach_volume(VolumeId=volume_id, InstanceId=first, Device="/dev/sdf")
+    ec2.attach_volume(VolumeId=volume_id, InstanceId=second, Device="/dev/sdf")
+    with pytest.raises(ClientError) as excinfo:
+        ec2.attach_volume(VolumeId=volume_id, InstanceId=second, Device="/dev/sdg")
+    assert excinfo.value.response["Error"]["Code"] == "VolumeInUse"
+    frozen.advance(5)
+    volume = ec2.describe_volumes(VolumeIds=[volume_id])["Volumes"][0]
+    assert volume["MultiAttachEnabled"] is True and volume["State"] == "in-use"
+    assert sorted((a["InstanceId"], a["State"]) for a in volume["Attachments"]) == sorted([(first, "attached"), (second, "attached")])
+    ec2.detach_volume(VolumeId=volume_id, InstanceId=second)
+    frozen.advance(5)
+    volume = ec2.describe_volumes(VolumeIds=[volume_id])["Volumes"][0]
+    assert [(a["InstanceId"], a["State"]) for a in volume["Attachments"]] == [(first, "attached")]
+
+
+def test_create_volume_permissions_are_modified_described_and_reset(frozen, ec2):
+    frozen.ec2_config(snapshot_seconds_base=0, snapshot_seconds_per_gib=0)
+    volume_id = frozen.seed_instance(volumes=[{"size": 1}])["volumes"][0]["volume_id"]
+    snapshot_id = ec2.create_snapshot(VolumeId=volume_id)["SnapshotId"]
+    other = "111122223333"
+    ec2.modify_snapshot_attribute(SnapshotId=snapshot_id, Attribute="createVolumePermission",
+                                  CreateVolumePermission={"Add": [{"UserId": other}]})
+    ec2.modify_snapshot_attribute(SnapshotId=snapshot_id, Attribute="createVolumePermission", OperationType="add", GroupNames=["all"])
+    described = ec2.describe_snapshot_attribute(SnapshotId=snapshot_id, Attribute="createVolumePermission")
+    assert described["CreateVolumePermissions"] == [{"Group": "all"}, {"UserId": other}]
+    shared = ec2.describe_snapshots(RestorableByUserIds=[other], Filters=[{"Name": "snapshot-id", "Values": [snapshot_id]}])
+    assert [s["SnapshotId"] for s in shared["Snapshots"]] == [snapshot_id]
+    with pytest.raises(ClientError) as excinfo:
+        ec2.modify_snapshot_attribute(SnapshotId=snapshot_id, Attribute="createVolumePermission",
+                                      CreateVolumePermission={"Add": [{"Group": "everyone"}]})
+    assert excinfo.value.response["Error"]["Code"] == "InvalidParameterValue"
+    ec2.reset_snapshot_attribute(SnapshotId=snapshot_id, Attribute="createVolumePermission")
+    assert ec2.describe_snapshot_attribute(SnapshotId=snapshot_id, Attribute="createVolumePermission")["CreateVolumePermissions"] == []
+    with pytest.raises(ClientError) as excinfo:
+        ec2.reset_snapshot_attribute(SnapshotId=snapshot_id, Attribute="productCodes")
+    assert excinfo.value.response["Error"]["Code"] == "InvalidParameterValue"
