@@ -358,7 +358,8 @@ class CloudSim:
     def windows_guest(self, service: str, instance: str, region: str | None = None) -> dict:
         """The emulated Windows guest of a Lightsail instance (name) or an OpenStack server (id).
 
-        Answers ``host``, ``port`` (WinRM over HTTP, path ``/wsman``, basic auth), ``username``, ``password``,
+        Answers ``host``, ``port`` (WinRM over HTTP, path ``/wsman``, basic auth), ``listeners`` (by port on the
+        instance, ``"5985"`` and, once set up, ``"5986"`` with its ``certificate``), ``username``, ``password``,
         ``reachable`` (listening now), ``agent``, ``password_option``, ``nic`` (adapters with their IPv4
         configuration), ``sysprep_scheduled``, ``sysprep_running``, ``scheduled``.
         """
@@ -366,7 +367,8 @@ class CloudSim:
 
     def seed_windows_guest(self, service: str, instance: str, region: str | None = None, **setup) -> dict:
         """Set up a guest: ``agent`` (``ec2launch_v2``/``ec2launch_v1``/``ec2config``/``none``), ``password_option``,
-        ``password`` (OpenStack guests), ``nic`` (``dhcp``, or ``static`` with ``ip``)."""
+        ``password`` (OpenStack guests), ``nic`` (``dhcp``, or ``static`` with ``ip``), ``winrm_https`` (an HTTPS
+        listener with a self-signed certificate beside the stock HTTP one, or none)."""
         return self._call("POST", "/windows/guest", dict(setup, service=service, instance=instance, region=region))
 
     def windows_guests(self) -> list[dict]:
