@@ -10,8 +10,9 @@ documentation come from openstack.cloud's ``OpenStackModule`` (2.6.0 and later: 
 read ``openstack.version``, which openstacksdk >= 4.15 no longer imports). What we add:
 
 * a longer default ``timeout`` (snapshots of real disks take minutes to hours);
-* retries of transient answers (409 busy, 429, 502, 503, 504) until the module's deadline, never sooner than
-  a ``Retry-After`` header asks, and of 500 a few times, each attempt re-reading state first where a retried
+* retries of transient answers (409 busy, 429, 502, 503, 504, and Cinder's rate limiter's 413 with ``Retry-After``;
+  a proxy's 429 may come without one) until the module's deadline, never sooner than a ``Retry-After`` header asks,
+  and of 500 a few times, each attempt re-reading state first where a retried
   create could otherwise make a duplicate; Keystone's answers (token, version discovery) too, which reach us as
   keystoneauth errors;
 * retries of calls that got no answer (the connection refused or reset, a read timeout: keystoneauth's
@@ -99,8 +100,8 @@ def http_status(error):
 
 def asked_wait(error):
     """The seconds a ``Retry-After`` header of the answer (or of its cause) asks the client to wait, at most
-    RETRY_AFTER_CAP; None when there is none. Nova and Cinder send it with a 429 (``retryAfter`` in the body too):
-    retrying sooner is refused again. The header holds seconds or an HTTP date (RFC 9110, 10.2.3)."""
+    RETRY_AFTER_CAP; None when there is none. Cinder's rate limiter sends it with its 413, rate-limiting proxies often
+    send none with their 429: retrying sooner than asked is refused again. The header holds seconds or an HTTP date (RFC 9110, 10.2.3)."""
     for link in error_chain(error):
         value = (getattr(getattr(link, "response", None), "headers", None) or {}).get("Retry-After")
         if value:
@@ -126,8 +127,14 @@ def retry_after_seconds(value, now=None):
     return min(seconds, RETRY_AFTER_CAP)
 
 
+def is_rate_limited(error):
+    """Cinder's rate limiter answers 413 with a ``Retry-After`` header (``overLimitFault``, cinder/api/openstack/wsgi.py);
+    a 413 without one is a quota or a size limit, which waiting does not lift."""
+    return http_status(error) == 413 and asked_wait(error) is not None
+
+
 def is_transient(error):
-    return isinstance(error, api_errors()) and http_status(error) in TRANSIENT_STATUS
+    return isinstance(error, api_errors()) and (http_status(error) in TRANSIENT_STATUS or is_rate_limited(error))
 
 
 def is_connection_failure(error):
@@ -169,7 +176,9 @@ def describe_error(what, error):
     if status:
         message += f" (HTTP {status})"
     message += f": {details}"
-    if status == 413:
+    if status == 413 and is_rate_limited(error):
+        message += " - rate-limited (Retry-After) until the timeout ran out; retry later."
+    elif status == 413:
         message += " - the project is over its quota: delete unused snapshots or ask for a higher quota."
     elif status == 403:
         message += " - refused: the project is over its quota, or the cloud's policy does not allow this call to your role."
@@ -325,6 +334,9 @@ class OpenStackApi:
         snapshots = self.call(f"Listing the snapshots of volume {volume_id}", lambda: list(self.conn.block_storage.snapshots(**query)))
         # Filter again: a Cinder that ignores a filter must not make us act on another volume's snapshot.
         return [item for item in snapshots if item.volume_id == volume_id and (name is None or item.name == name)]
+
+    def project_volumes(self):
+        return self.call("Listing the project's volumes", lambda: list(self.conn.block_storage.volumes()))
 
     def project_snapshots(self):
         return self.call("Listing the project's volume snapshots", lambda: list(self.conn.block_storage.snapshots()))

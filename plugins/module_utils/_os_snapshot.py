@@ -24,6 +24,8 @@ SNAPSHOTTABLE_VOLUME_STATUS = ("available", "in-use")
 TRANSITIONAL_VOLUME_STATUS = ("creating", "attaching", "detaching", "backing-up", "restoring-backup", "downloading", "uploading",
                               "extending", "reserved")
 SNAPSHOT_FAILED_STATUS = ("error", "error_deleting")
+# A snapshot whose delete was accepted (deleting) that shows one of these again was not deleted by the driver.
+DELETE_GIVEN_UP_STATUS = ("available", "error_deleting")
 # Glance has no error status: a failed upload ends killed, or Nova deletes the image.
 IMAGE_FAILED_STATUS = ("killed", "deleted", "pending_delete", "deactivated")
 # Nova accepts createImage in these states (PAUSED only for image-backed servers).
@@ -179,6 +181,19 @@ def string_metadata(metadata):
     return converted
 
 
+# Nova's JSON schema for metadata keys (nova/api/validation/parameter_types.py): server create, createImage and the
+# server metadata API refuse any other key with a 400.
+NOVA_METADATA_KEY = re.compile(r"^[a-zA-Z0-9-_:. ]{1,255}$")
+
+
+def check_nova_metadata_keys(field, metadata):
+    """Refuse, before any API call, metadata keys that Nova refuses (Cinder's and Glance's own are free-form)."""
+    bad = [key for key in (metadata or {}) if not NOVA_METADATA_KEY.fullmatch(str(key))]
+    if bad:
+        raise OpenStackError(f"{field}: Nova accepts metadata keys of 1 to 255 letters, digits, spaces and '-_:.' only "
+                             f"(^[a-zA-Z0-9-_:. ]{{1,255}}$); not {', '.join(repr(key) for key in bad)}")
+
+
 # Views -----------------------------------------------------------------------------------------
 
 def snapshot_view(snapshot):
@@ -313,7 +328,13 @@ def wait_snapshots(api, snapshot_ids, context, result=None):
 
 
 def delete_snapshots(api, snapshots, wait):
-    """Delete snapshots (available or error ones); with ``wait``, until Cinder no longer lists them."""
+    """Delete snapshots (available or error ones); with ``wait``, until Cinder no longer lists them.
+
+    Cinder accepts a delete (202, status ``deleting``) before its driver runs it. A driver that cannot delete the
+    snapshot puts it back: ``available`` when the snapshot is busy (Ceph's RBD driver, for a snapshot that volumes were
+    made from: cinder/volume/manager.py), ``error_deleting`` for other failures. Either is a failure at once, naming the
+    volumes made from the snapshot, instead of a wait until the timeout.
+    """
     for snapshot in snapshots:
         api.delete_snapshot(snapshot.id)
     if not wait or not snapshots:
@@ -322,5 +343,29 @@ def delete_snapshots(api, snapshots, wait):
     def poll():
         return [item for item in (api.find_snapshot_by_id(snapshot.id) for snapshot in snapshots) if item is not None]
 
-    api.wait(poll, lambda item: False, lambda item: item.status == "error_deleting",
-             lambda items: ", ".join(f"snapshot {item.id} {item.status}" for item in items) or "all deleted")
+    try:
+        api.wait(poll, lambda item: False, lambda item: item.status in DELETE_GIVEN_UP_STATUS,
+                 lambda items: ", ".join(f"snapshot {item.id} {item.status}" for item in items) or "all deleted")
+    except WaitError as error:
+        given_up = [item for item in error.items if item.status in DELETE_GIVEN_UP_STATUS]
+        if not given_up:
+            raise
+        raise OpenStackError(delete_given_up_message(api, given_up)) from error
+
+
+def delete_given_up_message(api, snapshots):
+    """Why Cinder kept each snapshot: the volumes made from it, when there are any."""
+    dependents = {}
+    for volume in api.project_volumes():
+        if volume.snapshot_id in {snapshot.id for snapshot in snapshots}:
+            dependents.setdefault(volume.snapshot_id, []).append(volume.id)
+    parts = []
+    for snapshot in snapshots:
+        volumes = dependents.get(snapshot.id)
+        if volumes:
+            parts.append(f"snapshot {snapshot.id} is {snapshot.status} again: Cinder's driver refused to delete it because "
+                         f"volumes were made from it ({', '.join(volumes)}); delete those volumes (or flatten them) first")
+        else:
+            parts.append(f"snapshot {snapshot.id} is {snapshot.status}: Cinder's driver failed to delete it; see the "
+                         f"volume service's messages (openstack volume message list), then reset or retry")
+    return "Cinder accepted the deletion but did not delete: " + "; ".join(parts)

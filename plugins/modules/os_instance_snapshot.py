@@ -63,6 +63,8 @@ options:
     description:
       - Metadata (string keys and values) of a new image (as image properties) or volume snapshot.
       - Keys of 1 to 255 characters, values of at most 255; numbers and booleans are sent as strings, nested values are refused.
+      - For an instance snapshot (Nova createImage) keys must match C(^[a-zA-Z0-9-_:. ]{1,255}$), as Nova requires;
+        others are refused before any change.
     type: dict
   wait:
     description:
@@ -261,7 +263,7 @@ launch_source:
       description: The original's key pair.
       type: str
     availability_zone:
-      description: The original's availability zone.
+      description: The original's Nova availability zone (for the copy's server; Cinder's zones are another list).
       type: str
     windows:
       description: Whether the guest is Windows (C(os_type=windows) or C(windows=true) in the server's or its image's
@@ -319,12 +321,17 @@ class InstanceSnapshotModule(SnapkitOpenStackModule):
             snapshots.check_text(field, self.params[field], required=True)
         snapshots.check_text("description", self.params["description"])
         self.metadata = snapshots.string_metadata(self.params["metadata"])
+        if self.params["method"] == "image":
+            snapshots.check_nova_metadata_keys("metadata", self.metadata)
 
     def run(self):
         server = snapshots.find_server(self.api, self.params["server"])
         volumes = snapshots.server_volumes(self.api, server)
         volume_backed = snapshots.is_volume_backed((server.image or {}).get("id"), volumes, getattr(server, "root_device_name", None))
         kind = self._kind(server, volume_backed)
+        if kind == "image" and self.params["state"] == "present":
+            # Nova's createImage carries the metadata (method=auto found an image-booted server): refused before any change.
+            snapshots.check_nova_metadata_keys("metadata", self.metadata)
         root = snapshots.root_volume_of(self.api, server, volumes) if volume_backed else None
         self.result = dict(changed=False, kind=kind, image=None, volume_snapshots=[],
                            server=dict(id=server.id, name=server.name, status=server.status, volume_backed=volume_backed))

@@ -29,7 +29,9 @@ options:
   state:
     description:
       - V(present) creates the snapshot unless this volume already has one named O(name).
-      - V(absent) deletes it (waiting first while it is still being created).
+      - V(absent) deletes it (waiting first while it is still being created). With O(wait), a delete that Cinder accepted
+        but its driver gave up (the snapshot C(available) again, as Ceph RBD does for a snapshot that volumes were made
+        from, or C(error_deleting)) fails at once, naming the volumes made from the snapshot.
     type: str
     choices: [present, absent]
     default: present

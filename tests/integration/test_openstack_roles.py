@@ -16,6 +16,7 @@ import base64
 import json
 import os
 import pathlib
+import socket
 import subprocess
 import sys
 
@@ -26,6 +27,7 @@ from _openstack import mutating_calls
 from _openstack import os_conn  # noqa: F401  pylint: disable=unused-import
 from _openstack import sim  # noqa: F401  pylint: disable=unused-import
 from cloudsim.client import CloudSim
+from cloudsim.openstack.testing import set_zones
 from cloudsim.testing import FAST_SPEED
 from conftest import REPO_ROOT, collections_path
 
@@ -184,3 +186,71 @@ def test_awx_playbook_with_os_client_config_file_only(sim, tmp_path, listener):
     copy = by_name(state["servers"], "app-copy")
     root = next(volume for volume in state["volumes"] if volume["id"] == copy["volumes"][0])
     assert (copy["status"], copy["image_id"], root["size"], root["name"]) == ("ACTIVE", "", 12, "app-copy-root")
+
+
+def closed_port():
+    """A loopback port nothing listens on: the copy's SSH never answers."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_copy_from_a_volume_snapshot_where_cinder_zones_are_not_novas(sim, ansible, listener):
+    """The volume is made in the snapshot's Cinder zone; the server's Nova zone is not a Cinder zone (a 400)."""
+    set_zones(sim, compute=["az-compute-1"], volume=["az-volume-1"])
+    sim.seed_server(boot="volume", name="db", root_size=3)
+    ssh = {"openstack_launch_copy_ssh_host": "127.0.0.1", "openstack_launch_copy_ssh_port": listener}
+    run = ansible.run(snapshot_and_copy("db", "db-copy", "db-snap", "db", **ssh))
+    assert run.rc == 0, run.output[-3000:]
+    snap, copy = fact(run, "db_snap"), fact(run, "db_copy")
+    assert snap["launch_source"]["availability_zone"] == "az-compute-1"
+    state = sim.openstack_state()
+    root = next(volume for volume in state["volumes"] if volume["id"] == copy["volume_id"])
+    assert (root["availability_zone"], root["snapshot_id"]) == ("az-volume-1", snap["launch_source"]["snapshot_id"])
+    assert by_name(state["servers"], "db-copy")["availability_zone"] == "az-compute-1"
+    assert all("availability_zone" not in entry["params"]["volume"] for entry in sim.journal(action="createVolume"))
+
+
+def test_copy_from_a_volume_backed_servers_image_reports_and_cleans_up_the_volumes_nova_made(sim, ansible, listener):
+    db = sim.seed_server(boot="volume", name="db", root_size=4, volumes=[{"size": 2, "name": "db-data"}])
+    original_volumes = {volume["volume_id"] for volume in db["volumes"]}
+    snapshot = role_task("openstack_instance_snapshot", "snap", openstack_instance_snapshot_server="db",
+                         openstack_instance_snapshot_name="db-image", openstack_instance_snapshot_method="image")
+    copy = role_task("openstack_launch_copy", "copy", openstack_launch_copy_name="db-copy",
+                     openstack_launch_copy_launch_source="{{ openstack_instance_snapshot_launch_source }}",
+                     openstack_launch_copy_ssh_host="127.0.0.1", openstack_launch_copy_ssh_port=listener)
+    run = ansible.run(snapshot + copy)
+    assert run.rc == 0, run.output[-3000:]
+    made = fact(run, "copy")
+    state = sim.openstack_state()
+    server = by_name(state["servers"], "db-copy")
+    assert made["boot_source"] == "image" and len(server["volumes"]) == 2
+    assert sorted(item["id"] for item in made["image_volumes"]) == sorted(server["volumes"])
+    assert not original_volumes & set(server["volumes"])
+
+    # The same copy under another name whose SSH never answers: the role fails and, asked to, deletes what it made.
+    failing = role_task("openstack_launch_copy", "failed_copy", openstack_launch_copy_name="db-copy-2",
+                        openstack_launch_copy_launch_source=fact(run, "snap")["launch_source"],
+                        openstack_launch_copy_ssh_host="127.0.0.1", openstack_launch_copy_ssh_port=closed_port(),
+                        openstack_launch_copy_ssh_timeout=2, openstack_launch_copy_cleanup_on_failure=True)
+    volumes_before = {volume["id"] for volume in sim.openstack_state()["volumes"]}
+    with pytest.raises(AssertionError) as failed:
+        ansible.run(failing)
+    message = str(failed.value)
+    assert "volumes Nova made from the image" in message and "deleted again" in message, message[-3000:]
+    after = sim.openstack_state()
+    assert "db-copy-2" not in [item["name"] for item in after["servers"]]
+    assert {volume["id"] for volume in after["volumes"]} == volumes_before
+    deleted = [entry["params"]["volume_id"] for entry in sim.journal(action="deleteVolume") if entry["status"] == 202]
+    assert len(deleted) == 2 and all(volume_id in message for volume_id in deleted)
+
+
+def test_copy_metadata_keys_nova_refuses_are_refused_before_any_call(sim, ansible):
+    web = sim.seed_server(boot="image", name="web")
+    with pytest.raises(AssertionError) as failed:
+        ansible.run(role_task("openstack_launch_copy", "copy", openstack_launch_copy_name="web-copy",
+                              openstack_launch_copy_metadata={"owner/team": "ops"},
+                              openstack_launch_copy_launch_source={"type": "image", "image_id": web["image_id"], "flavor_id": "2",
+                                                                   "networks": [{"network_id": web["network_id"]}]}))
+    assert "Refused before any API call" in str(failed.value) and "owner/team" in str(failed.value)
+    assert [entry for entry in sim.journal() if entry["service"] != "identity"] == []

@@ -211,3 +211,20 @@ def test_secrets_never_reach_verbose_output(sim, ansible):
         assert secret not in run.output
         assert secret not in str(run.results)
     assert [entry["params"]["auth_methods"] for entry in sim.journal(action="createToken")] == [["password"], ["application_credential"]]
+
+
+def test_metadata_keys_nova_refuses_are_refused_before_any_change(sim, ansible):
+    sim.seed_server(boot="image", name="web")
+    db = sim.seed_server(boot="volume", name="db")
+    run = ansible.run([
+        os_task(MODULE, "explicit", server="web", name="s", method="image", metadata={"owner/team": "ops"}),
+        os_task(MODULE, "auto", server="web", name="s", metadata={"bad key!": "x"}),
+        # A Cinder snapshot's metadata is Cinder's: free-form keys are fine there.
+        os_task(MODULE, "cinder", server="db", name="s", metadata={"owner/team": "ops"}),
+    ])
+    for name, key in (("explicit", "owner/team"), ("auto", "bad key!")):
+        assert run[name]["failed"] is True, run[name]
+        assert repr(key) in run[name]["msg"] and "^[a-zA-Z0-9-_:. ]{1,255}$" in run[name]["msg"], run[name]["msg"]
+    assert run["cinder"]["changed"] is True, run["cinder"].get("msg")
+    assert [entry["action"] for entry in mutating_calls(sim.journal())] == ["createSnapshot"]
+    assert sim.journal(action="createSnapshot")[0]["params"]["snapshot"]["volume_id"] == db["volumes"][0]["volume_id"]

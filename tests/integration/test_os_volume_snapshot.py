@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import time
+
 from _openstack import CLOUD_NAME
 from _openstack import mutating_calls
 from _openstack import openstack_sim  # noqa: F401  pylint: disable=unused-import
@@ -90,3 +92,36 @@ def test_volume_and_root_volume_snapshots_force_idempotency_and_info(sim, ansibl
     assert [entry["params"]["snapshot_id"] for entry in deletes] == [snap_a["volume_snapshot"]["id"]]
     remaining = {item["id"] for item in sim.openstack_state()["snapshots"]}
     assert snap_a["volume_snapshot"]["id"] not in remaining and snap_b["volume_snapshot"]["id"] in remaining
+
+
+def test_deleting_a_snapshot_volumes_were_made_from_fails_at_once_naming_them(sim, ansible, os_conn):
+    """Cinder accepts the delete (202), its driver gives it up (SnapshotIsBusy) and the snapshot is available again."""
+    source = os_conn.block_storage.create_volume(size=1, name="src")
+    sim.advance(60)
+    snapshot = os_conn.block_storage.create_snapshot(volume_id=source.id, name="nightly")
+    sim.advance(3600)
+    clone = os_conn.block_storage.create_volume(size=1, snapshot_id=snapshot.id, name="clone")
+    started = time.monotonic()
+    run = ansible.run([os_task(MODULE, "gone", volume="src", name="nightly", state="absent", timeout=90)])
+    gone = run["gone"]
+    assert gone["failed"] is True, gone
+    assert "volumes were made from it" in gone["msg"] and clone.id in gone["msg"] and snapshot.id in gone["msg"], gone["msg"]
+    assert time.monotonic() - started < 60  # not the 90 s timeout
+    assert [entry["status"] for entry in sim.journal(action="deleteSnapshot")] == [202]
+
+
+def test_cinders_rate_limit_413_with_retry_after_is_retried_a_quota_413_is_not(sim, ansible, os_conn):
+    os_conn.block_storage.create_volume(size=1, name="vol")
+    sim.advance(60)
+    # Cinder's RateLimitingMiddleware: 413 overLimitFault with Retry-After (cinder/api/openstack/wsgi.py OverLimitFault).
+    sim.inject_fault("volume", "createSnapshot", "overLimitFault", status=413, count=2, retry_after=1,
+                     message="This request was rate-limited.")
+    run = ansible.run([os_task(MODULE, "limited", volume="vol", name="first")])
+    assert run["limited"]["changed"] is True and run["limited"]["volume_snapshot"]["status"] == "available", run["limited"].get("msg")
+    assert [entry["status"] for entry in sim.journal(action="createSnapshot")] == [413, 413, 202]
+    # A 413 without Retry-After is Cinder's quota answer: waiting does not lift it.
+    sim.inject_fault("volume", "createSnapshot", "overLimit", status=413,
+                     message="SnapshotLimitExceeded: Maximum number of snapshots allowed (10) exceeded")
+    run = ansible.run([os_task(MODULE, "quota", volume="vol", name="second")])
+    assert run["quota"]["failed"] is True and "quota" in run["quota"]["msg"], run["quota"]
+    assert [entry["status"] for entry in sim.journal(action="createSnapshot")] == [413, 413, 202, 413]

@@ -279,6 +279,8 @@ BAD_INPUTS = [
     ("os_instance_snapshot", {"server": "web-1", "name": "   "}, "name"),
     ("os_instance_snapshot", {"server": "web-1", "name": "snap-1", "timeout": -1}, "timeout"),
     ("os_instance_snapshot", {"server": "web-1", "name": "snap-1", "metadata": {LONG: "v"}}, "metadata"),
+    # Nova's metadata key pattern, for an instance snapshot (createImage).
+    ("os_instance_snapshot", {"server": "web-1", "name": "snap-1", "method": "image", "metadata": {"owner/team": "v"}}, "metadata"),
     ("os_instance_snapshot", {"server": "web-1", "name": "snap-1", "wait": "later"}, "wait"),
     ("os_volume_snapshot_info", {"status": "ready"}, "status"),
     ("os_volume_snapshot_info", {"volume": "data", "server": "web-1"}, "volume"),
@@ -309,3 +311,23 @@ def test_a_wait_that_outlasts_the_timeout_fails_naming_the_resource_and_reports_
         assert (params.get("server") or params.get("volume")) in message and "gave up at timeout=3 seconds" in message, (name, message)
         assert made_ids(sim, label) and made_ids(sim, label) <= reported(result), (name, made_by(sim, label), result)
         assert servers[f"{label}-srv"] == "ACTIVE", (name, servers)
+
+
+def test_cinders_rate_limit_413_at_every_cinder_step_is_retried_with_no_duplicate(sim, ansible):
+    """Cinder's own rate limiter answers 413 ``overLimitFault`` with ``Retry-After`` (cinder/api/openstack/wsgi.py
+    OverLimitFault), unlike its quota 413: at every Cinder step of the three procedures it is waited out and retried,
+    and each run ends with one complete snapshot."""
+    for name, faulted_steps in new_steps(sim, ansible, lambda name: "any").items():
+        injected = []
+        for service, action in faulted_steps:
+            if service == "volume":
+                sim.inject_fault(service, action, "overLimitFault", status=413, count=1, retry_after=1,
+                                 message="This request was rate-limited.")
+                injected.append((service, action, 413))
+        module, params = PROCEDURES[name](sim, f"{name}-limited")
+        result = ansible.run([os_task(module, "faulted", **params)])["faulted"]
+        assert result.get("failed") is not True, (name, result.get("msg"))
+        assert sim.faults() == [] and unmet_faults(sim, injected) == [], (name, sim.faults())
+        FAULT_COUNT["rate_limited"] += len(injected)
+    assert made_by(sim, "volume-limited") == {"images": [], "snapshots": ["available"]}
+    assert made_by(sim, "bfv-limited") == {"images": [], "snapshots": ["available"]}
