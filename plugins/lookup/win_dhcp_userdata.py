@@ -52,7 +52,7 @@ options:
     type: bool
     default: true
 notes:
-  - OpenStack limits user data to 65535 bytes after base64 encoding; the script is about a third of that.
+  - OpenStack limits user data to 65535 bytes after base64 encoding; the script is about 27 kB of that.
 seealso:
   - module: snapkit.cloud.win_reset_static_ip
   - name: cloudbase-init user data
