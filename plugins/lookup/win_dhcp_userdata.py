@@ -20,10 +20,10 @@ description:
   - The script writes one line per adapter (C(snapkit:) then the adapter's name and its before/after configuration as
     JSON) to its output, which cloudbase-init logs. It exits C(0) when every adapter was switched, and C(1002) when one
     failed, a selector matched nothing, the DHCP Client service is not running, or anything else threw (everything
-    runs inside one C(try): an uncaught error would exit C(1), which cloudbase-init takes as done for good), so that
+    runs inside one C(try); an uncaught error would exit C(1), which cloudbase-init takes as done for good), so that
     cloudbase-init runs it again at the next boot.
   - The script is pure ASCII (no byte order mark can follow C(#ps1_sysnative), so Windows PowerShell reads it in the
-    ANSI code page): non-ASCII characters of adapter names are written as C([char]0xNNNN) escapes, the curly quotes
+    ANSI code page). Non-ASCII characters of adapter names are written as C([char]0xNNNN) escapes, the curly quotes
     that also end a PowerShell string included.
   - Give it to the copy with a config drive (cloudbase-init's C(ConfigDriveService) reads it without network), for
     example O(openstack.cloud.server#module:userdata) with O(openstack.cloud.server#module:config_drive=true).
@@ -52,7 +52,7 @@ options:
     type: bool
     default: true
 notes:
-  - OpenStack limits user data to 65535 bytes after base64 encoding; the script is about a third of that.
+  - OpenStack limits user data to 65535 bytes after base64 encoding; the script is about 27 kB of that.
 seealso:
   - module: snapkit.cloud.win_reset_static_ip
   - name: cloudbase-init user data

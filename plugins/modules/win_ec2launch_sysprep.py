@@ -43,7 +43,7 @@ description:
   - Refuses to start, before any change, when Windows reports a Sysprep generalisation already pending (registry
     C(HKLM:\\SYSTEM\\Setup\\Status\\SysprepStatus) C(GeneralizationState) other than C(7)), when the Sysprep of an
     earlier run is still under way (its task is running, or its state file says C(waiting) or C(running) since the
-    last boot: the whole Sysprep, not only the delay), or when a reboot is pending (C(Component Based
+    last boot; the whole Sysprep, not only the delay), or when a reboot is pending (C(Component Based
     Servicing\\RebootPending), C(WindowsUpdate\\Auto Update\\RebootRequired), or C(PendingFileRenameOperations)),
     since Sysprep fails then.
   - "With O(start_sysprep=false) only the option is set; whether the next boot acts on it is returned in
