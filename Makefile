@@ -27,6 +27,7 @@ PIP_REQS    := -c constraints.txt $(addprefix -r ,$(filter-out constraints.txt,$
 PYVER        = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 PYTEST_WORKERS ?= 2
 CLOUDSIM_ENDPOINTS ?= $(BUILD)/cloudsim-endpoints.json
+OPENSTACK_REAL ?= $(BUILD)/openstack-real
 
 # ansible-test --venv builds one venv per sanity test (and one for the controller) and
 # installs ansible-test's pinned requirements into them; this isolates the tests from our
@@ -44,7 +45,7 @@ export NO_COLOR := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help venv collections get-pip-standin sanity units integration molecule lint \
-        build build-check docs ee test demo cloudsim bench clean constraints
+        build build-check docs ee test demo cloudsim openstack-real integration-real bench clean constraints
 
 help: ## Show this help
 	@echo "snapkit.cloud make targets (state under .build/, see docs/development.md):"
@@ -159,6 +160,12 @@ demo: collections ## Run the demo chapters against cloudsim (tools/demo.py; CHAP
 
 cloudsim: venv ## Run the local test clouds in the foreground; endpoints in $CLOUDSIM_ENDPOINTS
 	PYTHONPATH="$(ROOT)/tests" "$(PY)" -m cloudsim --endpoints "$(CLOUDSIM_ENDPOINTS)"
+
+# The real OpenStack services (tests/openstack_real): the launcher runs in our venv (its openstacksdk seeds the cloud),
+# the services in their own venv under .build/openstack-real/ (first run: MariaDB and RabbitMQ from Debian, the venv,
+# the database syncs; later runs reuse them). clouds.yaml (clouds devstack and devstack-admin) is in $(OPENSTACK_REAL)/.
+openstack-real: venv ## Run the real OpenStack services (keystone, nova, cinder, glance, neutron, placement) in the foreground; prints the clouds.yaml path
+	SNAPKIT_OPENSTACK_REAL_STATE="$(OPENSTACK_REAL)" PYTHONPATH="$(ROOT)/tests" "$(PY)" -m openstack_real serve
 
 bench: collections ## Benchmarks against the anchor collections (benchmarks/run.py; BENCH_ARGS=--quick for a smoke run)
 	PYTHONPATH="$(ROOT)/tests" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" "$(PY)" benchmarks/run.py $(BENCH_ARGS)

@@ -304,7 +304,9 @@ def write_configs(paths: Paths) -> None:
                         osapi_volume_listen=HOST, osapi_volume_listen_port=port["cinder"], osapi_volume_workers="1",
                         api_paste_config=str(etc / "cinder" / "api-paste.ini"), enabled_backends="fake",
                         default_volume_type="__DEFAULT__", host="snapkit-osreal", my_ip=HOST,
-                        glance_api_servers=f"http://{HOST}:{port['glance']}"),
+                        glance_api_servers=f"http://{HOST}:{port['glance']}",
+                        # the filters a non-admin may use in list calls; without the file only admins may filter
+                        resource_query_filters_file=str(paths.venv / "etc" / "cinder" / "resource_filters.json")),
         "database": {"connection": db_url(paths, "cinder")},
         "keystone_authtoken": authtoken("cinder"),
         "service_user": dict(service_auth("cinder"), send_service_user_token="true"),
@@ -548,8 +550,8 @@ def cloud_config(cloud: str) -> dict:
                 "user_domain_name": "Default", "project_domain_name": "Default"}
     elif cloud == "system-admin":
         auth = {"auth_url": auth_url(), "username": "admin", "password": PASSWORD, "system_scope": "all", "user_domain_name": "Default"}
-    else:
-        auth = {"auth_url": auth_url(), "username": "admin", "password": PASSWORD, "project_name": "admin",
+    else:  # the admin user with the admin role on the member's project: it seeds servers there, for test setup only
+        auth = {"auth_url": auth_url(), "username": "admin", "password": PASSWORD, "project_name": MEMBER["project"],
                 "user_domain_name": "Default", "project_domain_name": "Default"}
     return {"auth_type": "password", "auth": auth, "region_name": REGION, "interface": "public", "identity_api_version": 3,
             "volume_api_version": 3}
