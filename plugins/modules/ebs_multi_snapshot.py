@@ -321,6 +321,7 @@ instance_restarted:
 """
 
 import functools
+import time
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
@@ -338,6 +339,7 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pa
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_user_tags
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_snapshots
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import VISIBILITY_GRACE_SECONDS
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_tags_when_visible
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import delete_snapshot
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_instance
@@ -622,12 +624,16 @@ def record_volumes(module, client, created, volumes):
     """
     by_volume = {volume["volume_id"]: volume for volume in volumes}
     untagged = []
+    # One visibility grace for the whole set: EC2 shows a set's snapshots at about the same time.
+    deadline = time.monotonic() + VISIBILITY_GRACE_SECONDS
     for snapshot in created:
         volume = by_volume.get(snapshot.get("VolumeId"))
         if volume is None:
             continue
         record = sets.volume_record(volume)
-        if not best_effort(untagged, functools.partial(create_tags_when_visible, client, snapshot["SnapshotId"], record), snapshot["SnapshotId"]):
+        tag = functools.partial(create_tags_when_visible, client, snapshot["SnapshotId"], record,
+                                timeout=max(0.0, deadline - time.monotonic()))
+        if not best_effort(untagged, tag, snapshot["SnapshotId"]):
             continue
         snapshot["Tags"] = snapshot.get("Tags", []) + [{"Key": key, "Value": value} for key, value in record.items()]
     if untagged:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from conftest import documented_return
 from conftest import ec2_client
+from test_ebs_snapshot_set_retention import freeze
 
 FOUR_VOLUMES = [{"size": 8, "type": "gp3", "device": "/dev/xvda"}] + [
     {"size": 8, "type": "gp3", "device": f"/dev/sd{letter}"} for letter in "fgh"
@@ -35,7 +36,7 @@ def info(ansible, **params):
 def fleet_wait_polls(sim, ansible, count):
     """DescribeSnapshots calls the fleet wait makes for ``count`` instances whose sets complete together."""
     sim.ec2_config(snapshot_seconds_base=1800, snapshot_seconds_per_gib=0)
-    sim.set_speed(0)  # every set starts at the same simulated instant, so all complete together
+    freeze(sim)  # every set starts at the same simulated instant, so all complete together
     instance_ids = start_sets(sim, ansible, count, f"fleet-{count}")
     sim.set_speed(600)
     before = len(sim.journal(service="ec2", action="DescribeSnapshots"))

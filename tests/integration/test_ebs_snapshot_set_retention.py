@@ -28,8 +28,15 @@ def remaining(sim, instance_id):
     return sorted({t["Value"] for s in snapshots for t in s["Tags"] if t["Key"] == "snapkit:set-name"})
 
 
-def test_keep_count_per_instance_with_check_mode_first(sim, ansible):
+def freeze(sim):
+    """Simulated time frozen (only advance() moves it), and new snapshots visible at once: the visibility delay would
+    never pass on a frozen clock."""
     sim.set_speed(0)
+    sim.ec2_config(visibility_delay_max_seconds=0)
+
+
+def test_keep_count_per_instance_with_check_mode_first(sim, ansible):
+    freeze(sim)
     one, two = (sim.seed_instance(volumes=TWO_VOLUMES)["instance_id"] for _index in range(2))
     make_sets(sim, ansible, one, ["nightly-1", "nightly-2", "nightly-3", "nightly-4"])
     make_sets(sim, ansible, two, ["nightly-1", "nightly-2"])
@@ -51,7 +58,7 @@ def test_keep_count_per_instance_with_check_mode_first(sim, ansible):
 
 
 def test_age_by_the_clouds_clock_and_other_snapshots_untouched(sim, ansible):
-    sim.set_speed(0)
+    freeze(sim)
     instance = sim.seed_instance(volumes=TWO_VOLUMES)
     instance_id = instance["instance_id"]
     make_sets(sim, ansible, instance_id, ["daily-a", "daily-b", "daily-c"], days_apart=10)
@@ -68,7 +75,7 @@ def test_age_by_the_clouds_clock_and_other_snapshots_untouched(sim, ansible):
 
 
 def test_pending_sets_are_never_deleted_nor_counted(sim, ansible):
-    sim.set_speed(0)
+    freeze(sim)
     instance_id = sim.seed_instance(volumes=TWO_VOLUMES)["instance_id"]
     make_sets(sim, ansible, instance_id, ["n-1", "n-2"])
     ansible.module("ebs_multi_snapshot", instance_id=instance_id, set_name="n-3", wait=False)  # clock frozen: pending

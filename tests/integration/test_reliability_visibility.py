@@ -58,7 +58,7 @@ def recorded(sim, snapshot_ids):
 
 
 def test_ebs_multi_snapshot_waits_for_and_tags_a_set_ec2_does_not_show_yet(sim, ansible):
-    plain, stopped = (sim.seed_instance(volumes=TWO_VOLUMES)["instance_id"] for _ in range(2))
+    plain, stopped = (sim.seed_instance(volumes=TWO_VOLUMES)["instance_id"] for _number in range(2))
     delay_new_resources(sim)
     run = ansible.run([
         task(sim, "ebs_multi_snapshot", "plain", instance_id=plain, set_name="new", delete_on_failure=True),

@@ -77,7 +77,7 @@ def test_delays_are_drawn_from_a_seeded_random_so_a_run_replays(frozen):
         frozen.ec2_config(visibility_delay_min_seconds=0, visibility_delay_max_seconds=100, visibility_seed=7)
         client = boto3.client("ec2", **frozen.aws_client_kwargs())
         volume_id = frozen.seed_instance(volumes=[{"size": 1}])["volumes"][0]["volume_id"]
-        ids = [client.create_snapshot(VolumeId=volume_id)["SnapshotId"] for _ in range(3)]
+        ids = [client.create_snapshot(VolumeId=volume_id)["SnapshotId"] for _number in range(3)]
         seen = {}
         for second in range(0, 101):
             listed = {s["SnapshotId"] for s in client.describe_snapshots(OwnerIds=["self"])["Snapshots"]}

@@ -194,7 +194,7 @@ def test_modify_volume_answers_the_whole_modification_and_follows_it_on_the_cloc
 
 def test_multi_attach_io2_volume_attaches_to_two_instances_and_gp3_refuses_it(frozen, ec2):
     frozen.ec2_config(volume_create_seconds=0, volume_attach_seconds=5, volume_detach_seconds=5)
-    first, second = (frozen.seed_instance(volumes=[{"size": 8}])["instance_id"] for _ in range(2))
+    first, second = (frozen.seed_instance(volumes=[{"size": 8}])["instance_id"] for _number in range(2))
     zone = f"{frozen.region}a"
     with pytest.raises(ClientError) as excinfo:
         ec2.create_volume(AvailabilityZone=zone, Size=4, VolumeType="gp3", MultiAttachEnabled=True)
