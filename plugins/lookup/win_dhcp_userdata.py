@@ -129,6 +129,7 @@ if ($snapkitFailed) {{
 exit 0
 """
 
+
 def ps_quote(value):
     """A PowerShell string literal of any text, in ASCII only.
 

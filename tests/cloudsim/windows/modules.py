@@ -22,7 +22,7 @@ import json
 from collections.abc import Callable
 
 from cloudsim.windows.guest import (ADMINISTRATORS_SID, AGENT_CONFIG_PATHS, AGENT_ORDER, AGENT_PROBES, PENDING_REBOOT, SYSTEM_SID,
-                                   TASK_DIRECTORY, Adapter, Guest)
+                                    TASK_DIRECTORY, Adapter, Guest)
 from cloudsim.windows.payload import Invocation
 
 SYSPREP_TASK = "snapkit.cloud-sysprep"
@@ -47,7 +47,7 @@ class GuestEffects:
     def schedule_sysprep(self, guest: Guest, delay_seconds: float) -> None:
         raise NotImplementedError
 
-    def schedule_adapter_switch(self, guest: Guest, adapter: Adapter, delay_seconds: float, new_config: dict) -> None:
+    def schedule_adapter_switch(self, guest: Guest, adapter: Adapter, delay_seconds: float, detail: dict) -> None:
         raise NotImplementedError
 
 

@@ -149,24 +149,26 @@ SCENARIOS = (
                                  "-Name PendingFileRenameOperations -ErrorAction SilentlyContinue"))),
     Scenario("generalization-pending-refused", SYSPREP, {}, dict(_v2(), generalization_state=3), failed=True,
              msg=("GeneralizationState 3",)),
-    Scenario("task-folder-owned-by-a-user-refused", SYSPREP, {}, dict(_v2("doNothing"), task_folder={
-        "owner": USER_SID, "protected": False, "others": [USER_SID]}), failed=True,
+    Scenario("task-folder-owned-by-a-user-refused", SYSPREP, {},
+             dict(_v2("doNothing"), task_folder={"owner": USER_SID, "protected": False, "others": [USER_SID]}), failed=True,
              msg=("Refusing to run a SYSTEM task", f"owned by {USER_SID}"), then={"agent_setting": "doNothing", "scheduled": 0}),
     Scenario("task-folder-inherited-acl-refused", SYSPREP, {}, dict(_v2(), task_folder={"owner": "S-1-5-32-544", "protected": False}),
              check_mode=True, failed=True, msg=("Refusing to run a SYSTEM task", "inherits permissions"),
              real=Real("agent", setup=REAL_INHERITED_FOLDER, teardown=REAL_REMOVE_FOLDER)),
     Scenario("task-folder-junction-refused", SYSPREP, {}, dict(_v2(), task_folder={"owner": "S-1-5-32-544", "protected": True, "reparse": True}),
              failed=True, msg=("junction",)),
-    Scenario("task-folder-extra-rule-refused", SYSPREP, {}, dict(_v2(), task_folder={
-        "owner": "S-1-5-32-544", "protected": True, "others": ["S-1-5-32-545"]}), failed=True, msg=("grants access to S-1-5-32-545",)),
-    Scenario("earlier-failure-reported-and-sysprep-retried", SYSPREP, {}, dict(_v2(), files={"sysprep.json": {
-        "phase": "failed", "agent": "ec2launch_v2", "started_ago": 3600, "error": "the agent's Sysprep command exited with code 1",
-        "exit_code": 1}}), changed=True,
+    Scenario("task-folder-extra-rule-refused", SYSPREP, {},
+             dict(_v2(), task_folder={"owner": "S-1-5-32-544", "protected": True, "others": ["S-1-5-32-545"]}), failed=True,
+             msg=("grants access to S-1-5-32-545",)),
+    Scenario("earlier-failure-reported-and-sysprep-retried", SYSPREP, {},
+             dict(_v2(), files={"sysprep.json": {"phase": "failed", "agent": "ec2launch_v2", "started_ago": 3600,
+                                                 "error": "the agent's Sysprep command exited with code 1", "exit_code": 1}}), changed=True,
              result={"sysprep_scheduled": True, "previous_sysprep": {"phase": "failed", "exit_code": 1}},
              warnings=("The Sysprep started by an earlier run failed: the agent's Sysprep command exited with code 1",),
              then={"shutdown": True}),
-    Scenario("earlier-sysprep-under-way-refused", SYSPREP, {}, dict(_v2(), files={"sysprep.json": {
-        "phase": "running", "agent": "ec2launch_v2", "started_ago": 0, "error": None, "exit_code": None}}), failed=True,
+    Scenario("earlier-sysprep-under-way-refused", SYSPREP, {},
+             dict(_v2(), files={"sysprep.json": {"phase": "running", "agent": "ec2launch_v2", "started_ago": 0, "error": None,
+                                                 "exit_code": None}}), failed=True,
              msg=("still under way", "phase running")),
 
     # win_reset_static_ip --------------------------------------------------------------------------------------
