@@ -167,6 +167,9 @@ cloudsim: venv ## Run the local test clouds in the foreground; endpoints in $CLO
 openstack-real: venv ## Run the real OpenStack services (keystone, nova, cinder, glance, neutron, placement) in the foreground; prints the clouds.yaml path
 	SNAPKIT_OPENSTACK_REAL_STATE="$(OPENSTACK_REAL)" PYTHONPATH="$(ROOT)/tests" "$(PY)" -m openstack_real serve
 
+integration-real: collections ## Start the real OpenStack services, run the tests marked openstack_real against them, stop them
+	@SNAPKIT_OPENSTACK_REAL_STATE="$(OPENSTACK_REAL)" tests/openstack_real/run-stage.sh "$(PY)" "$(COLLECTIONS)" $(PYTEST_ARGS)
+
 bench: collections ## Benchmarks against the anchor collections (benchmarks/run.py; BENCH_ARGS=--quick for a smoke run)
 	PYTHONPATH="$(ROOT)/tests" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" "$(PY)" benchmarks/run.py $(BENCH_ARGS)
 

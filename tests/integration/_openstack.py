@@ -10,17 +10,23 @@ Credentials reach the modules as AWX injects them: a ``clouds.yaml`` whose cloud
 ``group/snapkit.cloud.openstack`` names the cloud once. Import what you need into a test module::
 
     from _openstack import openstack_sim, sim, os_conn  # noqa: F401
+
+``os_backend`` is the same cloud on both backends: the simulator (``sim``), and the real services when the
+``integration-real`` stage started them (tests/openstack_real; ``SNAPKIT_OPENSTACK_REAL_CLOUDS`` names their clouds.yaml).
+A test that takes ``os_backend`` runs once per backend; ``os_backend.journaled`` says whether calls can be read back.
 """
 
 from __future__ import annotations
 
 import collections
 import json
+import os
 
 import pytest
 
 from cloudsim.client import CloudSim
 from cloudsim.testing import FAST_SPEED
+from openstack_real import testing as real_testing
 
 CLOUD_NAME = "devstack"
 # A second cloud in the same clouds.yaml, authenticating with an application credential.
@@ -52,9 +58,41 @@ def sim(openstack_sim, tmp_path, monkeypatch):  # pylint: disable=redefined-oute
     return openstack_sim
 
 
+# The real backend joins only when its stage started the services: its params are not made (not skipped) otherwise.
+BACKENDS = [pytest.param("sim", id="sim")] + (
+    [pytest.param("real", id="real", marks=pytest.mark.openstack_real)] if real_testing.enabled() else [])
+
+
+@pytest.fixture(scope="session")
+def openstack_real():
+    """The running real services (started by the integration-real stage), seeded through their admin cloud entry."""
+    cloud = real_testing.RealCloud(os.environ[real_testing.CLOUDS_ENV])
+    yield cloud
+    cloud.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def os_backend(request, sim, tmp_path, monkeypatch):  # pylint: disable=redefined-outer-name
+    """``sim``, or the real services wiped of earlier tests' servers, volumes and snapshots, with the member's clouds.yaml."""
+    if request.param == "sim":
+        sim.journaled = sim.guests_reachable = True
+        sim.backend = "sim"
+        return sim
+    real = request.getfixturevalue("openstack_real")
+    real.reset()
+    real.endpoints = sim.endpoints  # the runner's AWS module_defaults; no OpenStack test calls AWS
+    path = tmp_path / "clouds-real.yaml"
+    path.write_text(json.dumps(real.clouds_yaml(CLOUD_NAME)), encoding="utf-8")
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(path))
+    real.clouds_yaml_path = path
+    return real
+
+
 @pytest.fixture
-def os_conn(sim):  # pylint: disable=redefined-outer-name,unused-argument
+def os_conn(request, sim):  # pylint: disable=redefined-outer-name,unused-argument
     """An openstacksdk connection through the same clouds.yaml, to arrange and check what the modules did."""
+    if "os_backend" in request.fixturenames:
+        request.getfixturevalue("os_backend")  # its clouds.yaml first
     import openstack  # pylint: disable=import-outside-toplevel
     connection = openstack.connect(cloud=CLOUD_NAME)
     yield connection

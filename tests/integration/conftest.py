@@ -269,6 +269,7 @@ def least_privilege_verdict(figures_list, policy, whole_suite):
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "openstack_real: runs against the real OpenStack services (the integration-real stage)")
     ledger = AwsActionLedger()
     config.stash[LEDGER_KEY] = ledger
     config.stash[WORKER_FIGURES_KEY] = []

@@ -573,8 +573,8 @@ def ensure_identity(paths: Paths) -> None:
     identity = system.identity
     default = identity.find_domain("default", ignore_missing=False)
     roles = {name: identity.find_role(name) or identity.create_role(name=name) for name in ("admin", "member", "reader", "service")}
-    service_project = identity.find_project("service", domain_id=default.id) or identity.create_project(name="service",
-                                                                                                        domain_id=default.id)
+    service_project = identity.find_project("service", domain_id=default.id) or identity.create_project(
+        name="service", domain_id=default.id)
     for name in SERVICE_USERS:
         user = identity.find_user(name, domain_id=default.id) or identity.create_user(name=name, password=PASSWORD, domain_id=default.id)
         for role in ("admin", "service"):
@@ -591,8 +591,8 @@ def ensure_identity(paths: Paths) -> None:
         for interface in ("public", "internal", "admin"):
             if interface not in existing:
                 identity.create_endpoint(service_id=service.id, interface=interface, url=url, region_id=REGION)
-    project = identity.find_project(MEMBER["project"], domain_id=default.id) or identity.create_project(name=MEMBER["project"],
-                                                                                                       domain_id=default.id)
+    project = identity.find_project(MEMBER["project"], domain_id=default.id) or identity.create_project(
+        name=MEMBER["project"], domain_id=default.id)
     user = identity.find_user(MEMBER["user"], domain_id=default.id) or identity.create_user(
         name=MEMBER["user"], password=MEMBER["password"], domain_id=default.id, default_project_id=project.id)
     identity.assign_project_role_to_user(project, user, roles["member"])

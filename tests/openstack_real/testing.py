@@ -14,6 +14,8 @@ import os
 import pathlib
 import time
 
+from openstack.exceptions import NotFoundException
+
 from openstack_real import launcher
 
 CLOUDS_ENV = "SNAPKIT_OPENSTACK_REAL_CLOUDS"
@@ -29,7 +31,8 @@ def enabled() -> bool:
 class RealCloud:
     """One connection pair to the running services: ``admin`` for setup and checks, the member's clouds.yaml for the tests."""
 
-    journaled = False
+    journaled = False  # no journal of the calls
+    guests_reachable = False  # no guest runs: nothing answers SSH or WinRM on a server's address
     backend = "real"
 
     def __init__(self, clouds_yaml: str):
@@ -68,9 +71,12 @@ class RealCloud:
             storage.wait_for_delete(snapshot, interval=1, wait=WAIT)
         volumes = list(storage.volumes(details=True, project_id=self.project_id, all_projects=True))
         for volume in volumes:
-            if volume.status not in ("available", "error"):
-                storage.reset_volume_status(volume, status="available", attach_status="detached", migration_status=None)
-            storage.delete_volume(volume, ignore_missing=True, cascade=True)
+            try:
+                if volume.status not in ("available", "error", "deleting"):
+                    storage.reset_volume_status(volume, status="available", attach_status="detached", migration_status=None)
+                storage.delete_volume(volume, ignore_missing=True, cascade=True)
+            except NotFoundException:
+                continue  # gone with its server (delete_on_termination) meanwhile
         for volume in volumes:
             storage.wait_for_delete(volume, interval=1, wait=WAIT)
         for item in list(image.images()):
