@@ -23,7 +23,7 @@ from cloudsim.ec2 import instances as instance_states
 from cloudsim.ec2.snapshots import (
     CONCURRENT_LIMIT_MESSAGE, SimulatedSnapshot, SnapshotBook, SnapshotSet, SnapshotTiming, concurrent_limit, whole_milliseconds,
 )
-from cloudsim.ec2.settings import Ec2Settings  # noqa: F401 (re-exported: its old home)
+from cloudsim.ec2.settings import Ec2Settings
 from cloudsim.ec2.wire import Ec2Error
 
 DRY_RUN_MESSAGE = "Request would have succeeded, but DryRun flag is set."
