@@ -247,6 +247,11 @@ def get_instance_state(client, name):
     return client.get_instance_state(instanceName=name)["state"]["name"]
 
 
+def state_name(instance):
+    """The state name of an instance (``GetInstance``'s ``state.name``), None for an instance Lightsail does not know."""
+    return ((instance or {}).get("state") or {}).get("name")
+
+
 @LightsailErrorHandler.common_error_handler("stop instance {name}")
 def stop_instance(client, name):
     """StopInstance; sent again only while the instance is not stopping or stopped (Lightsail refuses a second stop then).
@@ -254,14 +259,14 @@ def stop_instance(client, name):
     The operations, or an empty list when an earlier sending whose answer was lost did the work.
     """
     return change_unless_done(lambda: client.stop_instance(instanceName=name)["operations"],
-                              lambda: get_instance_state(client, name) in ("stopping", "stopped"))
+                              lambda: state_name(get_instance(client, name)) in ("stopping", "stopped"))
 
 
 @LightsailErrorHandler.common_error_handler("start instance {name}")
 def start_instance(client, name):
     """StartInstance; sent again only while the instance is not pending or running (see stop_instance)."""
     return change_unless_done(lambda: client.start_instance(instanceName=name)["operations"],
-                              lambda: get_instance_state(client, name) in ("pending", "running"))
+                              lambda: state_name(get_instance(client, name)) in ("pending", "running"))
 
 
 @LightsailErrorHandler.common_error_handler("get the port states of instance {name}")

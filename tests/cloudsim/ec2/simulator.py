@@ -232,4 +232,3 @@ def use_simulated_clock_in_moto_ec2(clock) -> None:
     for module_name, module in list(sys.modules.items()):
         if module_name.startswith("moto.ec2.") and getattr(module, "utcnow", None) is moto_utils.utcnow:
             module.utcnow = simulated_utcnow
-

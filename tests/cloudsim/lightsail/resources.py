@@ -15,7 +15,8 @@ import secrets
 import string
 import uuid
 
-from cloudsim.lightsail.settings import LightsailSettings  # noqa: F401 (re-exported: its old home)
+# Re-exported: the settings' old home.
+from cloudsim.lightsail.settings import LightsailSettings  # noqa: F401  pylint: disable=unused-import
 
 STATE_CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "stopping": 64, "stopped": 80}
 DEFAULT_KEY_PAIR = "LightsailDefaultKeyPair"

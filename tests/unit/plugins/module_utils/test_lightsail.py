@@ -80,11 +80,7 @@ class FlakyClient:
         return answer
 
     def get_instance(self, instanceName):  # pylint: disable=invalid-name
-        return self._answer("GetInstance", {"instance": {"name": instanceName}})
-
-    def get_instance_state(self, instanceName):  # pylint: disable=invalid-name,unused-argument
-        self.calls.append("GetInstanceState")
-        return {"state": {"name": self.state}}
+        return self._answer("GetInstance", {"instance": {"name": instanceName, "state": {"name": self.state}}})
 
     def start_instance(self, instanceName):  # pylint: disable=invalid-name,unused-argument
         self.state = "pending"  # carried out, whether its answer comes back or not
@@ -94,7 +90,7 @@ class FlakyClient:
 @pytest.mark.parametrize("failure", CONNECTION_FAILURES, ids=lambda failure: type(failure).__name__)
 def test_a_read_whose_connection_failed_is_sent_again(failure):
     client = FlakyClient([failure, failure])
-    assert lightsail.get_instance(client, "web-1") == {"name": "web-1"}
+    assert lightsail.get_instance(client, "web-1") == {"name": "web-1", "state": {"name": "running"}}
     assert client.calls == ["GetInstance"] * 3
 
 
@@ -108,11 +104,11 @@ def test_a_read_whose_connection_keeps_failing_fails_after_botocores_number_of_a
 def test_a_start_whose_answer_was_lost_is_not_sent_again():
     client = FlakyClient(CONNECTION_FAILURES[:1], state="stopped")
     assert lightsail.start_instance(client, "web-1") == []
-    assert client.calls == ["StartInstance", "GetInstanceState"]
+    assert client.calls == ["StartInstance", "GetInstance"]
 
 
 def test_a_start_that_did_nothing_is_sent_again():
     client = FlakyClient(CONNECTION_FAILURES[:1], state="stopped")
     client.start_instance = lambda instanceName: client._answer("StartInstance", {"operations": [{"id": "op-2"}]})  # pylint: disable=protected-access
     assert lightsail.start_instance(client, "web-1") == [{"id": "op-2"}]
-    assert client.calls == ["StartInstance", "GetInstanceState", "StartInstance"]
+    assert client.calls == ["StartInstance", "GetInstance", "StartInstance"]
