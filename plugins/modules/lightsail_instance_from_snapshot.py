@@ -38,7 +38,7 @@ options:
     description:
       - The availability zone of the new instance, for example V(us-east-1b).
       - Defaults to the zone of the snapshot's source instance when it still exists, else to the first available zone of
-        the region (C(GetRegions)). A snapshot is a regional resource: its own zone reads V(all), which no instance can use.
+        the region (C(GetRegions)). A snapshot is a regional resource, its own zone reads V(all), which no instance can use.
     type: str
   tags:
     description: More tags for the new instance (keys starting with C(aws:) or C(snapkit:) are reserved).
@@ -59,7 +59,7 @@ options:
 notes:
   - Instances cost money from the moment they exist; delete a verification instance in an C(always) section.
   - A Windows instance made from a snapshot taken before Sysprep has the Administrator password of the original, which
-    Lightsail cannot give (M(snapkit.cloud.lightsail_instance_password) says so): keep the original's password.
+    Lightsail cannot give (M(snapkit.cloud.lightsail_instance_password) says so); keep the original's password.
   - "IAM permissions: C(lightsail:GetInstance), C(lightsail:GetInstanceSnapshot), C(lightsail:CreateInstancesFromSnapshot),
     C(lightsail:GetRegions) (without O(availability_zone), when the source instance is gone),
     C(lightsail:DeleteInstance)."

@@ -35,8 +35,8 @@ options:
 notes:
   - If the password was changed inside Windows, Lightsail still returns the one it set.
   - An instance made from a snapshot taken B(before) Sysprep keeps the original instance's Administrator password, which
-    Lightsail does not know: it never returns one. For a copy made by M(snapkit.cloud.lightsail_instance_from_snapshot)
-    from the backup snapshot of the M(snapkit.cloud.lightsail_instance_snapshot) role (tagged
+    Lightsail does not know, so it never returns one. For a copy made by M(snapkit.cloud.lightsail_instance_from_snapshot)
+    from the backup snapshot of the role C(snapkit.cloud.lightsail_instance_snapshot) (tagged
     C(snapkit-purpose=backup-before-sysprep)), the module fails at once saying to use the saved original password;
     for other such copies the wait times out with that hint.
   - "IAM permissions: C(lightsail:GetInstance), C(lightsail:GetInstanceAccessDetails), C(lightsail:GetInstanceSnapshot)."

@@ -23,7 +23,7 @@ description:
     apply it.
   - After a change, every rule on the port range must be exactly what was asked (ports, protocol, CIDRs). A rule that
     admits more (other ports or protocols, other CIDRs, C(0.0.0.0/0) or C(::/0)) is closed at once and the task fails,
-    naming it and the rules as they were before. Address lists are sent only when they hold something: Lightsail gives
+    naming it and the rules as they were before. Address lists are sent only when they hold something, as Lightsail gives
     an empty list no documented meaning, and read as "no restriction" it would open the port to everyone.
   - A procedure opens a port with O(state=present), remembers C(changed), and closes it with O(state=absent) only if
     it was the one that opened it; the firewall is then exactly as it was.
