@@ -25,10 +25,8 @@ echo 0 > "$peak_file"
   done ) &
 sampler=$!
 rc=0
-for dir in tests/integration; do
-    ( set -x; SNAPKIT_OPENSTACK_REAL_CLOUDS="$state/clouds.yaml" ANSIBLE_COLLECTIONS_PATH="$collections" \
-      "$py" -m pytest -p no:cacheprovider -n 0 -m openstack_real "$@" "$dir" ) || rc=1
-done
+( set -x; SNAPKIT_OPENSTACK_REAL_CLOUDS="$state/clouds.yaml" ANSIBLE_COLLECTIONS_PATH="$collections" \
+  "$py" -m pytest -p no:cacheprovider -n 0 -m openstack_real "$@" tests/integration ) || rc=1
 kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
 "$py" -m openstack_real stop || rc=1
 peak=$(cat "$peak_file")

@@ -70,11 +70,23 @@ def test_arguments_passed_are_the_parameters_the_task_script_declares(module):
 
 
 @pytest.mark.parametrize("module", sorted(TASK_SCRIPTS))
-def test_param_block_comes_first_and_the_cleanup_is_included(module):
+def test_param_block_comes_first(module):
     source = source_of(module)
-    pieces = script_pieces(source, module)
-    assert pieces[0] == "$" + TASK_SCRIPTS[module][0]
-    assert "(Get-SnapkitTaskCleanupScript)" in pieces
+    assert script_pieces(source, module)[0] == "$" + TASK_SCRIPTS[module][0]
+
+
+def test_the_deferred_switch_includes_the_shared_cleanup():
+    assert "(Get-SnapkitTaskCleanupScript)" in script_pieces(source_of("win_reset_static_ip"), "win_reset_static_ip")
+
+
+def test_the_sysprep_task_unregisters_itself_only_when_sysprep_did_not_start():
+    # Issue 17 item 4: the cleanup no longer runs before the agent's command (a failure then left nothing behind to
+    # report); the body is wrapped, and only a failed run unregisters its task (a good one is shutting Windows down).
+    body = here_string_value(source_of("win_ec2launch_sysprep"), "sysprepBody")
+    finally_block = body[body.rindex("finally {"):]
+    assert "if ($failed)" in finally_block
+    assert "Unregister-ScheduledTask -TaskName $TaskName" in finally_block
+    assert body.index("$failed = $true") < body.index("try {") < body.index("$failed = $false")
 
 
 def test_the_deferred_switch_calls_the_rules_with_the_module_options():
@@ -87,10 +99,12 @@ def test_the_deferred_switch_calls_the_rules_with_the_module_options():
 
 def test_the_sysprep_task_runs_each_agents_own_command():
     body = here_string_value(source_of("win_ec2launch_sysprep"), "sysprepBody")
-    assert "sysprep '--shutdown=true'" in body
-    assert "'InitializeInstance.ps1') -Schedule" in body and "'SysprepInstance.ps1')" in body
-    assert "& $Marker -sysprep" in body
-    # The cleanup runs before Sysprep: the task must not be left in the generalised image.
+    # EC2Launch v2 with --block (issue 17 item 3); v1's two scripts each in their own powershell.exe so that an
+    # exception in InitializeInstance.ps1 is an exit code, not a silent stop (item 4); EC2Config's -sysprep.
+    assert "@('sysprep', '--shutdown', '--block')" in body
+    assert "$initialize, '-Schedule')" in body and "'SysprepInstance.ps1'" in body
+    assert body.index("'InitializeInstance.ps1'") < body.index("'SysprepInstance.ps1'")
+    assert "-FilePath $Marker -ArgumentList @('-sysprep')" in body
     assert pst.syntax_errors(body) == []
 
 
