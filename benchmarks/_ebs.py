@@ -18,6 +18,7 @@ from _common import ansible_playbook
 from _common import chart_ratios
 from _common import comparison_table
 from _common import count_calls
+from _common import fresh_clouds
 from _common import local_play
 from _common import ratio
 from _common import when
@@ -65,7 +66,7 @@ def run_playbook(sim, tasks, workdir):
 
 
 def measure(sim, make_tasks, volume_count, workdir):
-    sim.reset(speed=SPEED)
+    fresh_clouds(sim, SPEED)
     seeded = sim.seed_instance(volumes=volumes(volume_count))
     devices = [v["device"] for v in seeded["volumes"]]
     wall = run_playbook(sim, make_tasks(seeded["instance_id"], devices), workdir)
@@ -133,7 +134,7 @@ def run_fleet_variant(sim, play, instance_ids, workdir):
 
 
 def measure_fleet(sim, play, count, workdir, snapshot_seconds):
-    sim.reset(speed=SPEED)
+    fresh_clouds(sim, SPEED)
     sim.ec2_config(snapshot_seconds_base=snapshot_seconds, snapshot_seconds_per_gib=0)
     instance_ids = [sim.seed_instance(volumes=volumes(4))["instance_id"] for _index in range(count)]
     wall = run_fleet_variant(sim, play, instance_ids, workdir)

@@ -27,6 +27,7 @@ from _common import chart_ratios
 from _common import comparison_table
 from _common import count_calls
 from _common import first_poll_after
+from _common import fresh_clouds
 from _common import local_play
 from _common import when
 from _common import write_play
@@ -48,7 +49,7 @@ def snapshot_task(module):
 
 def measure_snapshot(sim, module, settings, workdir):
     """One snapshot of one (Linux) instance: calls, wall time, and how long after it became available the module knew."""
-    sim.reset(speed=SPEED)
+    fresh_clouds(sim, SPEED)
     sim.lightsail_config(**settings)
     sim.seed_lightsail_instance(INSTANCE)
     playbook = write_play(workdir, "lightsail-snapshot.yml", local_play("Lightsail snapshot benchmark", [snapshot_task(module)]))
@@ -105,7 +106,7 @@ def windows_anchor(sim):
 
 
 def fresh(sim, settings):
-    sim.reset(speed=SPEED)
+    fresh_clouds(sim, SPEED)
     sim.lightsail_config(**settings)
 
 

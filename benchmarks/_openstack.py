@@ -21,6 +21,7 @@ from _common import ansible_playbook
 from _common import chart_ratios
 from _common import comparison_table
 from _common import count_calls
+from _common import fresh_clouds
 from _common import local_play
 from _common import service_action
 from _common import write_play
@@ -54,7 +55,7 @@ def clouds_yaml(sim, workdir):
 
 def measure(sim, task, made, workdir):
     """Run one task on a fresh server; ``made(state)`` counts what it made in the cloud's state."""
-    sim.reset(speed=SPEED)
+    fresh_clouds(sim, SPEED)
     sim.seed_server(name=SERVER, boot="image", volumes=[{"size": 10, "name": VOLUME}])
     playbook = write_play(workdir, "openstack.yml", local_play("OpenStack benchmark", [task]))
     wall = ansible_playbook(playbook, {"OS_CLIENT_CONFIG_FILE": str(clouds_yaml(sim, workdir))})

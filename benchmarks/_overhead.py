@@ -25,6 +25,7 @@ from _common import call_rows
 from _common import chart_ratios
 from _common import collections_path
 from _common import count_calls
+from _common import fresh_clouds
 from _common import local_play
 from _common import ratio
 from _common import service_action
@@ -77,7 +78,7 @@ def import_seconds(module, runs):
 
 
 def measure(sim, module, arguments, size, workdir):
-    sim.reset(speed=SPEED)
+    fresh_clouds(sim, SPEED)
     env = dict(sim.aws_env(), OS_CLIENT_CONFIG_FILE=str(clouds_yaml(sim, workdir)))
     repeats = REPEATS[size]
     result_file = pathlib.Path(workdir) / "overhead.json"
