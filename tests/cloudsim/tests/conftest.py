@@ -21,6 +21,11 @@ def frozen(fresh):
     return fresh
 
 
+def past_visibility_delay(cloud: CloudSim) -> None:
+    """Move simulated time past the longest delay before EC2 shows a new resource (eventual consistency)."""
+    cloud.advance(cloud.ec2_config()["visibility_delay_max_seconds"] + 1)
+
+
 def make_ec2_client(cloud: CloudSim, total_attempts: int | None = None):
     """boto3 EC2 client for cloudsim; ``total_attempts`` includes the first try (1 = no retries)."""
     config = Config(retries={"total_max_attempts": total_attempts, "mode": "standard"}) if total_attempts else None

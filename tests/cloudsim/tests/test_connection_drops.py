@@ -20,7 +20,7 @@ from cloudsim.openstack.testing import clouds_yaml_file  # noqa: F401  pylint: d
 from cloudsim.openstack.testing import openstack_cloud  # noqa: F401  pylint: disable=unused-import
 from cloudsim.openstack.testing import openstack_conn  # noqa: F401  pylint: disable=unused-import
 from cloudsim.openstack.testing import openstack_frozen  # noqa: F401  pylint: disable=unused-import
-from conftest import make_ec2_client
+from conftest import make_ec2_client, past_visibility_delay
 
 
 def test_the_registry_counts_drops_among_the_faults_met():
@@ -63,6 +63,7 @@ def test_ec2_processed_reset_is_a_lost_answer(fresh):
     client = make_ec2_client(fresh, total_attempts=1)
     with pytest.raises(botocore.exceptions.ConnectionClosedError):
         client.create_snapshot(VolumeId=volume_id)
+    past_visibility_delay(fresh)  # carried out: EC2 lists it once its visibility delay has passed
     assert len(client.describe_snapshots(Filters=[{"Name": "volume-id", "Values": [volume_id]}])["Snapshots"]) == 1
 
 

@@ -13,7 +13,7 @@ from cloudsim.openstack.testing import clouds_yaml_file  # noqa: F401  pylint: d
 from cloudsim.openstack.testing import openstack_cloud  # noqa: F401  pylint: disable=unused-import
 from cloudsim.openstack.testing import openstack_conn  # noqa: F401  pylint: disable=unused-import
 from cloudsim.openstack.testing import openstack_frozen  # noqa: F401  pylint: disable=unused-import
-from conftest import make_ec2_client
+from conftest import make_ec2_client, past_visibility_delay
 
 
 def test_ec2_create_is_carried_out_and_answered_with_the_fault(fresh):
@@ -23,6 +23,7 @@ def test_ec2_create_is_carried_out_and_answered_with_the_fault(fresh):
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         client.create_snapshot(VolumeId=volume_id)
     assert excinfo.value.response["Error"]["Code"] == "InternalError"
+    past_visibility_delay(fresh)  # carried out: EC2 lists it once its visibility delay has passed
     made = client.describe_snapshots(Filters=[{"Name": "volume-id", "Values": [volume_id]}])["Snapshots"]
     assert len(made) == 1
     assert [entry["status"] for entry in fresh.journal(action="CreateSnapshot")] == [500]
