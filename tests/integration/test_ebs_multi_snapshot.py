@@ -367,6 +367,8 @@ def test_pending_snapshot_limit_fails_at_the_deadline_naming_the_busy_volume(sim
     sim.set_speed(1)
     busy = seeded["volumes"][0]["volume_id"]
     ec2_client(sim).create_snapshot(VolumeId=busy)
+    # The busy volume is named from DescribeSnapshots: let EC2 list the new snapshot first (eventual consistency).
+    sim.advance(sim.ec2_config()["visibility_delay_max_seconds"] + 1)
     sim.clear_journal()
     result = ansible.module("ebs_multi_snapshot", instance_id=seeded["instance_id"], set_name="blocked", wait_timeout=5)
 
