@@ -21,6 +21,11 @@ class Ec2Settings(SimSettings):
     # ModifyVolume: "modifying", then "optimizing", then "completed".
     volume_modify_seconds: float = 10.0
     volume_optimize_seconds: float = 60.0
+    # ModifyVolume's rate limit (botocore's ec2 model): a volume is modified at most this many times in a rolling window
+    # of this many seconds, each once the previous one is completed. Older EC2 documentation describes a fixed 6-hour
+    # wait after each modification instead: volume_modifications_per_window=1, volume_modification_window_seconds=21600.
+    volume_modifications_per_window: int = 4
+    volume_modification_window_seconds: float = 24 * 3600.0
     copy_seconds_base: float = 60.0
     copy_seconds_per_gib: float = 10.0
     # EC2 Service Quotas: concurrent snapshot copies to one destination Region.

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from moto.ec2.models import ec2_backends, validate_resource_ids
 from moto.ec2.utils import generic_filter, random_snapshot_id, random_volume_id
 
+from cloudsim.clock import iso8601
 from cloudsim.ec2.actions import Ec2Call, check_id, described_by_ids, filters_by_name, refuse_dry_run, require, requested_tags, tag_list
 from cloudsim.ec2.snapshots import COMPLETED, SnapshotTiming, moto_datetime, whole_milliseconds
 from cloudsim.ec2.visibility import check_taggable, visible_snapshot, visible_volume
@@ -251,16 +252,40 @@ def detach_volume(call: Ec2Call) -> dict:
             "AttachTime": attachment.attach_time}
 
 
+def next_modification_at(modifications: list, settings, moment: float) -> float:
+    """When the volume may be modified again under the rolling window (``moment`` itself when it may be now)."""
+    limit, window = settings.volume_modifications_per_window, settings.volume_modification_window_seconds
+    recent = sorted(record.start for record in modifications if record.start > moment - window)
+    return recent[len(recent) - limit] + window if limit > 0 and len(recent) >= limit else moment
+
+
+def _check_modifiable(volume, settings, moment: float) -> None:
+    """ModifyVolume's rules between modifications (botocore's ec2 model): the previous one must be completed
+    (``IncorrectModificationState`` while it is modifying or optimizing), and at most
+    ``volume_modifications_per_window`` may start in a rolling window (``VolumeModificationRateExceeded``, saying when
+    the next one may start)."""
+    running = [record for record in volume.modifications if record.state() != "completed"]
+    if running:
+        raise Ec2Error("IncorrectModificationState",
+                       f"Volume {volume.id} cannot be modified in modification state {running[-1].state().upper()}")
+    retry_at = next_modification_at(volume.modifications, settings, moment)
+    if retry_at > moment:
+        raise Ec2Error("VolumeModificationRateExceeded",
+                       f"You've reached the maximum modification rate per volume limit "
+                       f"({settings.volume_modifications_per_window} in {settings.volume_modification_window_seconds / 3600:g} hours). "
+                       f"You can modify volume {volume.id} again after {iso8601(moto_datetime(retry_at))}.")
+
+
 def modify_volume(call: Ec2Call) -> dict:
-    """ModifyVolume: size up only, type, IOPS, throughput, Multi-Attach (io1/io2); one modification at a time."""
+    """ModifyVolume: size up only, type, IOPS, throughput, Multi-Attach (io1/io2); one modification at a time, at most
+    a few in a rolling window (``_check_modifiable``)."""
     volume_id = require(call, "VolumeId")
     check_id(volume_id, "vol", "InvalidVolumeID.Malformed")
     volume = visible_volume(call.backend, volume_id, call.clock.time())
     names = ("Size", "VolumeType", "Iops", "Throughput", "MultiAttachEnabled")
     if all(call.params.get(name) is None for name in names):
         raise Ec2Error("InvalidParameterValue", "At least one of size, volumeType, iops, throughput or multiAttachEnabled must be set.")
-    if any(record.state() != "completed" for record in volume.modifications):
-        raise Ec2Error("IncorrectModificationState", f"Volume {volume_id} is already being modified.")
+    _check_modifiable(volume, call.settings, call.clock.time())
     size = call.params.get("Size") or volume.size
     if size < volume.size:
         raise Ec2Error("InvalidParameterValue", f"New size cannot be smaller than existing size of {volume.size} GiB.")

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import boto3
 import pytest
 from botocore.exceptions import ClientError
@@ -236,3 +238,48 @@ def test_create_volume_permissions_are_modified_described_and_reset(frozen, ec2)
     with pytest.raises(ClientError) as excinfo:
         ec2.reset_snapshot_attribute(SnapshotId=snapshot_id, Attribute="productCodes")
     assert excinfo.value.response["Error"]["Code"] == "InvalidParameterValue"
+
+
+def modification_refused(ec2, volume_id, **change) -> dict:
+    with pytest.raises(ClientError) as excinfo:
+        ec2.modify_volume(VolumeId=volume_id, **change)
+    return excinfo.value.response["Error"]
+
+
+def test_modify_volume_waits_for_the_previous_modification_and_keeps_to_four_a_rolling_day(frozen, ec2):
+    # botocore's ec2 model, ModifyVolume: wait until the previous modification is completed; up to four modifications
+    # in a rolling 24-hour period, else an error that says when the next one may start.
+    frozen.ec2_config(volume_create_seconds=0, volume_modify_seconds=10, volume_optimize_seconds=90)
+    volume_id = ec2.create_volume(AvailabilityZone=f"{frozen.region}a", Size=4, VolumeType="gp3")["VolumeId"]
+    first_start = ec2.modify_volume(VolumeId=volume_id, Size=5)["VolumeModification"]["StartTime"]
+    frozen.advance(10)
+    error = modification_refused(ec2, volume_id, Size=6)
+    assert (error["Code"], error["Message"]) == ("IncorrectModificationState",
+                                                 f"Volume {volume_id} cannot be modified in modification state OPTIMIZING")
+    frozen.advance(90)
+    for size in (6, 7, 8):
+        ec2.modify_volume(VolumeId=volume_id, Size=size)
+        frozen.advance(100)
+    error = modification_refused(ec2, volume_id, Size=9)
+    retry_at = (first_start + datetime.timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M:%S")
+    assert error["Code"] == "VolumeModificationRateExceeded" and volume_id in error["Message"], error
+    assert retry_at in error["Message"], (retry_at, error["Message"])
+    frozen.advance(24 * 3600 - 4 * 100 - 1)  # one second before the first modification leaves the window
+    assert modification_refused(ec2, volume_id, Size=9)["Code"] == "VolumeModificationRateExceeded"
+    assert volume(ec2, volume_id)["Size"] == 8, "a refused modification changes nothing"
+    assert len(ec2.describe_volumes_modifications(VolumeIds=[volume_id])["VolumesModifications"]) == 4
+    frozen.advance(1)
+    assert ec2.modify_volume(VolumeId=volume_id, Size=9)["VolumeModification"]["TargetSize"] == 9
+
+
+def test_modify_volume_can_keep_the_older_six_hour_wait(frozen, ec2):
+    # Older EC2 documentation: wait at least six hours after a modification before modifying the same volume.
+    frozen.ec2_config(volume_create_seconds=0, volume_modify_seconds=10, volume_optimize_seconds=90,
+                      volume_modifications_per_window=1, volume_modification_window_seconds=6 * 3600)
+    volume_id = ec2.create_volume(AvailabilityZone=f"{frozen.region}a", Size=4, VolumeType="gp3")["VolumeId"]
+    ec2.modify_volume(VolumeId=volume_id, Size=5)
+    frozen.advance(6 * 3600 - 1)
+    error = modification_refused(ec2, volume_id, VolumeType="gp2")
+    assert error["Code"] == "VolumeModificationRateExceeded" and "1 in 6 hours" in error["Message"], error
+    frozen.advance(1)
+    assert ec2.modify_volume(VolumeId=volume_id, VolumeType="gp2")["VolumeModification"]["TargetVolumeType"] == "gp2"
