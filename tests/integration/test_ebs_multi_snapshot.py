@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from _collection import STOPPED_FOR_SET_TAG
+from cloudsim.ec2.testing import past_visibility_delay
 from conftest import PLANTED_ACCESS_KEY
 from conftest import PLANTED_SECRET_KEY
 from conftest import documented_return
@@ -368,7 +369,7 @@ def test_pending_snapshot_limit_fails_at_the_deadline_naming_the_busy_volume(sim
     busy = seeded["volumes"][0]["volume_id"]
     ec2_client(sim).create_snapshot(VolumeId=busy)
     # The busy volume is named from DescribeSnapshots: let EC2 list the new snapshot first (eventual consistency).
-    sim.advance(sim.ec2_config()["visibility_delay_max_seconds"] + 1)
+    past_visibility_delay(sim)
     sim.clear_journal()
     result = ansible.module("ebs_multi_snapshot", instance_id=seeded["instance_id"], set_name="blocked", wait_timeout=5)
 

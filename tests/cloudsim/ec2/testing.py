@@ -11,3 +11,8 @@ def consistent_ec2(fresh):
     """New EC2 resources visible at once: for tests of behaviours other than the visibility delay (on by default)."""
     fresh.ec2_config(visibility_delay_max_seconds=0)
     return fresh
+
+
+def past_visibility_delay(cloud) -> None:
+    """Move simulated time past the longest delay before EC2 shows a new resource (eventual consistency)."""
+    cloud.advance(cloud.ec2_config()["visibility_delay_max_seconds"] + 1)

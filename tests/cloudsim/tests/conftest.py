@@ -8,6 +8,7 @@ import pytest
 from botocore.config import Config
 
 from cloudsim.client import CloudSim
+from cloudsim.ec2.testing import past_visibility_delay  # noqa: F401  pylint: disable=unused-import  (tests import it from here)
 from cloudsim.lightsail.testing import lightsail, lightsail_cloud, lightsail_frozen  # noqa: F401  pylint: disable=unused-import
 from cloudsim.testing import cloud  # noqa: F401  pylint: disable=unused-import
 from cloudsim.testing import fresh  # noqa: F401  pylint: disable=unused-import
@@ -19,11 +20,6 @@ def frozen(fresh):
     """cloudsim wiped with simulated time frozen: only ``advance()`` moves it."""
     fresh.set_speed(0)
     return fresh
-
-
-def past_visibility_delay(cloud: CloudSim) -> None:
-    """Move simulated time past the longest delay before EC2 shows a new resource (eventual consistency)."""
-    cloud.advance(cloud.ec2_config()["visibility_delay_max_seconds"] + 1)
 
 
 def make_ec2_client(cloud: CloudSim, total_attempts: int | None = None):

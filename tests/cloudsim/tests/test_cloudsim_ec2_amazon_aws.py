@@ -3,36 +3,18 @@
 
 from __future__ import annotations
 
-import json
-import os
 import pathlib
-import subprocess
-import sys
-
-import pytest
 
 from cloudsim.ec2.testing import consistent_ec2  # noqa: F401  pylint: disable=unused-import
+from cloudsim.testing import needs_collection, run_collection_tasks
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
-COLLECTIONS = os.environ.get("ANSIBLE_COLLECTIONS_PATH") or str(REPO_ROOT / ".build" / "collections")
-pytestmark = pytest.mark.skipif(not (pathlib.Path(COLLECTIONS) / "ansible_collections" / "amazon" / "aws").is_dir(),
-                                reason="amazon.aws is not installed in the collections path")
+pytestmark = needs_collection("amazon.aws")
 
 
 def run_tasks(cloud, tmp_path: pathlib.Path, tasks: list[tuple]) -> list[dict]:
-    """Run ``(module, args)`` tasks of amazon.aws in one ansible-playbook run; their results."""
-    play = {"hosts": "localhost", "connection": "local", "gather_facts": False,
-            "vars": {"ansible_python_interpreter": sys.executable},
-            "tasks": [{f"amazon.aws.{module}": dict(args, endpoint_url=cloud.ec2_url), "ignore_errors": True}
-                      for module, args in tasks]}
-    playbook = tmp_path / "playbook.yml"
-    playbook.write_text(json.dumps([play]))  # JSON is YAML
-    env = dict(os.environ, **cloud.aws_env(), ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
-    command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", str(playbook)]
-    process = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
-    assert process.stdout.strip().startswith("{"), process.stdout + process.stderr
-    return [task["hosts"]["localhost"] for task in json.loads(process.stdout)["plays"][0]["tasks"]]
+    """Run ``(module, args)`` tasks of amazon.aws in one ansible-playbook run; their results (failed ones too)."""
+    return run_collection_tasks("amazon.aws", tmp_path, tasks, env=cloud.aws_env(), module_args={"endpoint_url": cloud.ec2_url},
+                                ignore_errors=True)
 
 
 def test_ec2_vol_creates_attaches_modifies_and_lists_volumes(fresh, tmp_path):

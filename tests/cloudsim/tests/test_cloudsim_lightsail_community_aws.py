@@ -3,33 +3,16 @@
 
 from __future__ import annotations
 
-import json
-import os
 import pathlib
-import subprocess
-import sys
 
-import pytest
+from cloudsim.testing import needs_collection, run_collection_tasks
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
-COLLECTIONS = os.environ.get("ANSIBLE_COLLECTIONS_PATH") or str(REPO_ROOT / ".build" / "collections")
-pytestmark = pytest.mark.skipif(not (pathlib.Path(COLLECTIONS) / "ansible_collections" / "community" / "aws").is_dir(),
-                                reason="community.aws is not installed in the collections path")
+pytestmark = needs_collection("community.aws")
 
 
 def run_tasks(cloud, tmp_path: pathlib.Path, tasks: list[tuple]) -> list[dict]:
     """Run ``(module, args)`` tasks of community.aws in one ansible-playbook run (one start-up); their results."""
-    play = {"hosts": "localhost", "connection": "local", "gather_facts": False,
-            "vars": {"ansible_python_interpreter": sys.executable},
-            "tasks": [{f"community.aws.{module}": dict(args, endpoint_url=cloud.lightsail_url)} for module, args in tasks]}
-    playbook = tmp_path / "playbook.yml"
-    playbook.write_text(json.dumps([play]))  # JSON is YAML
-    env = dict(os.environ, **cloud.aws_env(), ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
-    command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", str(playbook)]
-    process = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
-    assert process.returncode == 0, process.stdout + process.stderr
-    return [task["hosts"]["localhost"] for task in json.loads(process.stdout)["plays"][0]["tasks"]]
+    return run_collection_tasks("community.aws", tmp_path, tasks, env=cloud.aws_env(), module_args={"endpoint_url": cloud.lightsail_url})
 
 
 def test_community_aws_modules_snapshot_and_stop_an_instance(lightsail_frozen, lightsail, tmp_path):
