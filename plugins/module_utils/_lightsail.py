@@ -29,7 +29,6 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._aws import TAG_PREF
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import throttling_retry
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
-from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitTimeout
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 
 # AWSRetry's defaults know EC2's throttling codes ("Throttling", "RequestLimitExceeded") and the generic 5xx codes, but
@@ -135,14 +134,15 @@ def just_created(read, placeholder, grace=VISIBILITY_GRACE_SECONDS):
     return poll
 
 
-def read_visible(read, grace=VISIBILITY_GRACE_SECONDS):
-    """``read()`` of a resource whose name is taken (it exists), waiting out the visibility delay; None if still not found."""
-    poll = just_created(read, NotVisibleYet(state="not visible yet"), grace)
-    try:
-        return wait_until(lambda: [poll()], done=lambda item: not isinstance(item, NotVisibleYet), failed=lambda item: False,
-                          timeout=grace, describe=lambda items: "not visible yet", backoff=Backoff(**POWER_BACKOFF))[0]
-    except WaitTimeout:
-        return None
+def first_sight(read, timeout, name="the resource", grace=VISIBILITY_GRACE_SECONDS):
+    """The resource ``read()`` returns (None when not found) as Lightsail first shows it, for a resource this run just
+    created or whose name is taken (it exists): a "not found" is waited out until it is seen, or None once ``grace``
+    seconds have passed without it. The wait gives up (WaitTimeout) if ``timeout`` seconds pass first."""
+    poll = just_created(read, NotVisibleYet(name=name, state="not visible yet"), grace)
+    shown = wait_until(lambda: [item for item in [poll()] if item], done=lambda item: not isinstance(item, NotVisibleYet),
+                       failed=lambda item: False, timeout=timeout, describe=lambda items: f"{name} is not visible yet",
+                       backoff=Backoff(**POWER_BACKOFF))
+    return shown[0] if shown else None
 
 
 def create_or_adopt(create, read, is_ours):
@@ -156,7 +156,7 @@ def create_or_adopt(create, read, is_ours):
     try:
         return create()
     except AnsibleAWSError as error:
-        if error_code(error) == "InvalidInputException" and "already in use" in error_message(error) and is_ours(read_visible(read)):
+        if error_code(error) == "InvalidInputException" and "already in use" in error_message(error) and is_ours(first_sight(read, VISIBILITY_GRACE_SECONDS)):
             return None
         raise
 

@@ -49,7 +49,10 @@ options:
     choices: [present, absent]
     default: present
   wait:
-    description: Wait until the new instance is C(running) with a public IP. Deleting always waits until it is gone.
+    description:
+      - Wait until the new instance is C(running) with a public IP. Deleting always waits until it is gone.
+      - With V(false), the task returns the new instance as Lightsail first shows it (C(pending)); Lightsail can leave
+        an instance it has just accepted out of its answers for a few seconds (eventual consistency).
     type: bool
     default: true
   wait_timeout:
@@ -216,7 +219,9 @@ def ensure_present(module, client, result, deadline):
         lambda instance: bool(instance) and lightsail.tag_dict(instance.get("tags")).get(SOURCE_TAG) == params["snapshot_name"],
     )
     if not params["wait"]:
-        return lightsail.get_instance(client, name) or future
+        # Lightsail can leave the instance it has just accepted out of its answers for a few seconds (eventual
+        # consistency): the task still returns what Lightsail says of it (pending), not a guess.
+        return lightsail.first_sight(lambda: lightsail.get_instance(client, name), deadline.remaining(), name=f"instance {name}") or future
     return lightsail.wait_for_instance_state(client, name, "running", deadline, need_public_ip=True, new=True)
 
 

@@ -320,22 +320,6 @@ def wait_for_snapshot(client, snapshot_name, deadline, new=False):
         raise SnapshotFailure(f"Lightsail snapshot {snapshot_name} disappeared while waiting for it") from None
 
 
-def first_sight(client, snapshot_name, deadline):
-    """The new snapshot as Lightsail first shows it, or None if it does not within the visibility grace.
-
-    Lightsail can leave a snapshot it has just accepted out of its answers for a few seconds (eventual consistency):
-    with O(wait=false) the task still returns what Lightsail says of the snapshot (``pending``), not a guess.
-    """
-    read = lightsail.just_created(lambda: lightsail.get_instance_snapshot(client, snapshot_name),
-                                  lightsail.NotVisibleYet(name=snapshot_name, state="not visible yet"))
-    shown = wait_until(
-        poll=lambda: [snapshot for snapshot in [read()] if snapshot],
-        done=lambda item: not isinstance(item, lightsail.NotVisibleYet), failed=lambda item: False,
-        timeout=deadline.remaining(), describe=lambda items: f"snapshot {snapshot_name} is not visible yet",
-    )
-    return shown[0] if shown else None
-
-
 def wait_for_settled(client, snapshot_name, deadline):
     """Wait until the snapshot is no longer pending (Lightsail refuses to delete a pending one)."""
     return wait_until(
@@ -408,7 +392,10 @@ def ensure_present(module, client, result, deadline):
         return future
     operations = create_once(client, params, deadline)
     if not params["wait"]:
-        return first_sight(client, name, deadline) or future
+        # Lightsail can leave a snapshot it has just accepted out of its answers for a few seconds (eventual
+        # consistency): the task still returns what Lightsail says of the snapshot (pending), not a guess.
+        return lightsail.first_sight(lambda: lightsail.get_instance_snapshot(client, name), deadline.remaining(),
+                                     name=f"snapshot {name}") or future
     # The snapshot itself is polled, not its operation as well: its state says when it is done or failed, and only
     # a failure needs the operation's error details (one GetOperation then).
     try:
