@@ -3,7 +3,7 @@
 # Copyright: Contributors to the snapkit.cloud project
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Reliability suite: EC2's eventual consistency, in the fault matrix of every EC2 module and the EBS role.
+"""Reliability suite: eventual consistency, a row of the fault matrix for every EC2 and Lightsail module and both roles.
 
 AWS documents that a snapshot, copy or volume just created may be missing from Describe* answers and answer
 InvalidSnapshot.NotFound / InvalidVolume.NotFound (by id, to CreateTags) for a while. The cloud here holds every new
@@ -11,6 +11,12 @@ resource invisible for ``DELAY`` simulated seconds, longer than the modules take
 follow it, so every step that reads or tags a new resource meets the delay. A missing resource that was never seen
 must be waited for (not read as deleted), tagging must be retried, and a create whose answer was lost must be looked
 for until EC2 can show it, never sent twice.
+
+Lightsail likewise answers NotFoundException for a new instance or instance snapshot (and leaves it out of listings) for
+a while; its row holds every new Lightsail resource invisible for ``LIGHTSAIL_DELAY``. A module that made the resource
+waits for it (``lightsail_snapshot``, ``lightsail_instance_from_snapshot``, with ``wait`` or without: without, the task
+returns the resource as Lightsail first shows it), so the modules that take it next (``lightsail_snapshot_info``,
+``lightsail_instance_state``, ``lightsail_instance_port``) find it; the ``lightsail_instance_snapshot`` role does too.
 """
 # pytest fixtures are parameters named like the imported fixture functions.
 # pylint: disable=redefined-outer-name
@@ -20,6 +26,7 @@ from __future__ import annotations
 from _reliability import aws_cloud  # noqa: F401  pylint: disable=unused-import
 from _reliability import aws_sim as sim  # noqa: F401  pylint: disable=unused-import
 from _reliability import ec2_power_states
+from _reliability_aws import run_lightsail_role
 from _reliability import run_role
 from _reliability import task
 from conftest import ec2_client
@@ -148,3 +155,66 @@ def test_role_info_and_retention_over_a_fleet_whose_sets_ec2_does_not_show_yet(s
         ids = set_snapshot_ids(sim, instance_id, "fleet")
         assert recorded(sim, ids) == {snapshot_id: RECORD_TAGS for snapshot_id in ids}
     assert ec2_power_states(sim, hosts.values()) == {instance_id: "running" for instance_id in hosts.values()}
+
+
+# Lightsail -----------------------------------------------------------------------------------------
+
+# Simulated seconds a new Lightsail resource stays invisible: 2 s of real time at the suite's speed, longer than a module
+# takes from a create to its next call, shorter than the modules' grace (30 s).
+LIGHTSAIL_DELAY = 1200
+CIDR = "198.51.100.7/32"
+
+
+def delay_new_lightsail_resources(sim):
+    sim.lightsail_config(visibility_delay_min_seconds=LIGHTSAIL_DELAY, visibility_delay_seconds=LIGHTSAIL_DELAY)
+
+
+def lightsail_not_found(sim, action, name_param, name):
+    """How many of ``action``'s calls for ``name`` answered NotFoundException: the delay was met there."""
+    return sum(1 for e in sim.journal(service="lightsail", action=action)
+               if e["params"].get(name_param) == name and e["error_code"] == "NotFoundException")
+
+
+def test_every_lightsail_module_waits_for_what_lightsail_does_not_show_yet(sim, ansible):
+    sim.seed_lightsail_instance("web-1")
+    delay_new_lightsail_resources(sim)
+    tasks = [
+        task(sim, "lightsail_snapshot", "waited", instance_name="web-1", snapshot_name="web-1-waited"),
+        task(sim, "lightsail_snapshot", "started", instance_name="web-1", snapshot_name="web-1-started", wait=False),
+        task(sim, "lightsail_snapshot_info", "listed", snapshot_names=["web-1-started"]),
+        task(sim, "lightsail_instance_from_snapshot", "copy_waited", instance_name="copy-1", snapshot_name="web-1-waited"),
+        task(sim, "lightsail_instance_from_snapshot", "copy_started", instance_name="copy-2", snapshot_name="web-1-waited", wait=False),
+        task(sim, "lightsail_instance_state", "copy_running", instance_name="copy-2", state="running"),
+        task(sim, "lightsail_instance_port", "copy_port", instance_name="copy-2", port=5986, cidr=CIDR),
+        task(sim, "lightsail_instance_from_snapshot", "copy_deleted", instance_name="copy-2", snapshot_name="web-1-waited",
+             state="absent"),
+    ]
+    run = ansible.run(tasks)
+
+    failed = {t["register"]: run[t["register"]].get("msg") for t in tasks if run[t["register"]].get("failed")}
+    assert failed == {}
+    assert run["waited"]["snapshot"]["state"] == "available"
+    # Without wait, the task returns what Lightsail says of the new resource (it has an ARN and a state), not a guess.
+    # (By the time it shows, the delay being longer than the snapshot takes, it may be available already.)
+    assert run["started"]["snapshot"]["state"] in ("pending", "available") and run["started"]["snapshot"]["arn"], run["started"]
+    assert [s["name"] for s in run["listed"]["snapshots"]] == ["web-1-started"]
+    assert run["copy_waited"]["instance"]["state"] == "running"
+    assert run["copy_started"]["instance"]["state"] in ("pending", "running") and run["copy_started"]["instance"]["arn"], run["copy_started"]
+    assert run["copy_running"]["instance"]["state"] == "running"
+    assert {i["name"] for i in sim.lightsail_state()["instances"]} == {"web-1", "copy-1"}
+    for action, param, name in (("GetInstanceSnapshot", "instanceSnapshotName", "web-1-waited"),
+                                ("GetInstanceSnapshot", "instanceSnapshotName", "web-1-started"),
+                                ("GetInstance", "instanceName", "copy-1"), ("GetInstance", "instanceName", "copy-2")):
+        assert lightsail_not_found(sim, action, param, name) >= 1, f"the delay was not met by {action} of {name}"
+
+
+def test_lightsail_role_waits_for_a_snapshot_lightsail_does_not_show_yet(sim, ansible):
+    sim.seed_lightsail_instance("web-1")
+    delay_new_lightsail_resources(sim)
+    completed = run_lightsail_role(sim, ansible, lightsail_instance_snapshot_instance_name="web-1",
+                                   lightsail_instance_snapshot_stop_instance=True)
+
+    assert completed.returncode == 0, completed.stdout[-3000:]
+    assert [(s["name"], s["state"]) for s in sim.lightsail_state()["instance_snapshots"]] == [("web-1-t1", "available")]
+    assert {i["name"]: i["state"] for i in sim.lightsail_state()["instances"]} == {"web-1": "running"}
+    assert lightsail_not_found(sim, "GetInstanceSnapshot", "instanceSnapshotName", "web-1-t1") >= 1

@@ -22,7 +22,8 @@ class LightsailSettings(SimSettings):
     # consistent; its start answers before the state it reports has moved).
     start_lag_seconds: float = 2.0
     # Eventual consistency: a new instance, instance snapshot or static IP answers NotFoundException (and is left out of
-    # listings) for a seeded random delay of up to this long after its create; its name is taken from the start.
+    # listings) for a seeded random delay between these two bounds after its create; its name is taken from the start.
+    visibility_delay_min_seconds: float = 0.0
     visibility_delay_seconds: float = 4.0
     visibility_seed: int = 0
     auto_snapshot_seconds: float = 900.0
@@ -37,4 +38,5 @@ class LightsailSettings(SimSettings):
 
     def visibility_delay(self, region: str, name: str) -> float:
         """The delay before a new resource shows, the same for the same seed, region and name (simulated seconds)."""
-        return random.Random(f"{self.visibility_seed}/{region}/{name}").uniform(0.0, self.visibility_delay_seconds)
+        low = self.visibility_delay_min_seconds
+        return random.Random(f"{self.visibility_seed}/{region}/{name}").uniform(low, max(low, self.visibility_delay_seconds))

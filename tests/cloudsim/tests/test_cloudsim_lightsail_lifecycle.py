@@ -248,6 +248,22 @@ def test_new_resources_are_not_found_until_their_seeded_visibility_delay_has_pas
     lightsail.tag_resource(resourceName="web-1-snap", tags=[{"key": "k", "value": "v"}])
 
 
+def test_a_fixed_visibility_delay_holds_every_new_resource_exactly_that_long(lightsail_frozen, lightsail):
+    # min = max: the fault matrix's row holds each new resource the same time, whatever its name.
+    lightsail_frozen.lightsail_config(visibility_delay_min_seconds=10, visibility_delay_seconds=10)
+    lightsail_frozen.seed_lightsail_instance("web-1")
+    lightsail.create_instance_snapshot(instanceName="web-1", instanceSnapshotName="web-1-snap")
+    lightsail.allocate_static_ip(staticIpName="ip-1")
+    lightsail_frozen.advance(9.9)
+    with pytest.raises(lightsail.exceptions.NotFoundException):
+        lightsail.get_instance_snapshot(instanceSnapshotName="web-1-snap")
+    with pytest.raises(lightsail.exceptions.NotFoundException):
+        lightsail.get_static_ip(staticIpName="ip-1")
+    lightsail_frozen.advance(0.1)
+    assert lightsail.get_instance_snapshot(instanceSnapshotName="web-1-snap")["instanceSnapshot"]["name"] == "web-1-snap"
+    assert lightsail.get_static_ip(staticIpName="ip-1")["staticIp"]["name"] == "ip-1"
+
+
 def test_create_instances_pending_then_running_and_refusals(lightsail_frozen, lightsail):
     lightsail_frozen.lightsail_config(instance_transition_seconds=30, windows_password_seconds=60)
     operations = lightsail.create_instances(instanceNames=["web-2", "win-2"][:1], availabilityZone="us-east-1b",
