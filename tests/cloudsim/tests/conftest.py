@@ -8,7 +8,8 @@ import pytest
 from botocore.config import Config
 
 from cloudsim.client import CloudSim
-from cloudsim.ec2.testing import past_visibility_delay  # noqa: F401  pylint: disable=unused-import  (tests import it from here)
+# The simulator's tests import past_visibility_delay from here.
+from cloudsim.ec2.testing import past_visibility_delay  # noqa: F401  pylint: disable=unused-import
 from cloudsim.lightsail.testing import lightsail, lightsail_cloud, lightsail_frozen  # noqa: F401  pylint: disable=unused-import
 from cloudsim.testing import cloud  # noqa: F401  pylint: disable=unused-import
 from cloudsim.testing import fresh  # noqa: F401  pylint: disable=unused-import
