@@ -68,6 +68,8 @@ class OpenStackSimulator(ApiSimulator):
             ControlRoute("POST", "/openstack/servers", self._seed_server),
             ControlRoute("POST", "/openstack/guest-nic", self._set_guest_nic),
             ControlRoute("POST", "/openstack/zones", lambda request: self._locked(fixtures.set_zones, self.cloud, request.body)),
+            ControlRoute("POST", "/openstack/networks", lambda request: self._locked(fixtures.seed_network, self.cloud, request.body)),
+            ControlRoute("POST", "/openstack/identity", lambda request: self._locked(fixtures.set_roles, self.cloud, request.body)),
             ControlRoute("GET", "/openstack/state", self._state),
             *self.settings_routes(lambda: self.cloud.settings, self.lock),
             ControlRoute("GET", "/openstack/clouds-yaml", self._clouds_yaml),
@@ -97,7 +99,7 @@ class OpenStackSimulator(ApiSimulator):
             call.action = native.route.action_of(native.call)
             call.params = _journal_params(native.call)
             if not native.route.public:
-                self._authenticate(request)
+                native.call.roles = self._authenticate(request)
             if service.microversions:
                 native.microversion = requested_microversion(request.headers, *service.microversions)
                 native.call.microversion = native.microversion
@@ -148,9 +150,12 @@ class OpenStackSimulator(ApiSimulator):
         return Call(method=request.method.upper(), path=path, query=request.args.to_dict(), body=body, headers=request.headers,
                     base_url=base_url, cloud=self.cloud, ops=Operations(self.cloud, now), now=now, params=path_params)
 
-    def _authenticate(self, request: Request) -> None:
-        if request.headers.get("X-Auth-Token", "") not in self.cloud.tokens:
+    def _authenticate(self, request: Request) -> tuple:
+        """The caller's role names, from its token (keystonemiddleware's X-Roles); 401 for an unknown token."""
+        token = self.cloud.tokens.get(request.headers.get("X-Auth-Token", ""))
+        if token is None:
             raise ApiError(401, "The request you have made requires authentication.", "Unauthorized")
+        return tuple(role["name"] for role in token.get("roles") or [])
 
     @staticmethod
     def _add_microversion_headers(service: Service, reply: ApiReply, microversion: Microversion) -> None:
