@@ -26,13 +26,13 @@ def limited_get(conn, service):
 
 
 # The throttled service's answer; the other service is not limited.
+CINDER_LIMITED = {"overLimitFault": {"code": 413, "message": "This request was rate-limited.",
+                                     "details": "Only 1 GET request(s) can be made to * every second."}}
 THROTTLED_ANSWERS = {
     # Cinder's limiter: 413 overLimitFault with the limit's text.
-    "volume": (413, lambda retry_after: {"overLimitFault": {"code": 413, "message": "This request was rate-limited.",
-                                                              "details": "Only 1 GET request(s) can be made to * every second."}}),
+    "volume": (413, lambda retry_after: CINDER_LIMITED),
     # A limiter in front of Nova answering as Nova's old RateLimitFault did: 429 overLimit with retryAfter.
-    "compute": (429, lambda retry_after: {"overLimit": {"code": 429, "message": "This request was rate-limited.",
-                                                         "retryAfter": retry_after}}),
+    "compute": (429, lambda retry_after: {"overLimit": {"code": 429, "message": "This request was rate-limited.", "retryAfter": retry_after}}),
 }
 
 
