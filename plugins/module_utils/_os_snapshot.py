@@ -218,6 +218,12 @@ def image_view(image):
     return view
 
 
+def image_server_ids(image):
+    """The server an image was made from, as Nova (``instance_uuid``, image-backed servers only) and this collection
+    (``snapkit_server_id``, also on the image of a volume-backed server) record it."""
+    return {value for value in (_image_property(image, "instance_uuid"), _image_property(image, SERVER_METADATA_KEY)) if value}
+
+
 def _image_property(image, key):
     value = getattr(image, key, None)
     if value is None:

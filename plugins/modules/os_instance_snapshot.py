@@ -20,8 +20,9 @@ description:
   - O(method=image) on a volume-backed server makes Nova snapshot every attached volume and create a zero-size image that
     refers to those snapshots. Nova marks that image C(active) before its Cinder snapshots are done, so the module also
     waits for every snapshot named in the image's C(block_device_mapping).
-  - Idempotent. A re-run finds the image by name among the images Nova made from this server (C(instance_uuid)), or the
-    volume snapshot by name among the snapshots of this server's root volume, and creates nothing.
+  - Idempotent. A re-run finds the image by name among the images made from this server (C(instance_uuid), which Nova
+    sets on the image of an image-backed server only, or C(snapkit_server_id), which the module adds to the image's
+    metadata), or the volume snapshot by name among the snapshots of this server's root volume, and creates nothing.
   - Transient API answers (409 while the server is busy, 429, 502, 503, 504) are retried until O(timeout), never sooner
     than the C(Retry-After) of a 429 asks. Images that end C(killed) or disappear, and snapshots that end in C(error),
     fail the task naming them; what was made is returned.
@@ -74,7 +75,8 @@ options:
     default: true
 notes:
   - On most clouds an instance snapshot of a running server is crash-consistent; stop the server first for a clean copy.
-  - Volume snapshots carry the metadata key C(snapkit_server_id) with the server id.
+  - Images and volume snapshots carry the metadata key C(snapkit_server_id) with the server id (an image of a
+    volume-backed server has no C(instance_uuid)).
 seealso:
   - module: snapkit.cloud.os_volume_snapshot
   - module: snapkit.cloud.os_volume_snapshot_info
@@ -177,7 +179,7 @@ image:
       type: str
       sample: "2026-11-22T10:16:30Z"
     instance_uuid:
-      description: The server the image was made from.
+      description: The server the image was made from; null for the image of a volume-backed server (Nova does not set it).
       type: str
       sample: 4f3c2b1a-0000-4000-8000-000000000001
     image_type:
@@ -366,11 +368,13 @@ class InstanceSnapshotModule(SnapkitOpenStackModule):
             self.result["changed"] = True
             if self.check_mode:
                 return None, []
+            # Nova sets instance_uuid on the image of an image-backed server only: the key finds either again.
+            metadata = dict(self.metadata, **{snapshots.SERVER_METADATA_KEY: server.id})
             try:
                 image = self.api.call(
                     f"createImage {self.params['name']!r} of server {server.name} ({server.id}, {server.status})",
                     snapshots.create_unless_found(lambda: self._existing_image(server),
-                                                  lambda: self.api.create_server_image(server.id, self.params["name"], self.metadata)))
+                                                  lambda: self.api.create_server_image(server.id, self.params["name"], metadata)))
             except OpenStackError:
                 # Nova may have made the image before the call failed (openstacksdk reads the image after the action).
                 self.result["image"] = self._image_made_anyway(server)
@@ -391,8 +395,7 @@ class InstanceSnapshotModule(SnapkitOpenStackModule):
         return image, found
 
     def _existing_image(self, server):
-        found = [image for image in self.api.images_named(self.params["name"])
-                 if snapshots.image_view(image)["instance_uuid"] == server.id]
+        found = [image for image in self.api.images_named(self.params["name"]) if server.id in snapshots.image_server_ids(image)]
         if len(found) > 1:
             raise OpenStackError(f"Server {server.id} has {len(found)} images named {self.params['name']!r} "
                                  f"({', '.join(image.id for image in found)}); delete the extra ones so that the name identifies one")

@@ -14,9 +14,10 @@ injected fault (so it is journaled with its error code):
 * ``lightsail``: HTTP 400 ``ThrottlingException``, the AWS JSON protocols' throttling error (Lightsail's
   botocore model has no shape of its own for it; botocore's ``_retry.json`` defines
   ``throttling_exception`` as code ``ThrottlingException`` with status 400).
-* OpenStack ``compute``, ``volume``, ``image``, ``network``, ``identity``: HTTP 429 ``overLimit`` with a
-  ``Retry-After`` header (seconds), as Nova's and Cinder's ``RateLimitFault`` answers
-  (``{"overLimit": {"code": 429, "message": ..., "retryAfter": ...}}``).
+* OpenStack ``compute``, ``image``, ``network``, ``identity``: HTTP 429 ``overLimit`` with a ``Retry-After`` header
+  (seconds), as the (old) Nova ``RateLimitFault`` answered (``{"overLimit": {"code": 429, "message": ..., "retryAfter": ...}}``).
+* OpenStack ``volume``: HTTP 413 ``overLimitFault`` with a ``Retry-After`` header, as Cinder's own rate limiter answers
+  (cinder/api/middleware/rate_limit.py and cinder/api/openstack/wsgi.py ``OverLimitFault``).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ ANSWERS = {
     "ec2": ThrottleAnswer(503, "RequestLimitExceeded", "Request limit exceeded."),
     "lightsail": ThrottleAnswer(400, "ThrottlingException", "Rate exceeded"),
     **{service: ThrottleAnswer(429, "overLimit", "This request was rate-limited.") for service in OPENSTACK_SERVICES},
+    "volume": ThrottleAnswer(413, "overLimitFault", "This request was rate-limited."),
 }
 
 

@@ -76,7 +76,10 @@ def port_networks(state, server):
 
 def test_image_and_volume_booted_servers_copied_into_their_networks_rerun_changes_nothing(os_backend, ansible, os_conn, listener):
     web = os_backend.seed_server(boot="image", name="web", flavor="m1.tiny", fixed_ip="10.0.0.40")
-    db = os_backend.seed_server(boot="volume", name="db", flavor="m1.medium", root_size=25, network="public", volumes=[{"size": 2, "name": "db-data"}])
+    # Both on the project's tenant network, as a member's servers are: Nova refuses a member's server on the external
+    # network (not shared), so the copy of a server seeded there (by the admin) would end in ERROR.
+    db = os_backend.seed_server(boot="volume", name="db", flavor="m1.medium", root_size=25, fixed_ip="10.0.0.50",
+                                volumes=[{"size": 2, "name": "db-data"}])
     ssh = {"openstack_launch_copy_ssh_host": "127.0.0.1", "openstack_launch_copy_ssh_port": listener}
     if not os_backend.guests_reachable:  # nothing answers on a real copy's address: skip exactly the SSH wait
         ssh = {"openstack_launch_copy_wait_for_ssh": False}
@@ -107,7 +110,8 @@ def test_image_and_volume_booted_servers_copied_into_their_networks_rerun_change
     assert (root["name"], root["snapshot_id"], root["size"], root["bootable"]) == ("db-copy-root", snapshot["id"], 25, True)
     assert (db_server["image_id"], db_server["volumes"]) == ("", [root["id"]])
     assert root["attachments"] == [{"server_id": db_server["id"], "device": "/dev/vda"}]
-    assert port_networks(state, db_server) == [db["network_id"]] and db_copy["address"].startswith("172.24.4.")
+    assert port_networks(state, db_server) == [db["network_id"]] and db_copy["address"].startswith("10.0.0.")
+    assert db_copy["address"] not in ("10.0.0.40", "10.0.0.50", web_copy["address"])
     assert os_conn.compute.get_server(db_copy["server_id"]).flavor["original_name"] == "m1.medium"
     # No floating IP, nothing but the two copies' servers and the one volume made.
     assert len(state["servers"]) == 4 and len(state["volumes"]) == 3

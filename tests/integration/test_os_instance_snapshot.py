@@ -178,18 +178,23 @@ def test_failures_are_clear_and_transient_errors_are_retried(sim, ansible):
 
 
 def test_absent_deletes_the_image_and_its_cinder_snapshots(os_backend, ansible, os_conn):
-    os_backend.seed_server(boot="volume", name="db", volumes=[{"size": 1}])
+    db = os_backend.seed_server(boot="volume", name="db", volumes=[{"size": 1}])
     run = ansible.run([
         os_task(MODULE, "made", server="db", name="db-image", method="image"),
+        # Found again though Nova sets no instance_uuid on the image of a volume-backed server.
+        os_task(MODULE, "rerun", server="db", name="db-image", method="image"),
         dict(os_task(MODULE, "check", server="db", name="db-image", method="image", state="absent"), check_mode=True),
         os_task(MODULE, "gone", server="db", name="db-image", method="image", state="absent"),
         os_task(MODULE, "again", server="db", name="db-image", method="image", state="absent"),
     ])
     assert run["made"]["changed"] is True and len(run["made"]["volume_snapshots"]) == 2
+    assert run["made"]["image"]["instance_uuid"] is None
+    assert run["made"]["image"]["properties"]["snapkit_server_id"] == db["server_id"]
+    assert run["rerun"]["changed"] is False and run["rerun"]["image"]["id"] == run["made"]["image"]["id"]
     assert run["check"]["changed"] is True and run["check"]["image"]["id"] == run["made"]["image"]["id"]
     assert run["gone"]["changed"] is True and run["again"]["changed"] is False
     state = os_backend.openstack_state()
-    assert not [image for image in state["images"] if image["properties"].get("image_type") == "snapshot"]
+    assert run["made"]["image"]["id"] not in {image["id"] for image in state["images"]}
     assert state["snapshots"] == []
     assert os_conn.image.find_image("db-image") is None
 

@@ -8,7 +8,8 @@
 The steps of each procedure are the (service, action) pairs of a clean run's journal, so a call a module starts to make
 is covered without editing this file. Faults are rendered by each service in its own error format (Nova and Cinder
 ``{"overLimit": {...}}``, Neutron's ``NeutronError``, Keystone's ``error``) with the status codes the services use:
-429 and 503 (and 500, which the modules retry a few times), 403 Forbidden or over quota, 413 OverLimit (Cinder's
+429 and 503 (and 500, which the modules retry a few times), a rate-limiting proxy's 429 (an HTML page, no Retry-After),
+Cinder's rate limiter's 413 ``overLimitFault`` with Retry-After, 403 Forbidden or over quota, 413 OverLimit (Cinder's
 snapshot quota), 404; and connection drops (no HTTP answer; a change carried out before its answer is lost).
 """
 # pytest fixtures are parameters named like the imported fixture functions.
@@ -23,14 +24,17 @@ from _openstack import openstack_sim  # noqa: F401  pylint: disable=unused-impor
 from _openstack import os_task
 from _openstack import sim  # noqa: F401  pylint: disable=unused-import
 from _reliability import changes
+from cloudsim.openstack.simulator import PROXY_THROTTLED
 from test_reliability_bad_input import refusals_that_miss
 from test_reliability_bad_input import run_catalogue
 
 # (status, fault key) as Nova and Cinder name them (nova/api/openstack/wsgi.py Fault._fault_names, same in Cinder).
 THROTTLED = (429, "overLimit")
+# A rate-limiting proxy in front of the service: 429, no Retry-After (the modules back off on their own).
+PROXY_THROTTLED_KIND = (429, PROXY_THROTTLED)
 UNAVAILABLE = (503, "serviceUnavailable")
 SERVER_ERROR = (500, "computeFault")
-TRANSIENT_KINDS = [THROTTLED, UNAVAILABLE, SERVER_ERROR]
+TRANSIENT_KINDS = [THROTTLED, PROXY_THROTTLED_KIND, UNAVAILABLE, SERVER_ERROR]
 FORBIDDEN = (403, "forbidden")
 OVER_LIMIT = (413, "overLimit")
 NOT_FOUND = (404, "itemNotFound")
@@ -331,3 +335,21 @@ def test_cinders_rate_limit_413_at_every_cinder_step_is_retried_with_no_duplicat
         FAULT_COUNT["rate_limited"] += len(injected)
     assert made_by(sim, "volume-limited") == {"images": [], "snapshots": ["available"]}
     assert made_by(sim, "bfv-limited") == {"images": [], "snapshots": ["available"]}
+
+
+def test_a_run_under_cinders_own_rate_limiter_waits_out_its_413s(sim, ansible):
+    """Cinder limited to bursts of 4 calls, 2 more a second (its limiter: 413 ``overLimitFault``, Retry-After): the run
+    waits as asked, retries, and ends with one snapshot; a module taking such a 413 for a quota would fail. (A burst
+    below a wrapper's calls would refuse its last call at every retry: openstacksdk's lookup by name makes two.)"""
+    module, params = attached_volume(sim, "cinder-limiter")
+    sim.clear_journal()
+    sim.throttle("volume", rate=2, burst=4, scope="service")
+    try:
+        result = ansible.run([os_task(module, "limited", timeout=120, **params)])["limited"]
+    finally:
+        sim.throttle_off("volume")
+    assert result.get("failed") is not True, result.get("msg")
+    refused = [entry for entry in sim.journal(service="volume") if entry["status"] == 413]
+    assert refused and {entry["error_code"] for entry in refused} == {"overLimitFault"}
+    assert made_by(sim, "cinder-limiter") == {"images": [], "snapshots": ["available"]}
+    FAULT_COUNT["rate_limited"] += len(refused)

@@ -104,7 +104,7 @@ def server_view(call: Call, server: Server) -> dict:
             for volume_id in cloud.server_volume_ids(server.server_id)],
     }
     if server.status == "ERROR":
-        view["fault"] = {"code": 500, "message": "Build of instance failed", "created": timestamp(server.updated)}
+        view["fault"] = {"code": 500, "message": server.fault_message, "created": timestamp(server.updated)}
     _add_versioned_server_fields(call, view)
     if call.at_least(2, 100):
         view["scheduler_hints"] = dict(server.scheduler_hints)
@@ -150,7 +150,7 @@ def show_server(call: Call) -> Reply:
 
 def create_server(call: Call) -> Reply:
     from cloudsim.openstack.fixtures import create_server_from_request  # pylint: disable=import-outside-toplevel
-    server = create_server_from_request(call.ops, call.body_object("server"), call.body.get("os:scheduler_hints"))
+    server = create_server_from_request(call.ops, call.body_object("server"), call.body.get("os:scheduler_hints"), call.roles)
     return Reply(202, {"server": {"id": server.server_id, "links": _links(call, "servers", server.server_id),
                                   "OS-DCF:diskConfig": "MANUAL", "security_groups": [{"name": "default"}], "adminPass": "cloudsim"}})
 

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 import json
 
 from cloudsim.openstack.operations import Operations
-from cloudsim.openstack.state import REGION, Flavor, Identity, Image, Network, OpenStackCloud, Server, SnapshotFailure, Subnet
+from cloudsim.openstack.state import MEMBER_ROLES, REGION, Flavor, Identity, Image, Network, OpenStackCloud, Server, SnapshotFailure, Subnet
 from cloudsim.openstack.wire import ApiError, check_metadata_keys, new_id
 
 DEVICE_LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -17,11 +19,12 @@ SHUTDOWN_POWER_STATE = 4
 def new_cloud(now: float, identity: Identity | None = None) -> OpenStackCloud:
     """DevStack's shape: flavors m1.*, a cirros and a Windows image, a private (DHCP) and a public network.
 
-    The identity (project and user ids) survives resets: clients keep their clouds.yaml and catalog.
+    The identity (project and user ids) survives resets: clients keep their clouds.yaml and catalog; its roles go
+    back to the member's.
     """
     cloud = OpenStackCloud()
     if identity is not None:
-        cloud.identity = identity
+        cloud.identity = dataclasses.replace(identity, roles=MEMBER_ROLES)
     for flavor_id, name, vcpus, ram, disk in (("1", "m1.tiny", 1, 512, 1), ("2", "m1.small", 1, 2048, 20),
                                               ("3", "m1.medium", 2, 4096, 40), ("4", "m1.large", 4, 8192, 80)):
         cloud.flavors[flavor_id] = Flavor(flavor_id, name, vcpus, ram, disk)
@@ -38,13 +41,36 @@ def new_cloud(now: float, identity: Identity | None = None) -> OpenStackCloud:
     return cloud
 
 
-def _add_network(cloud: OpenStackCloud, name: str, subnet_name: str, cidr: str, gateway: str, external: bool) -> None:
-    network = Network(network_id=new_id(), name=name, project_id=cloud.identity.project_id, external=external)
+def _add_network(cloud: OpenStackCloud, name: str, subnet_name: str, cidr: str, gateway: str, external: bool,
+                 shared: bool = False) -> Network:
+    network = Network(network_id=new_id(), name=name, project_id=cloud.identity.project_id, external=external, shared=shared)
     subnet = Subnet(subnet_id=new_id(), name=subnet_name, network_id=network.network_id, cidr=cidr, gateway_ip=gateway,
                     enable_dhcp=True, project_id=cloud.identity.project_id)
     network.subnet_ids.append(subnet.subnet_id)
     cloud.networks[network.network_id] = network
     cloud.subnets[subnet.subnet_id] = subnet
+    return network
+
+
+def seed_network(cloud: OpenStackCloud, body: dict) -> dict:
+    """``POST /openstack/networks``: a network with one subnet, as an admin makes it (``name``, ``cidr``, ``external``
+    for ``router:external``, ``shared``); not journaled."""
+    name, cidr = body.get("name"), body.get("cidr")
+    if not isinstance(name, str) or not name or not isinstance(cidr, str):
+        raise ValueError('give "name" and "cidr"')
+    gateway = str(next(ipaddress.ip_network(cidr).hosts()))
+    network = _add_network(cloud, name, f"{name}-subnet", cidr, gateway, bool(body.get("external")), bool(body.get("shared")))
+    return {"network_id": network.network_id, "subnet_id": network.subnet_ids[0], "external": network.external,
+            "shared": network.shared}
+
+
+def set_roles(cloud: OpenStackCloud, body: dict) -> dict:
+    """``POST /openstack/identity``: the user's ``roles`` on the project, carried by the tokens issued from now on."""
+    roles = body.get("roles")
+    if not isinstance(roles, list) or not all(isinstance(role, str) and role for role in roles):
+        raise ValueError('"roles" must be a list of role names')
+    cloud.identity.roles = tuple(roles)
+    return {"roles": list(cloud.identity.roles)}
 
 
 def device_name(index: int) -> str:
@@ -132,7 +158,8 @@ def set_zones(cloud: OpenStackCloud, body: dict) -> dict:
     return {"compute": list(cloud.compute_zones), "volume": list(cloud.volume_zones)}
 
 
-def create_server_from_request(ops: Operations, request: dict, scheduler_hints: dict | None = None) -> Server:
+def create_server_from_request(ops: Operations, request: dict, scheduler_hints: dict | None = None,
+                               roles: tuple = MEMBER_ROLES) -> Server:
     """``POST /servers``: imageRef and/or block_device_mapping_v2, networks by uuid (+ fixed_ip) or port.
 
     An image with a ``block_device_mapping`` property (the createImage image of a volume-backed server) brings its
@@ -168,6 +195,9 @@ def create_server_from_request(ops: Operations, request: dict, scheduler_hints: 
                     config_drive="True" if request.get("config_drive") else "", user_data=request.get("user_data"),
                     availability_zone=zone, scheduler_hints=dict(scheduler_hints or {}), root_on_volume=root_is_volume)
     volume_mappings = [mapping for mapping in mappings if mapping.get("destination_type") == "volume"]
+    forbidden = None if "admin" in roles else _external_network(cloud, request.get("networks"))
+    if forbidden is not None:
+        return _abort_build(ops, server, volume_mappings)
     volumes = [_volume_for_mapping(ops, mapping, flavor) for mapping in volume_mappings]
     ports = _ports_for_networks(ops, request.get("networks"), server)
     cloud.servers[server.server_id] = server
@@ -180,6 +210,35 @@ def create_server_from_request(ops: Operations, request: dict, scheduler_hints: 
     server.later(ready, status="ACTIVE", task_state=None, power_state=ACTIVE_POWER_STATE, launched_at=ready, updated=ready)
     for port in ports:
         port.status = "ACTIVE"
+    return server
+
+
+def _external_network(cloud: OpenStackCloud, networks) -> str | None:
+    """The first requested network a non-admin may not attach to: ``router:external`` and not ``shared``
+    (nova/network/neutron.py, _check_external_network_attach, policy ``network:attach_external_network``: admin only)."""
+    if networks in (None, "auto", "none"):
+        return None
+    for entry in networks:
+        port = cloud.ports.get(entry.get("port") or "")
+        network = cloud.networks.get(port.network_id if port is not None else entry.get("uuid", ""))
+        if network is not None and network.external and not network.shared:
+            return network.network_id
+    return None
+
+
+def _abort_build(ops: Operations, server: Server, volume_mappings: list[dict]) -> Server:
+    """A build the compute service aborts while allocating the network, before any port or volume is made: the API
+    answered 202, the server goes to ERROR with the fault of BuildAbortException (nova/compute/manager.py,
+    _build_and_run_instance; ExternalNetworkAttachForbidden's "It is not allowed to create an interface on external
+    network <id>" is only logged). A volume the request named stays reserved to the server, as Nova's API attached it."""
+    server.fault_message = f"Build of instance {server.server_id} aborted: Failed to allocate the network(s), not rescheduling."
+    ops.cloud.servers[server.server_id] = server
+    for index, mapping in enumerate(item for item in volume_mappings if item.get("source_type") == "volume"):
+        volume = _volume_for_mapping(ops, mapping, None)
+        ops.attach_volume(server, volume, device_name(index), str(mapping.get("delete_on_termination", False)).lower() == "true")
+        volume.status = "reserved"
+    failed = ops.now + ops.settings.server_transition_seconds
+    server.later(failed, status="ERROR", task_state=None, power_state=0, updated=failed)
     return server
 
 

@@ -117,7 +117,7 @@ def _token_body(call: Call, methods: list, token_id: str) -> dict:
         "methods": methods, "audit_ids": [token_id[-22:]],
         "user": {"id": identity.user_id, "name": identity.user_name, "domain": domain, "password_expires_at": None},
         "project": {"id": identity.project_id, "name": identity.project_name, "domain": domain},
-        "roles": [{"id": "member-role", "name": "member"}, {"id": "reader-role", "name": "reader"}],
+        "roles": [{"id": f"{role}-role", "name": role} for role in identity.roles],
         "issued_at": timestamp(call.now, fraction=True) + "Z",
         "expires_at": timestamp(call.now + TOKEN_LIFETIME_SECONDS, fraction=True) + "Z",
         "is_domain": False,

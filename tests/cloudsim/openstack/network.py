@@ -21,7 +21,7 @@ def versions(call: Call) -> Reply:
 
 
 def network_view(network: Network) -> dict:
-    return {"id": network.network_id, "name": network.name, "status": "ACTIVE", "admin_state_up": True, "shared": False,
+    return {"id": network.network_id, "name": network.name, "status": "ACTIVE", "admin_state_up": True, "shared": network.shared,
             "subnets": list(network.subnet_ids), "tenant_id": network.project_id, "project_id": network.project_id,
             "router:external": network.external, "mtu": 1442, "port_security_enabled": True, "availability_zones": ["nova"],
             "description": "", "tags": [], "created_at": CREATED, "updated_at": CREATED, "revision_number": 1}

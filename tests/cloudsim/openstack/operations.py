@@ -201,9 +201,12 @@ class Operations:
         self.require_status(server, "createImage", SNAPSHOTTABLE_SERVER_STATES)
         self.require_no_task(server, "createImage")
         properties = {str(key): str(value) for key, value in (metadata or {}).items()}
-        properties.update({"instance_uuid": server.server_id, "user_id": self.cloud.identity.user_id, "image_type": "snapshot"})
         if server.is_volume_backed():
+            # snapshot_volume_backed sets no instance_uuid, user_id or image_type (nova/compute/api.py: only
+            # compute_utils.create_image, the image-backed path, adds them).
             return self._snapshot_volume_backed(server, name, properties)
+        # compute_utils.create_image: the request's metadata over Nova's own properties.
+        properties = {"instance_uuid": server.server_id, "user_id": self.cloud.identity.user_id, "image_type": "snapshot", **properties}
         return self._snapshot_image_backed(server, name, properties)
 
     def _snapshot_image_backed(self, server: Server, name: str, properties: dict) -> Image:

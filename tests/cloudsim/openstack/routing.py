@@ -34,6 +34,8 @@ class Call:
     now: float
     microversion: Microversion | None = None
     params: dict = dataclasses.field(default_factory=dict)
+    # The caller's role names on the project, from its token (empty for the public routes).
+    roles: tuple = ()
 
     def body_object(self, key: str) -> dict:
         """The request body's ``{key: {...}}`` object, or 400 as the services answer."""
@@ -41,6 +43,11 @@ class Call:
         if not isinstance(value, dict):
             raise ApiError(400, f"Invalid input for field/attribute {key}. The request body must contain a '{key}' object.")
         return value
+
+    @property
+    def is_admin(self) -> bool:
+        """The new default policies' ``role:admin`` (project-scoped admin)."""
+        return "admin" in self.roles
 
     def at_least(self, major: int, minor: int) -> bool:
         return self.microversion is not None and self.microversion >= Microversion(major, minor)

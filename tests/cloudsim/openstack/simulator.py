@@ -26,6 +26,11 @@ from cloudsim.simulator import ApiCall, ApiReply, ApiSimulator, ControlError, Co
 from cloudsim.throttle import retry_after_headers, with_retry_after
 
 NAME = "openstack"
+# The fault code of a 429 from a rate-limiting proxy in front of a service (HAProxy, nginx, an API gateway): a short
+# HTML page and no Retry-After, unlike the services' own limiters.
+PROXY_THROTTLED = "proxyTooManyRequests"
+PROXY_429_BODY = (b"<html><body><h1>429 Too Many Requests</h1>\nYou have sent too many requests in a given amount of time."
+                  b"\n</body></html>\n")
 
 
 @dataclasses.dataclass
@@ -68,6 +73,8 @@ class OpenStackSimulator(ApiSimulator):
             ControlRoute("POST", "/openstack/servers", self._seed_server),
             ControlRoute("POST", "/openstack/guest-nic", self._set_guest_nic),
             ControlRoute("POST", "/openstack/zones", lambda request: self._locked(fixtures.set_zones, self.cloud, request.body)),
+            ControlRoute("POST", "/openstack/networks", lambda request: self._locked(fixtures.seed_network, self.cloud, request.body)),
+            ControlRoute("POST", "/openstack/identity", lambda request: self._locked(fixtures.set_roles, self.cloud, request.body)),
             ControlRoute("GET", "/openstack/state", self._state),
             *self.settings_routes(lambda: self.cloud.settings, self.lock),
             ControlRoute("GET", "/openstack/clouds-yaml", self._clouds_yaml),
@@ -97,7 +104,7 @@ class OpenStackSimulator(ApiSimulator):
             call.action = native.route.action_of(native.call)
             call.params = _journal_params(native.call)
             if not native.route.public:
-                self._authenticate(request)
+                native.call.roles = self._authenticate(request)
             if service.microversions:
                 native.microversion = requested_microversion(request.headers, *service.microversions)
                 native.call.microversion = native.microversion
@@ -123,9 +130,26 @@ class OpenStackSimulator(ApiSimulator):
         return self.render_error(call, ApiError(500, "Unexpected API Error. Please report this at http://bugs.launchpad.net/"))
 
     def render_fault(self, call: ApiCall, fault: Fault) -> ApiReply:
-        """An injected fault or a throttled call in the service's error format (a 429 with its Retry-After)."""
+        """An injected fault or a throttled call in the service's error format (a 429 with its Retry-After); Cinder's
+        rate limiter's 413 ``overLimitFault``; a proxy's 429 (:data:`PROXY_THROTTLED`)."""
+        if fault.code == PROXY_THROTTLED:
+            return ApiReply(fault.status, PROXY_429_BODY, {}, fault.code, "text/html", REASONS.get(fault.status, "Error"))
+        if fault.code == "overLimitFault":
+            # cinder/api/openstack/wsgi.py OverLimitFault: message, the limit's details, Retry-After (none: a fault
+            # injected without retry_after, which no rate limiter sends).
+            body = {"overLimitFault": {"code": fault.status, "message": fault.message, "details": self._limit_details(call)}}
+            return _api_reply(Reply(fault.status, body, headers=retry_after_headers(fault) if fault.retry_after is not None else {}))
         body = call.native.service.error_body(ApiError(fault.status, fault.message, fault.code))
         return _api_reply(Reply(fault.status, with_retry_after(body, fault), headers=retry_after_headers(fault)))
+
+    def _limit_details(self, call: ApiCall) -> str:
+        """Cinder's limit text (rate_limit.py, Limit.error_message) for the service's throttle, else Cinder's default
+        limit on POST (10 a minute, DEFAULT_LIMITS)."""
+        limit = next((item for item in self.context.throttle.counters()["limits"] if item["service"] == call.service), None)
+        method = call.native.call.method if call.native.call else "POST"
+        if limit is None:
+            return f"Only 10 {method} request(s) can be made to * every minute."
+        return f"Only {max(1, round(limit['rate']))} {method} request(s) can be made to * every second."
 
     def finish(self, call: ApiCall, reply: ApiReply) -> ApiReply:
         if call.native.microversion is not None:
@@ -148,9 +172,12 @@ class OpenStackSimulator(ApiSimulator):
         return Call(method=request.method.upper(), path=path, query=request.args.to_dict(), body=body, headers=request.headers,
                     base_url=base_url, cloud=self.cloud, ops=Operations(self.cloud, now), now=now, params=path_params)
 
-    def _authenticate(self, request: Request) -> None:
-        if request.headers.get("X-Auth-Token", "") not in self.cloud.tokens:
+    def _authenticate(self, request: Request) -> tuple:
+        """The caller's role names, from its token (keystonemiddleware's X-Roles); 401 for an unknown token."""
+        token = self.cloud.tokens.get(request.headers.get("X-Auth-Token", ""))
+        if token is None:
             raise ApiError(401, "The request you have made requires authentication.", "Unauthorized")
+        return tuple(role["name"] for role in token.get("roles") or [])
 
     @staticmethod
     def _add_microversion_headers(service: Service, reply: ApiReply, microversion: Microversion) -> None:

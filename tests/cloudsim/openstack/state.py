@@ -20,6 +20,8 @@ Settings = OpenStackSettings
 REGION = "RegionOne"
 DOMAIN_ID = "default"
 DOMAIN_NAME = "Default"
+# DevStack's demo user on its project: a member (the new default policies' project member), and reader with it.
+MEMBER_ROLES = ("member", "reader")
 
 
 @dataclasses.dataclass
@@ -125,6 +127,8 @@ class Network:
     project_id: str
     external: bool = False
     subnet_ids: list = dataclasses.field(default_factory=list)
+    # Neutron's ``shared``: every project may use it (Nova lets a non-admin boot on an external network only if shared).
+    shared: bool = False
 
 
 @dataclasses.dataclass
@@ -175,6 +179,8 @@ class Server(Timed):
     # Booted from an image whose block device mapping has a root volume (a volume-backed server's snapshot): the
     # server shows that image, but its root disk is a volume (Nova's is_volume_backed_instance).
     root_on_volume: bool = False
+    # The instance fault of a server in ERROR (Nova's ``fault.message``).
+    fault_message: str = "Build of instance failed"
     # The emulated guest: Windows or not, and its NIC setup ({"mode": "static", "ip": ...} or {"mode": "dhcp"}).
     windows: bool = False
     guest_nic: dict = dataclasses.field(default_factory=dict)
@@ -193,7 +199,11 @@ class Server(Timed):
 
 @dataclasses.dataclass
 class Identity:
-    """The one project/user pair (DevStack's ``demo``) and an application credential."""
+    """The one project/user pair (DevStack's ``demo``) and an application credential.
+
+    ``roles`` are the user's roles on the project, carried by every token issued (Keystone's ``token.roles``); the
+    services read the caller's roles from the token (``POST /openstack/identity`` changes them for new tokens).
+    """
 
     domain_id: str = DOMAIN_ID
     domain_name: str = DOMAIN_NAME
@@ -205,6 +215,7 @@ class Identity:
     app_credential_id: str = dataclasses.field(default_factory=lambda: new_id().replace("-", ""))
     app_credential_name: str = "cloudsim"
     app_credential_secret: str = "cloudsim-app-credential-secret"
+    roles: tuple = MEMBER_ROLES
 
 
 @dataclasses.dataclass

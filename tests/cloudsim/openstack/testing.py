@@ -55,3 +55,19 @@ def set_zones(cloud: CloudSim, compute: list[str] | None = None, volume: list[st
     answer = requests.post(cloud.control_url + "/openstack/zones", json=body, timeout=30)
     answer.raise_for_status()
     return answer.json()
+
+
+def seed_network(cloud: CloudSim, name: str, cidr: str, external: bool = False, shared: bool = False) -> dict:
+    """A network with one subnet as an admin makes it (``POST /openstack/networks``): ``external`` is ``router:external``."""
+    answer = requests.post(cloud.control_url + "/openstack/networks",
+                           json={"name": name, "cidr": cidr, "external": external, "shared": shared}, timeout=30)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def set_roles(cloud: CloudSim, roles: list[str]) -> dict:
+    """The user's roles on the project for the tokens issued from now on (``POST /openstack/identity``); a reset brings
+    back the member's (``member``, ``reader``)."""
+    answer = requests.post(cloud.control_url + "/openstack/identity", json={"roles": roles}, timeout=30)
+    answer.raise_for_status()
+    return answer.json()

