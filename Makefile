@@ -26,6 +26,7 @@ PIP_REQS    := -c constraints.txt $(addprefix -r ,$(filter-out constraints.txt,$
 # Python version of the venv (X.Y), for ansible-test --python. Evaluated lazily.
 PYVER        = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 PYTEST_WORKERS ?= 2
+OPENSTACK_BACKENDS ?= sim
 CLOUDSIM_ENDPOINTS ?= $(BUILD)/cloudsim-endpoints.json
 OPENSTACK_REAL ?= $(BUILD)/openstack-real
 
@@ -155,8 +156,9 @@ test: ## Everything CI runs (all stages, summary, logs in .build/logs/)
 constraints: ## Regenerate constraints.txt from the requirements files (needs network)
 	@tools/update-constraints.sh
 
-demo: collections ## Run the demo chapters against cloudsim (tools/demo.py; CHAPTERS="ebs" for some)
-	PYTHONPATH="$(ROOT)/tests" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" CHAPTERS="$(CHAPTERS)" "$(PY)" tools/demo.py
+demo: collections ## Run the demo chapters against cloudsim (tools/demo.py; CHAPTERS="ebs" for some; OPENSTACK_BACKENDS="sim real")
+	PYTHONPATH="$(ROOT)/tests" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" CHAPTERS="$(CHAPTERS)" OPENSTACK_BACKENDS="$(OPENSTACK_BACKENDS)" \
+	    SNAPKIT_OPENSTACK_REAL_STATE="$(OPENSTACK_REAL)" "$(PY)" tools/demo.py
 
 cloudsim: venv ## Run the local test clouds in the foreground; endpoints in $CLOUDSIM_ENDPOINTS
 	PYTHONPATH="$(ROOT)/tests" "$(PY)" -m cloudsim --endpoints "$(CLOUDSIM_ENDPOINTS)"

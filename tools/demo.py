@@ -8,7 +8,8 @@
 Each chapter is a module ``tools/demo/chapter_NN_<name>.py`` with a ``TITLE`` and a ``run()``
 that starts the clouds it needs, runs a playbook, prints what happened and returns an exit code.
 Chapters run in the order of their number; ``make demo CHAPTERS=ebs`` runs those whose file name
-contains one of the given words.
+contains one of the given words. ``OPENSTACK_BACKENDS="sim real"`` runs the OpenStack chapter on the simulator and on
+the real OpenStack services (tests/openstack_real), see tools/demo/chapter_30_openstack.py.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 # `make test`: run every stage even when an earlier one fails, log each to .build/logs/<stage>.log,
 # then print a summary table and, as the very last line, "N passed, N failed" (N = stages).
 # Exit status: 0 only if no stage failed. A stage that has nothing to test yet prints
-# "stage skipped: <reason>" and is counted as skipped (reported after the counts).
+# "stage skipped: <reason>" and is counted as skipped (reported after the counts). A stage's "stage cost: ..." lines
+# (its own time and memory peak) are echoed under its result.
 #
 # STAGES="sanity units" tools/run-tests.sh   runs a subset (venv and collections always run first).
 set -uo pipefail
@@ -10,7 +11,7 @@ cd "$(dirname "$0")/.." || exit 2
 logs=.build/logs
 mkdir -p "$logs"
 
-read -r -a stages <<< "${STAGES:-sanity units integration molecule lint docs build-check}"
+read -r -a stages <<< "${STAGES:-sanity units integration integration-real molecule lint docs build-check}"
 all=(venv collections "${stages[@]}")
 declare -A status seconds
 passed=0 failed=0 skipped=0
@@ -38,17 +39,18 @@ for stage in "${all[@]}"; do
         echo "    FAILED (rc=$rc); last lines of $log:"
         tail -n "${FAIL_TAIL:-60}" "$log" | sed 's/^/    | /'
     fi
+    grep '^stage cost:' "$log" | sed 's/^/    /'   # a stage's own figures (integration-real: time, memory peak)
     echo "    ${status[$stage]} in ${seconds[$stage]}s"
 done
 
 total=$(( $(date +%s) - start_all ))
 echo
 echo "Stage summary (logs in $logs/):"
-printf '  %-14s %-8s %8s\n' STAGE RESULT SECONDS
+printf '  %-18s %-8s %8s\n' STAGE RESULT SECONDS
 for stage in "${all[@]}"; do
-    printf '  %-14s %-8s %8s\n' "$stage" "${status[$stage]}" "${seconds[$stage]}"
+    printf '  %-18s %-8s %8s\n' "$stage" "${status[$stage]}" "${seconds[$stage]}"
 done
-printf '  %-14s %-8s %8s\n' total "" "$total"
+printf '  %-18s %-8s %8s\n' total "" "$total"
 echo
 if [ "$skipped" -gt 0 ]; then
     echo "$passed passed, $failed failed, $skipped skipped"

@@ -108,16 +108,31 @@ def ensure_debian_packages() -> None:
                           f"run `apt-get install -y {' '.join(DEBIAN_PACKAGES)}` as root")
     if not shutil.which("apt-get"):
         raise LaunchError(f"{' and '.join(DEBIAN_PACKAGES)} are missing and this is no Debian-like system (no apt-get)")
-    log(f"installing {' '.join(DEBIAN_PACKAGES)} from Debian")
+    apt_install(DEBIAN_PACKAGES)
+
+
+def apt_install(packages) -> None:
+    log(f"installing {' '.join(packages)} from Debian")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", *DEBIAN_PACKAGES]):
+    for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", *packages]):
         done = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise LaunchError(f"`{' '.join(command)}` failed (rc={done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
 
 
 def find_python() -> str:
-    """Python 3.11 or 3.12 (the constraints were resolved on 3.11): $SNAPKIT_OPENSTACK_REAL_PYTHON, PATH, pyenv."""
+    """Python 3.11 or 3.12 (the constraints were resolved on 3.11): $SNAPKIT_OPENSTACK_REAL_PYTHON, PATH, pyenv.
+    Debian's python3 without its venv module gets python3-venv (as root)."""
+    try:
+        return find_python_once()
+    except LaunchError:
+        if os.geteuid() != 0 or not shutil.which("apt-get") or not os.path.exists("/usr/bin/python3.11"):
+            raise
+        apt_install(["python3-venv"])
+        return find_python_once()
+
+
+def find_python_once() -> str:
     candidates = [os.environ.get("SNAPKIT_OPENSTACK_REAL_PYTHON", "")]
     for version in ("3.11", "3.12"):
         candidates += [f"/usr/bin/python{version}", shutil.which(f"python{version}") or ""]
@@ -330,16 +345,16 @@ def service_commands(paths: Paths) -> list:
     return [
         ("keystone", serve + ["keystone.wsgi.api", HOST, port["keystone"]], {"OS_KEYSTONE_CONFIG_DIR": str(etc / "keystone")}),
         ("placement", serve + ["placement.wsgi.api", HOST, port["placement"]], {"OS_PLACEMENT_CONFIG_DIR": str(etc / "placement")}),
-        ("glance-api", [str(bin_ / "glance-api"), "--config-file", str(etc / "glance" / "glance-api.conf")], {}),
+        ("glance-api", [py, str(bin_ / "glance-api"), "--config-file", str(etc / "glance" / "glance-api.conf")], {}),
         ("neutron-server", serve + ["neutron.wsgi.api", HOST, port["neutron"], "--", *neutron],
          {"OS_NEUTRON_CONFIG_DIR": str(etc / "neutron"), "OS_NEUTRON_CONFIG_FILES": "neutron.conf;ml2_conf.ini"}),
         ("nova-api", serve + ["nova.wsgi.osapi_compute", HOST, port["nova"], "--", *nova], {"OS_NOVA_CONFIG_DIR": str(etc / "nova")}),
-        ("nova-conductor", [str(bin_ / "nova-conductor"), *nova], {}),
-        ("nova-scheduler", [str(bin_ / "nova-scheduler"), *nova], {}),
+        ("nova-conductor", [py, str(bin_ / "nova-conductor"), *nova], {}),
+        ("nova-scheduler", [py, str(bin_ / "nova-scheduler"), *nova], {}),
         ("nova-compute", [py, str(HERE / "run_nova_compute.py"), *nova], {}),
         ("cinder-api", serve + ["cinder.wsgi.api", HOST, port["cinder"], "--", *cinder], {}),
-        ("cinder-scheduler", [str(bin_ / "cinder-scheduler"), *cinder], {}),
-        ("cinder-volume", [str(bin_ / "cinder-volume"), *cinder], {}),
+        ("cinder-scheduler", [py, str(bin_ / "cinder-scheduler"), *cinder], {}),
+        ("cinder-volume", [py, str(bin_ / "cinder-volume"), *cinder], {}),
     ]
 
 
@@ -511,32 +526,49 @@ def sync_databases(paths: Paths) -> None:
     keystone_conf = ["--config-file", etc / "keystone" / "keystone.conf"]
     nova_conf = ["--config-file", etc / "nova" / "nova.conf"]
     steps = [
-        ([bin_ / "keystone-manage", *keystone_conf, "db_sync"], "keystone db_sync"),
-        ([bin_ / "keystone-manage", *keystone_conf, "fernet_setup", "--keystone-user", "root", "--keystone-group", "root"], "fernet_setup"),
-        ([bin_ / "keystone-manage", *keystone_conf, "credential_setup",
+        ([paths.python, bin_ / "keystone-manage", *keystone_conf, "db_sync"], "keystone db_sync"),
+        ([paths.python, bin_ / "keystone-manage", *keystone_conf, "fernet_setup", "--keystone-user", "root", "--keystone-group", "root"], "fernet_setup"),
+        ([paths.python, bin_ / "keystone-manage", *keystone_conf, "credential_setup",
           "--keystone-user", "root", "--keystone-group", "root"], "credential_setup"),
-        ([bin_ / "keystone-manage", *keystone_conf, "bootstrap", "--bootstrap-password", PASSWORD, "--bootstrap-region-id", REGION,
+        ([paths.python, bin_ / "keystone-manage", *keystone_conf, "bootstrap", "--bootstrap-password", PASSWORD, "--bootstrap-region-id", REGION,
           "--bootstrap-admin-url", auth_url(), "--bootstrap-public-url", auth_url(), "--bootstrap-internal-url", auth_url()],
          "keystone bootstrap"),
-        ([bin_ / "glance-manage", "--config-file", etc / "glance" / "glance-api.conf", "db_sync"], "glance db_sync"),
-        ([bin_ / "cinder-manage", "--config-file", etc / "cinder" / "cinder.conf", "db", "sync"], "cinder db sync"),
+        ([paths.python, bin_ / "glance-manage", "--config-file", etc / "glance" / "glance-api.conf", "db_sync"], "glance db_sync"),
+        ([paths.python, bin_ / "cinder-manage", "--config-file", etc / "cinder" / "cinder.conf", "db", "sync"], "cinder db sync"),
         ([paths.python, "-c", "import sys; from placement.cmd.manage import main; sys.exit(main())", "--config-file",
           etc / "placement" / "placement.conf", "db", "sync"], "placement db sync"),
-        ([bin_ / "nova-manage", *nova_conf, "api_db", "sync"], "nova api_db sync"),
-        ([bin_ / "nova-manage", *nova_conf, "cell_v2", "map_cell0", "--database_connection", db_url(paths, "nova_cell0")], "map_cell0"),
-        ([bin_ / "nova-manage", *nova_conf, "db", "sync"], "nova db sync"),
-        ([bin_ / "neutron-db-manage", "--config-file", etc / "neutron" / "neutron.conf", "--config-file", etc / "neutron" / "ml2_conf.ini",
+        ([paths.python, bin_ / "nova-manage", *nova_conf, "api_db", "sync"], "nova api_db sync"),
+        ([paths.python, bin_ / "nova-manage", *nova_conf, "cell_v2", "map_cell0", "--database_connection", db_url(paths, "nova_cell0")], "map_cell0"),
+        ([paths.python, bin_ / "nova-manage", *nova_conf, "db", "sync"], "nova db sync"),
+        ([paths.python, bin_ / "neutron-db-manage", "--config-file", etc / "neutron" / "neutron.conf", "--config-file", etc / "neutron" / "ml2_conf.ini",
           "upgrade", "heads"], "neutron db upgrade"),
     ]
     for command, what in steps:
         started = time.monotonic()
         run(command, what, cwd=str(paths.run))
         log(f"{what}: {time.monotonic() - started:.0f}s")
-    cells = run([bin_ / "nova-manage", *nova_conf, "cell_v2", "list_cells"], "list cells")
+    cells = run([paths.python, bin_ / "nova-manage", *nova_conf, "cell_v2", "list_cells"], "list cells")
     if " cell1 " not in cells:
-        run([bin_ / "nova-manage", *nova_conf, "cell_v2", "create_cell", "--name", "cell1"], "create cell1")
+        run([paths.python, bin_ / "nova-manage", *nova_conf, "cell_v2", "create_cell", "--name", "cell1"], "create cell1")
     for sub in ("keystone/fernet-keys", "glance/images", "glance/staging", "glance/tasks", "nova/instances"):
         (data / sub).mkdir(parents=True, exist_ok=True)
+
+
+def relocate(paths: Paths) -> None:
+    """A state directory moved or copied from elsewhere: the databases still name the old one in nova's cell mappings
+    (the cells' database URLs, with MariaDB's socket path) and glance's image locations (file:// URLs). Rewrite them."""
+    found = mariadb(paths, "SELECT database_connection FROM nova_api.cell_mappings WHERE name = 'cell0'").strip()
+    marker = "unix_socket="
+    if marker not in found:
+        return
+    old_socket = found.split(marker, 1)[1].split("&", 1)[0]
+    old_root = old_socket[: -len("/run/mysqld.sock")] if old_socket.endswith("/run/mysqld.sock") else ""
+    if not old_root or old_root == str(paths.root):
+        return
+    log(f"state moved from {old_root}: rewriting nova's cell mappings and glance's image locations")
+    new_root = str(paths.root)
+    mariadb(paths, f"UPDATE nova_api.cell_mappings SET database_connection = REPLACE(database_connection, '{old_root}/', '{new_root}/'); "
+                   f"UPDATE glance.image_locations SET value = REPLACE(value, 'file://{old_root}/', 'file://{new_root}/')")
 
 
 def connect(cloud: str, paths: Paths):
@@ -690,6 +722,8 @@ def launch(paths: Paths) -> None:
     if not synced.exists():
         sync_databases(paths)
         synced.write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    else:
+        relocate(paths)
     port = ports()
     commands = service_commands(paths)
     start_process(paths, *commands[0])

@@ -21,11 +21,25 @@ from openstack_real import launcher
 CLOUDS_ENV = "SNAPKIT_OPENSTACK_REAL_CLOUDS"
 BASE_IMAGES = {name for name, _properties in launcher.IMAGES}
 WAIT = 300
+SETTLING_VOLUME = ("creating", "downloading", "attaching", "detaching", "reserved", "deleting", "backing-up", "restoring-backup")
 
 
 def enabled() -> bool:
     """The real backend takes part when the stage started it and named its clouds.yaml."""
     return bool(os.environ.get(CLOUDS_ENV))
+
+
+def backend_params() -> list:
+    """pytest params of a test that runs on both backends: ``sim`` always, ``real`` (marked ``openstack_real``) only when
+    the stage started the services. Without them the param is not made at all, so nothing is skipped."""
+    import pytest  # pylint: disable=import-outside-toplevel
+    return [pytest.param("sim", id="sim")] + (
+        [pytest.param("real", id="real", marks=pytest.mark.openstack_real)] if enabled() else [])
+
+
+def pytest_configure(config):
+    """``-p openstack_real.testing`` (the stage's pytest runs) registers the marker in every test directory."""
+    config.addinivalue_line("markers", "openstack_real: runs against the real OpenStack services (the integration-real stage)")
 
 
 class RealCloud:
@@ -129,6 +143,28 @@ class RealCloud:
                 "flavor_id": flavor_found.id, "network_id": net.id, "port_id": port.id, "fixed_ip": port.fixed_ips[0]["ip_address"],
                 "volumes": seeded_volumes, "windows": windows, "guest_nic": None}
 
+    def settle(self, timeout: float = WAIT) -> None:
+        """Wait until nothing in the member's project is on its way: what the simulator's ``advance()`` does by jumping."""
+        compute, storage = self.admin.compute, self.admin.block_storage
+        deadline = time.monotonic() + timeout
+        while True:
+            busy = [f"server {item.name} {item.status}/{item.task_state}"
+                    for item in compute.servers(project_id=self.project_id, all_projects=True)
+                    if item.status == "BUILD" or item.task_state]
+            busy += [f"volume {item.name or item.id} {item.status}"
+                     for item in storage.volumes(details=True, project_id=self.project_id, all_projects=True)
+                     if item.status in SETTLING_VOLUME]
+            busy += [f"snapshot {item.name or item.id} {item.status}"
+                     for item in storage.snapshots(details=True, project_id=self.project_id, all_projects=True)
+                     if item.status in ("creating", "deleting")]
+            busy += [f"image {item.name} {item.status}" for item in self.admin.image.images(owner=self.project_id)
+                     if item.status in ("queued", "saving", "importing", "uploading")]
+            if not busy:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"still on its way after {timeout:.0f}s: {', '.join(busy)}")
+            time.sleep(1)
+
     # Checks ---------------------------------------------------------------------------------
 
     def openstack_state(self) -> dict:
@@ -156,3 +192,16 @@ class RealCloud:
         ports = [{"id": port.id, "network_id": port.network_id, "device_id": port.device_id}
                  for port in self.admin.network.ports(project_id=self.project_id)]
         return {"servers": servers, "volumes": volumes, "snapshots": snapshots, "images": images, "ports": ports}
+
+
+def real_cloud_fixture():
+    """A session fixture of the running services (import it into a test module as ``real_cloud``)."""
+    import pytest  # pylint: disable=import-outside-toplevel
+
+    @pytest.fixture(scope="session")
+    def real_cloud():
+        cloud = RealCloud(os.environ[CLOUDS_ENV])
+        yield cloud
+        cloud.close()
+
+    return real_cloud

@@ -8,6 +8,11 @@
 Starts the local OpenStack cloud, makes two servers (one booted from an image, one from a 40 GiB volume with a data
 volume), runs the demo playbook once per server (roles openstack_instance_snapshot and openstack_launch_copy), tells
 what kind of snapshot each got, where each copy runs and which API calls it took, and stops the cloud.
+
+``OPENSTACK_BACKENDS`` (``make demo OPENSTACK_BACKENDS="sim real"``) picks the clouds: ``sim`` (the default) is the
+simulator; ``real`` is the real OpenStack services of tests/openstack_real, as the member user: the running ones when
+``SNAPKIT_OPENSTACK_REAL_CLOUDS`` names their clouds.yaml, else started here (installed on first use) and stopped.
+They keep no journal, so the chapter does not count their calls.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 from cloudsim.client import CloudSim  # noqa: E402  pylint: disable=wrong-import-position
+from openstack_real import launcher as real_launcher  # noqa: E402  pylint: disable=wrong-import-position
+from openstack_real import testing as real_testing  # noqa: E402  pylint: disable=wrong-import-position
 
 TITLE = "OpenStack: snapshot and copy an image-booted and a volume-booted server"
 SPEED = 120  # one simulated minute passes in half a real second
@@ -46,7 +53,7 @@ def run_playbook(clouds_yaml, server, result_file):
     return subprocess.run(command, env=env, check=False, capture_output=True, text=True)
 
 
-def describe(seeded, result, journal):
+def describe(seeded, result, journal=None):
     snapshot, copy = result["snapshot"], result["copy"]
     source = snapshot["launch_source"]
     booted = "an image" if seeded["boot"] == "image" else f"a {seeded['volumes'][0]['size']} GiB volume"
@@ -64,6 +71,9 @@ def describe(seeded, result, journal):
            else f"booted from the new {copy['volume_size']} GiB volume {copy['volume_id']}, made from the snapshot")
     print(f"  The copy '{copy['name']}' ({copy['server_id']}) is {copy['status']}, {via}, in the same network at "
           f"{copy['address']}, flavor {copy['flavor'].get('original_name', copy['flavor'].get('name'))}.")
+    if journal is None:
+        print("  The real services keep no journal: their calls are not counted here.")
+        return
     calls = collections.Counter(f"{entry['service']} {entry['action']}" for entry in journal if entry["service"] != "identity")
     mutating = {name: count for name, count in calls.items() if not name.split()[1].startswith(("list", "show", "versions", "get"))}
     print(f"  {sum(calls.values())} API calls besides authentication, {sum(mutating.values())} of them changes: "
@@ -72,20 +82,65 @@ def describe(seeded, result, journal):
     print("  Calls by service: " + ", ".join(f"{service} {count}" for service, count in sorted(by_service.items())) + ".")
 
 
+def backends():
+    names = os.environ.get("OPENSTACK_BACKENDS", "").split() or ["sim"]
+    unknown = sorted(set(names) - {"sim", "real"})
+    if unknown:
+        raise SystemExit(f"OPENSTACK_BACKENDS: unknown {', '.join(unknown)} (use sim, real or both)")
+    return names
+
+
 def run():
+    status = 0
+    for backend in backends():
+        status |= run_on_sim() if backend == "sim" else run_on_real()
+    return status
+
+
+def run_on_sim():
     with CloudSim.start(speed=SPEED, services=("openstack",)) as sim, tempfile.TemporaryDirectory() as workdir:
         print(f"Local OpenStack cloud up at {sim.endpoints['openstack']} (simulated time runs {SPEED}x faster).")
-        clouds_yaml = pathlib.Path(workdir) / "clouds.yaml"
-        clouds_yaml.write_text(json.dumps(sim.clouds_yaml("devstack")), encoding="utf-8")
-        seeded = [dict(server, **sim.seed_server(**server)) for server in SERVERS]
-        print("The copies' SSH ports are not waited for: the local cloud runs no guest that would answer.")
-        for server in seeded:
-            sim.clear_journal()
-            result_file = pathlib.Path(workdir) / f"{server['name']}.json"
-            process = run_playbook(clouds_yaml, server["name"], result_file)
-            if process.returncode != 0 or not result_file.exists():
-                print(f"The demo playbook failed for '{server['name']}' (exit code {process.returncode}):\n{process.stdout[-3000:]}")
-                return 1
-            describe(server, json.loads(result_file.read_text()), sim.journal())
+        status = tell(sim, pathlib.Path(workdir), journaled=True)
     print("\nLocal cloud stopped.")
+    return status
+
+
+def run_on_real():
+    started_here = not real_testing.enabled()
+    if started_here:
+        print("Starting the real OpenStack services (tests/openstack_real; the first start installs them, minutes).")
+        clouds = str(real_launcher.start())
+    else:
+        clouds = os.environ[real_testing.CLOUDS_ENV]
+    cloud = None
+    try:
+        cloud = real_testing.RealCloud(clouds)
+        cloud.reset()
+        print(f"Real OpenStack services (keystone, nova, cinder, glance, neutron) up at {real_launcher.auth_url()}; "
+              "the playbook runs as the member user of project 'demo'.")
+        with tempfile.TemporaryDirectory() as workdir:
+            return tell(cloud, pathlib.Path(workdir), journaled=False)
+    finally:
+        if cloud is not None:
+            cloud.reset()
+            cloud.close()
+        if started_here:
+            real_launcher.stop()
+            print("\nReal services stopped.")
+
+
+def tell(cloud, workdir, journaled):
+    clouds_yaml = workdir / "clouds.yaml"
+    clouds_yaml.write_text(json.dumps(cloud.clouds_yaml("devstack")), encoding="utf-8")
+    seeded = [dict(server, **cloud.seed_server(**server)) for server in SERVERS]
+    print("The copies' SSH ports are not waited for: this cloud runs no guest that would answer.")
+    for server in seeded:
+        if journaled:
+            cloud.clear_journal()
+        result_file = workdir / f"{server['name']}.json"
+        process = run_playbook(clouds_yaml, server["name"], result_file)
+        if process.returncode != 0 or not result_file.exists():
+            print(f"The demo playbook failed for '{server['name']}' (exit code {process.returncode}):\n{process.stdout[-3000:]}")
+            return 1
+        describe(server, json.loads(result_file.read_text()), cloud.journal() if journaled else None)
     return 0

@@ -4,7 +4,9 @@
 - ``snapshot()`` uploads a small payload the way the libvirt driver uploads a disk, so a createImage image turns
   ``active`` (FakeDriver uploads nothing and leaves it ``queued``);
 - the node keeps one identity across restarts (``FakeDriverWithoutFakeNodes``: ``compute_id`` under ``state_path``);
-- guests survive a nova-compute restart: ``init_host`` re-adopts the instances the database places on this host.
+- guests survive a nova-compute restart: ``init_host`` re-adopts the instances the database places on this host;
+- disks are named as the libvirt driver names them on a KVM guest (virtio bus): the root ``/dev/vda``, then
+  ``/dev/vdb``...; FakeDriver names none and nova's fallback gives ``/dev/sda``.
 
 nova-compute loads ``nova.virt.<compute_driver>``; tests/openstack_real/run_nova_compute.py aliases this module
 as ``nova.virt.snapkit_fake`` before nova starts.
@@ -35,6 +37,10 @@ class SnapkitFakeDriver(fake.FakeDriverWithoutFakeNodes):
             self.instances[instance.uuid] = fake.FakeInstance(instance.name, state, instance.uuid)
             flavor = instance.flavor
             self.resources.claim(vcpus=flavor.vcpus, mem=flavor.memory_mb, disk=flavor.root_gb)
+
+    def default_root_device_name(self, instance, image_meta, root_bdm):
+        # nova then names the other disks after the root's prefix (compute_utils.get_next_device_name): /dev/vdb...
+        return "/dev/vda"
 
     def snapshot(self, context, instance, image_id, update_task_state):
         if instance.uuid not in self.instances:
