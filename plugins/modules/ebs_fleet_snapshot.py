@@ -41,8 +41,8 @@ options:
     default: present
   filters:
     description:
-      - EC2 C(DescribeInstances) filters that select the instances, as M(amazon.aws.ec2_instance_info) takes them,
-        for example C({"tag:Backup": "nightly", "instance-state-name": ["running", "stopped"]}).
+      - "EC2 C(DescribeInstances) filters that select the instances, as M(amazon.aws.ec2_instance_info) takes them,
+        for example C({\"tag:Backup\": \"nightly\", \"instance-state-name\": [\"running\", \"stopped\"]})."
       - Instances that are C(shutting-down) or C(terminated) are left out.
       - Exactly one of O(filters) and O(instance_ids) is required.
     type: dict
