@@ -587,6 +587,9 @@ def ensure_present(fleet, result):
     if module.check_mode:
         return
     run_bounded(lambda plan: make_set(plan) if not plan.existing else resume_existing(plan), plans, params["max_concurrency"])
+    for plan in plans:  # what the stops and starts had to say (a cut-off run's instance taken over, a tag refused)
+        fleet.warnings.extend(plan.guard.warnings)
+        plan.guard.warnings.clear()
     made = [plan for plan in new if plan.created]
     record_volumes(fleet, made)
     for plan in made:
