@@ -574,7 +574,8 @@ def settle(fleet, plan, snapshots, timed_out):
         fleet.fail(plan.instance_id, sets.SetFailure(sets.failed_set_message(fleet.set_name, plan.instance_id, deleted, text),
                                                      deleted_snapshot_ids=deleted))
     elif timed_out is not None and entry["state"] == "pending":
-        fleet.fail(plan.instance_id, sets.SetFailure(sets.timed_out_set_message(plan.instance_id, params["wait_timeout"], sets.describe(snapshots, plan.devices))))
+        pending = sets.describe(snapshots, plan.devices)
+        fleet.fail(plan.instance_id, sets.SetFailure(sets.timed_out_set_message(plan.instance_id, params["wait_timeout"], pending)))
 
 
 def ensure_present(fleet, result):

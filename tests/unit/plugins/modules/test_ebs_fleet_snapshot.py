@@ -79,10 +79,10 @@ class Clock:
 def test_token_bucket_lets_a_burst_through_then_the_rate():
     clock = Clock()
     bucket = TokenBucket(rate=5, capacity=3, sleep=clock.sleep, monotonic=clock.monotonic)
-    for _ in range(3):
+    for _burst in range(3):
         bucket.take()
     assert clock.now == 0.0, "the burst goes out at once"
-    for _ in range(5):
+    for _second in range(5):
         bucket.take()
     assert clock.now == pytest.approx(1.0), "then 5 per second"
 
