@@ -121,14 +121,14 @@ options:
   request_rate:
     description:
       - The most calls per second that change something (C(CreateSnapshots), C(StopInstances), C(StartInstances),
-        C(CreateTags), C(DeleteTags), C(DeleteSnapshot)) this task sends, on average. EC2 refills an account's bucket
-        of such calls at 5 per second by default; lower it when other tools share the account.
+        C(CreateTags), C(DeleteTags), C(DeleteSnapshot)) this task sends, on average, after the burst of
+        O(request_burst). The defaults assume EC2's request-rate limits for such calls at 5 per second after a burst of
+        200; lower them when other tools share the account's limits, raise them when AWS raised the account's.
     type: float
     default: 5.0
   request_burst:
     description:
-      - How many such calls may go out at once before O(request_rate) applies (the size of the token bucket). EC2's
-        default bucket for such calls holds 200.
+      - How many such calls may go out at once before O(request_rate) applies (the size of the token bucket).
     type: int
     default: 200
 notes:
