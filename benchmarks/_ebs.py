@@ -27,8 +27,10 @@ from _common import write_play
 SPEED = 600
 FLEET_FORKS = 10
 FLEET_SNAPSHOT_SECONDS = 1800  # simulated; 3 s of real time at 600x
-FLEET_SIZES = (10, 50, 200)
+FLEET_SIZES = (10, 50, 200, 500)
 ANCHOR_MAX = 200
+# The variants with a task per host take minutes per 100 hosts: they stop at 200 instances, the fleet module goes on.
+PER_HOST_MAX = 200
 QUICK = {"count": 2, "fleet_sizes": (1, 2), "anchor_max": 1, "snapshot_seconds": 60}
 ANCHOR = "anchor: ec2_snapshot loop per host"
 INSTANCE_METRICS = ("wall_seconds", "api_calls", "start_skew_seconds", "start_skew_simulated_seconds", "detection_latency_seconds")
@@ -103,52 +105,82 @@ def fleet_play(tasks):
     return [{"name": "fleet benchmark", "hosts": "all", "gather_facts": False, "tasks": tasks}]
 
 
+FLEET_MODULE = "fleet module, one task"
+ROLE_FLEET = "role, fleet mode"
+ROLE_PLAYBOOK = REPO_ROOT / "playbooks" / "ebs_instance_snapshot.yml"
+# name: (play, or None for playbooks/ebs_instance_snapshot.yml itself; extra vars of the role)
 FLEET_VARIANTS = {
-    "role, one fleet wait": None,  # playbooks/ebs_instance_snapshot.yml itself
-    "module, wait per host": fleet_play([{
+    "role, one fleet wait": (None, {}),
+    ROLE_FLEET: (None, {"ebs_instance_snapshot_fleet_mode": True}),
+    "module, wait per host": (fleet_play([{
         "name": "One set per host, each host waiting for its own",
         "snapkit.cloud.ebs_multi_snapshot": {"instance_id": "{{ instance_id }}", "set_name": "bench", "wait_timeout": 7200,
                                              "endpoint_url": "{{ bench_endpoint }}"},
         "delegate_to": "localhost",
-    }]),
-    ANCHOR: fleet_play([{
+    }]), {}),
+    FLEET_MODULE: (fleet_play([{
+        "name": "Every set of the fleet in one task, one wait",
+        "snapkit.cloud.ebs_fleet_snapshot": {"instance_ids": "{{ ansible_play_hosts | map('extract', hostvars, 'instance_id') | list }}",
+                                             "set_name": "bench", "wait_timeout": 7200, "endpoint_url": "{{ bench_endpoint }}"},
+        "delegate_to": "localhost",
+        "run_once": True,
+    }]), {}),
+    ANCHOR: (fleet_play([{
         "name": "One snapshot per device, waiting for each",
         "amazon.aws.ec2_snapshot": {"instance_id": "{{ instance_id }}", "device_name": "{{ item }}", "wait": True,
                                     "wait_timeout": 7200, "endpoint_url": "{{ bench_endpoint }}"},
         "loop": ["/dev/xvda", "/dev/sdf", "/dev/sdg", "/dev/sdh"],
         "delegate_to": "localhost",
-    }]),
+    }]), {}),
 }
 
 
-def run_fleet_variant(sim, play, instance_ids, workdir):
+def run_fleet_variant(sim, variant, instance_ids, workdir):
+    play, role_vars = variant
     inventory = fleet_inventory(workdir, instance_ids)
     if play is None:
-        playbook = REPO_ROOT / "playbooks" / "ebs_instance_snapshot.yml"
+        playbook = ROLE_PLAYBOOK
         extra = {"ebs_instance_snapshot_set_name": "bench", "ebs_instance_snapshot_endpoint_url": sim.endpoints["ec2"],
-                 "ebs_instance_snapshot_wait_timeout": 7200}
+                 "ebs_instance_snapshot_wait_timeout": 7200, **role_vars}
     else:
         playbook = write_play(workdir, "fleet-play.yml", play)
         extra = {"bench_endpoint": sim.endpoints["ec2"]}
     return ansible_playbook(playbook, dict(aws_env(sim), ANSIBLE_FORKS=str(FLEET_FORKS)), inventory=inventory, extra_vars=extra)
 
 
-def measure_fleet(sim, play, count, workdir, snapshot_seconds):
+def start_spread(sim):
+    """Real seconds between the first and the last snapshot's start time (EC2's own StartTime, simulated clock)."""
+    client = boto3.client("ec2", **sim.aws_client_kwargs())
+    starts = [s["StartTime"] for page in client.get_paginator("describe_snapshots").paginate(OwnerIds=["self"]) for s in page["Snapshots"]]
+    return round((max(starts) - min(starts)).total_seconds() / SPEED, 2) if starts else None
+
+
+def measure_fleet(sim, variant, count, workdir, snapshot_seconds):
     fresh_clouds(sim, SPEED)
     sim.ec2_config(snapshot_seconds_base=snapshot_seconds, snapshot_seconds_per_gib=0)
     instance_ids = [sim.seed_instance(volumes=volumes(4))["instance_id"] for _index in range(count)]
-    wall = run_fleet_variant(sim, play, instance_ids, workdir)
+    wall = run_fleet_variant(sim, variant, instance_ids, workdir)
     calls = count_calls(sim.journal(service="ec2"))
     limit = snapshot_seconds / SPEED
     return {"instances": count, "wall_seconds": round(wall, 2), "wall_over_snapshot_duration": round(wall / limit, 1),
+            "start_spread_seconds": start_spread(sim),
             "api_calls": sum(calls.values()), "api_calls_per_instance": round(sum(calls.values()) / count, 2),
             "api_calls_by_action": calls}
 
 
-def measure_fleets(sim, sizes, anchor_max, snapshot_seconds, workdir):
-    """{size: {variant: figures}} for every fleet size; the anchor loop only up to ``anchor_max`` instances."""
-    return {count: {name: measure_fleet(sim, play, count, workdir, snapshot_seconds)
-                    for name, play in FLEET_VARIANTS.items() if name != ANCHOR or count <= anchor_max}
+def runs_at(name, count, anchor_max, variants):
+    """Whether ``name`` is measured at ``count`` instances: chosen, and within its largest fleet."""
+    if variants and name not in variants:
+        return False
+    largest = {ANCHOR: anchor_max, FLEET_MODULE: None}.get(name, PER_HOST_MAX)
+    return largest is None or count <= largest
+
+
+def measure_fleets(sim, sizes, anchor_max, snapshot_seconds, workdir, variants=None):
+    """{size: {variant: figures}} for every fleet size; the anchor loop only up to ``anchor_max`` instances, the other
+    per-host variants up to PER_HOST_MAX; ``variants``: only these (names of FLEET_VARIANTS)."""
+    return {count: {name: measure_fleet(sim, variant, count, workdir, snapshot_seconds)
+                    for name, variant in FLEET_VARIANTS.items() if runs_at(name, count, anchor_max, variants)}
             for count in sizes}
 
 
@@ -160,9 +192,9 @@ def fleet_table(count, results, snapshot_seconds):
             f"({snapshot_seconds / SPEED:.0f} s real), {FLEET_FORKS} forks", "",
             "| metric | " + " | ".join(names) + "".join(f" | {n} / anchor" for n in compared) + " |",
             "| --- |" + " ---: |" * (len(names) + len(compared))]
-    for metric in ("wall_seconds", "wall_over_snapshot_duration", "api_calls", "api_calls_per_instance"):
-        rows.append(f"| {metric} | " + " | ".join(str(results[n][metric]) for n in names)
-                    + "".join(f" | {ratio(results[n][metric], anchor[metric])}" for n in compared) + " |")
+    for metric in ("wall_seconds", "wall_over_snapshot_duration", "start_spread_seconds", "api_calls", "api_calls_per_instance"):
+        rows.append(f"| {metric} | " + " | ".join(str(results[n].get(metric)) for n in names)
+                    + "".join(f" | {ratio(results[n].get(metric), anchor.get(metric))}" for n in compared) + " |")
     for action in sorted({a for r in results.values() for a in r["api_calls_by_action"]}):
         values = {n: results[n]["api_calls_by_action"].get(action, 0) for n in names}
         rows.append(f"| calls: {action} | " + " | ".join(str(values[n]) for n in names)
@@ -176,15 +208,30 @@ def scaling_table(fleets, snapshot_seconds):
     rows = [f"### EBS fleet: how the figures grow with the fleet (4 volumes each, every snapshot {snapshot_seconds} simulated s)", "",
             "| variant | metric | " + " | ".join(f"{size} instances" for size in sizes) + " |",
             "| --- | --- |" + " ---: |" * len(sizes)]
-    for name in FLEET_VARIANTS:
+    for name in [n for n in FLEET_VARIANTS if any(n in fleets[size] for size in sizes)]:  # the variants measured
         for metric, read in (("wall_seconds", lambda r: r["wall_seconds"]),
                              ("wall / snapshot duration", lambda r: r["wall_over_snapshot_duration"]),
+                             ("start spread (s)", lambda r: r.get("start_spread_seconds")),
                              ("api_calls", lambda r: r["api_calls"]),
                              ("DescribeSnapshots", lambda r: r["api_calls_by_action"].get("DescribeSnapshots", 0)),
                              ("api_calls per instance", lambda r: r["api_calls_per_instance"])):
             cells = [str(read(fleets[size][name])) if name in fleets[size] else "not run" for size in sizes]
             rows.append(f"| {name} | {metric} | " + " | ".join(cells) + " |")
-    return "\n".join(rows) + "\n"
+    return "\n".join(rows) + "\n\n" + growth_curve(fleets)
+
+
+def growth_curve(fleets, width=50):
+    """The fleet module's wall time per fleet size as a text chart, with how it grows against the fleet."""
+    points = [(size, fleets[size][FLEET_MODULE]["wall_seconds"]) for size in sorted(fleets) if FLEET_MODULE in fleets[size]]
+    if not points:
+        return ""
+    top = max(wall for _size, wall in points) or 1.0
+    lines = [f"Growth of `{FLEET_MODULE}` (wall seconds; x instances / x wall against the smallest fleet):", "", "```"]
+    first_size, first_wall = points[0]
+    for size, wall in points:
+        bar = "#" * max(1, round(width * wall / top))
+        lines.append(f"{size:>5} instances | {bar:<{width}} {wall:7.2f} s  (x{size / first_size:.0f} instances, x{wall / first_wall:.1f} wall)")
+    return "\n".join(lines + ["```", ""])
 
 
 def instance_section(sim, workdir, quick):

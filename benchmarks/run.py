@@ -12,7 +12,8 @@ the simulated clock are converted back to real seconds at the comparison's clock
 * EBS, one instance with 8 volumes (``_ebs``): ``snapkit.cloud.ebs_multi_snapshot`` against ``amazon.aws.ec2_snapshot``
   looped over the instance's devices; EBS fleets of N instances x 4 volumes: our role with its one fleet wait, our module
   waiting per host, and the anchor loop per host, growing from 10 to 50 to 200 instances (``--anchor-max N`` stops the
-  anchor loop at N instances: at 200 it is the longest part of the run, about 10 minutes on a quiet 2-core machine);
+  anchor loop at N instances: at 200 it is the longest part of the run, about 10 minutes on a quiet 2-core machine),
+  with the role in fleet mode and ``ebs_fleet_snapshot`` (one task for the fleet), which alone goes on to 500 instances;
 * Lightsail (``_lightsail``): ``lightsail_snapshot`` against ``community.aws.lightsail_snapshot`` (calls, detection
   latency), and the whole Windows procedure (role through WinRM on an emulated guest) against the seed's sequence with
   community.aws modules: simulated time the instance is not running;
@@ -21,6 +22,7 @@ the simulated clock are converted back to real seconds at the comparison's clock
 * per-task overhead (``_overhead``): one read-only call repeated N times through ours and through the anchor's module, and
   each module's import time.
 
+``--only`` measures some sections (``ebs_fleet`` and/or the one-instance ones) and ``--variants`` some fleet variants.
 ``_report`` writes results.json, results.md and the chart results.png (after every section, so a long run keeps what it
 measured). ``--quick`` runs tiny fixtures into ``.build/bench-quick`` so that a test can check the whole script runs
 without touching the committed results. docs/benchmarks.md explains every row.
@@ -48,6 +50,9 @@ from cloudsim.client import CloudSim
 RESULTS = _common.REPO_ROOT / "benchmarks" / "results"
 SERVICES = ("ec2", "lightsail", "windows", "openstack")
 SPEEDS = {"EBS": _ebs.SPEED, "Lightsail": _lightsail.SPEED, "OpenStack": _openstack.SPEED, "overhead": _overhead.SPEED}
+# --only names: the one-instance comparisons (the EBS fleets are "ebs_fleet").
+SECTIONS = {"ebs_instance": _ebs.instance_section, "lightsail": _lightsail.section, "openstack": _openstack.section,
+            "overhead": _overhead.section}
 
 
 def arguments():
@@ -56,6 +61,10 @@ def arguments():
     parser.add_argument("--sizes", type=int, nargs="+", help=f"fleet sizes (default {' '.join(map(str, _ebs.FLEET_SIZES))})")
     parser.add_argument("--anchor-max", type=int, help=f"largest fleet for the anchor loop (default {_ebs.ANCHOR_MAX})")
     parser.add_argument("--results", type=pathlib.Path, help="where results.json, results.md and results.png go (default benchmarks/results)")
+    parser.add_argument("--only", nargs="+", choices=sorted(SECTIONS) + ["ebs_fleet"],
+                        help="measure only these sections (default: all); the others are left out of the report")
+    parser.add_argument("--variants", nargs="+", choices=list(_ebs.FLEET_VARIANTS),
+                        help="the EBS fleet variants to measure (default: all)")
     return parser.parse_args()
 
 
@@ -74,15 +83,18 @@ def main():
     run = run_facts()
     sections = []
     with CloudSim.start(speed=_ebs.SPEED, services=SERVICES) as sim, tempfile.TemporaryDirectory() as workdir:
-        for measure in (_ebs.instance_section, _lightsail.section, _openstack.section, _overhead.section):
-            sections.append(measure(sim, workdir, args.quick))
-            _report.write(results_dir, sections, run, SPEEDS)
+        for name, measure in SECTIONS.items():
+            if args.only is None or name in args.only:
+                sections.append(measure(sim, workdir, args.quick))
+                _report.write(results_dir, sections, run, SPEEDS)
         fleets = {}  # measured last (the longest part), reported right after the one-instance comparison
-        sections.insert(1, _ebs.fleet_section(fleets, snapshot_seconds))
-        for size in sizes:  # written after each size: a large fleet can take long, the smaller ones are kept
-            fleets.update(_ebs.measure_fleets(sim, (size,), anchor_max, snapshot_seconds, workdir))
-            sections[1] = _ebs.fleet_section(fleets, snapshot_seconds)
-            _report.write(results_dir, sections, run, SPEEDS)
+        place = min(1, len(sections))
+        if args.only is None or "ebs_fleet" in args.only:
+            sections.insert(place, _ebs.fleet_section(fleets, snapshot_seconds))
+            for size in sizes:  # written after each size: a large fleet can take long, the smaller ones are kept
+                fleets.update(_ebs.measure_fleets(sim, (size,), anchor_max, snapshot_seconds, workdir, args.variants))
+                sections[place] = _ebs.fleet_section(fleets, snapshot_seconds)
+                _report.write(results_dir, sections, run, SPEEDS)
     run["load_average_end"] = _report.load_average()
     _report.write(results_dir, sections, run, SPEEDS)
     print((results_dir / "results.md").read_text())

@@ -50,6 +50,27 @@ class SnapkitAWSModule(AnsibleAWSModule):
         set_collection_info(collection_name=COLLECTION_NAME, collection_version=COLLECTION_VERSION)
 
 
+class RateLimitedClient:
+    """A boto3 client whose calls named in ``actions`` each take a token from ``bucket`` first (a _wait.TokenBucket),
+    so that many threads sharing it stay within the service's request rate. Every other attribute is the client's."""
+
+    def __init__(self, client, bucket, actions):
+        self._client = client
+        self._bucket = bucket
+        self._actions = frozenset(actions)
+
+    def __getattr__(self, name):
+        attribute = getattr(self._client, name)
+        if name not in self._actions:
+            return attribute
+
+        def limited(*args, **kwargs):
+            self._bucket.take()
+            return attribute(*args, **kwargs)
+
+        return limited
+
+
 class InputError(ValueError):
     """Bad input, found before any call that changes anything; the message names the field."""
 

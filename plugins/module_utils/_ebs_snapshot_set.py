@@ -16,17 +16,26 @@ import datetime
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
 
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import TAG_PREFIX
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import VOLUME_ID_PATTERN
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import ModuleFailure
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_user_tags
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import error_code
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import FILTER_VALUES_PER_CALL
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import Visibility
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_snapshots
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import delete_snapshot
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_filters
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_ids
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_ids_with_server_time
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_with_server_time
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import deadline_retry
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 
@@ -45,6 +54,47 @@ MAX_VOLUMES_PER_SET = 40
 # Snapshot states (botocore's SnapshotState enum).
 COMPLETED = "completed"
 FAILED_STATES = ("error",)
+SET_NAME_PATTERN = r"[A-Za-z0-9 ._:/=+@-]{1,200}"
+MAX_DESCRIPTION_LENGTH = 255
+LIMIT_ERROR = "ConcurrentSnapshotLimitExceeded"
+# EC2 did nothing when it answers these: the request may simply be sent again.
+SAFE_TO_RESEND = frozenset({LIMIT_ERROR, "RequestLimitExceeded", "Throttling", "ThrottlingException",
+                            "SnapshotCreationPerVolumeRateExceeded"})
+# Retried until wait_timeout; the server errors only after looking for the set (see create_set).
+RETRIED_CREATE_ERRORS = SAFE_TO_RESEND | {"InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable"}
+
+
+class SetFailure(ModuleFailure):
+    """The procedure cannot go on for this set; ``details`` go into the result next to the message."""
+
+
+def set_option_spec():
+    """The options of a set that ebs_multi_snapshot and ebs_fleet_snapshot share (each documents them)."""
+    return dict(
+        set_name=dict(type="str"),
+        exclude_boot_volume=dict(type="bool", default=False),
+        exclude_data_volume_ids=dict(type="list", elements="str", default=[]),
+        copy_tags_from_source=dict(type="bool", default=False),
+        description=dict(type="str"),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        stop_instance=dict(type="bool", default=False),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=3600),
+        delete_on_failure=dict(type="bool", default=False),
+    )
+
+
+def check_set_options(params):
+    """The rules of the shared set options (see set_option_spec); every message names the option and the rule."""
+    check_pattern("set_name", params["set_name"], SET_NAME_PATTERN,
+                  "1 to 200 characters: letters, digits, spaces and . _ : / = + @ -")
+    for volume_id in params["exclude_data_volume_ids"]:
+        check_pattern("exclude_data_volume_ids", volume_id, VOLUME_ID_PATTERN, "an EBS volume id looks like vol-0123456789abcdef0")
+    if params["description"] is not None and len(params["description"]) > MAX_DESCRIPTION_LENGTH:
+        raise InputError(f"description: {len(params['description'])} characters, at most {MAX_DESCRIPTION_LENGTH} are allowed")
+    if params["wait_timeout"] <= 0:
+        raise InputError(f"wait_timeout: must be a positive number of seconds, got {params['wait_timeout']}")
+    check_user_tags("tags", params["tags"], SET_TAG_COUNT + RECORD_TAG_COUNT)
 
 
 def default_set_name(instance_id, now=None):
@@ -175,12 +225,18 @@ def attached_ebs_volumes(instance):
     return volumes
 
 
-def select_volumes(instance, exclude_boot_volume, exclude_data_volume_ids):
-    """The volumes CreateSnapshots will snapshot, after checking the exclusions against the instance."""
+def select_volumes(instance, exclude_boot_volume, exclude_data_volume_ids, fleet=False):
+    """The volumes CreateSnapshots will snapshot, after checking the exclusions against the instance.
+
+    For one instance every excluded volume must be attached to it; in a ``fleet`` an excluded volume is left out where it
+    is attached (the caller checks that it is attached somewhere).
+    """
     volumes = attached_ebs_volumes(instance)
     by_id = {volume["volume_id"]: volume for volume in volumes}
     instance_id = instance["InstanceId"]
     for volume_id in exclude_data_volume_ids:
+        if volume_id not in by_id and fleet:
+            continue
         if volume_id not in by_id:
             raise InputError(
                 f"exclude_data_volume_ids: volume {volume_id} is not attached to instance {instance_id} "
@@ -340,3 +396,157 @@ def describe_sets(found):
         f"{s['set_name']} of {s['instance_id']}: {s['state']} {s['progress']:.0f}% ({s['snapshot_count']} snapshots)"
         for s in found
     )
+
+
+# The procedure of one set, shared by ebs_multi_snapshot (one instance) and ebs_fleet_snapshot (many) ---------------
+
+
+def device_map(instance):
+    """{volume id: device name} of the instance's attached EBS volumes."""
+    return {volume["volume_id"]: volume["device_name"] for volume in attached_ebs_volumes(instance or {})}
+
+
+def formatted(snapshots, devices):
+    """Snapshots as returned, in device order."""
+    ordered = sorted(snapshots, key=lambda s: (devices.get(s.get("VolumeId")) or "~", s.get("VolumeId", "")))
+    return [format_snapshot(snapshot, devices) for snapshot in ordered]
+
+
+def with_volume_details(selected, details):
+    """The selected volumes (select_volumes) with size, type, encryption and tags from DescribeVolumes (``details``:
+    {volume id: volume})."""
+    volumes = []
+    for volume in selected:
+        detail = details.get(volume["volume_id"], {})
+        volumes.append(dict(volume, size=detail.get("Size"), volume_type=detail.get("VolumeType"),
+                            encrypted=detail.get("Encrypted"), iops=detail.get("Iops"),
+                            throughput=detail.get("Throughput"), tags=detail.get("Tags", [])))
+    return volumes
+
+
+def without_tags(volumes):
+    """The volumes as the modules return them (without the volume tags read for copy_tags_from_source)."""
+    return [{k: v for k, v in volume.items() if k != "tags"} for volume in volumes]
+
+
+def check_copied_tag_count(volumes, tags):
+    """With copied tags, each snapshot gets its volume's tags plus ours: EC2 refuses more than 50."""
+    for volume in volumes:
+        merged = {t["Key"] for t in volume["tags"] if not t["Key"].startswith("aws:")} | set(tags) | {DEVICE_TAG, VOLUME_TAG}
+        if len(merged) > 50:
+            raise InputError(
+                f"copy_tags_from_source: volume {volume['volume_id']} has {len(volume['tags'])} tags; with the set's "
+                f"tags its snapshot would carry {len(merged)}, EC2 allows 50"
+            )
+
+
+def check_instance(instance, instance_id, region):
+    """Raise SetFailure when the instance cannot have a set: not found, going away, or hibernation configured."""
+    if instance is None:
+        raise SetFailure(f"Instance {instance_id} was not found in region {region}; check instance_id and region")
+    state = (instance.get("State") or {}).get("Name", "unknown")
+    if state in ("shutting-down", "terminated"):
+        raise SetFailure(f"Instance {instance_id} is {state}; there is nothing left to snapshot")
+    if instance.get("HibernationOptions", {}).get("Configured"):
+        raise SetFailure(
+            f"Instance {instance_id} has hibernation configured: EC2 does not snapshot instances for which hibernation "
+            "is enabled. Snapshot its volumes one by one, or use an instance without hibernation"
+        )
+    return instance
+
+
+def pending_snapshots_by_volume(client, volume_ids):
+    pending = describe_snapshots_by_filters(client, [
+        {"Name": "volume-id", "Values": list(volume_ids)},
+        {"Name": "status", "Values": ["pending"]},
+    ])
+    counts = {}
+    for snapshot in pending:
+        counts[snapshot["VolumeId"]] = counts.get(snapshot["VolumeId"], 0) + 1
+    return counts
+
+
+def create_request(params, tags):
+    """The CreateSnapshots parameters (other than the instance) from the set options."""
+    request = {
+        "ExcludeBootVolume": params["exclude_boot_volume"],
+        "TagSpecifications": boto3_tag_specifications(tags, types=["snapshot"]),
+    }
+    if params["exclude_data_volume_ids"]:
+        request["ExcludeDataVolumeIds"] = params["exclude_data_volume_ids"]
+    if params["copy_tags_from_source"]:
+        request["CopyTagsFromSource"] = "volume"
+    if params["description"] is not None:
+        request["Description"] = params["description"]
+    return request
+
+
+def create_set(once, client, params, instance_id, set_name, volumes, tags):
+    """One CreateSnapshots call, retried until wait_timeout without ever making a second set.
+
+    ``once`` is a client that sends each request exactly once (botocore's own retries would resend blindly).
+    Throttling and the per-volume limit on pending snapshots mean EC2 did nothing: resend. A
+    server error or a lost connection may hide a set that was made: look for it by its tags first.
+    """
+    request = create_request(params, tags)
+    try:
+        return send_without_duplicates(
+            lambda: create_snapshots(once, instance_id, **request),
+            lambda: find_set_with_server_time(client, instance_id, set_name),
+            params["wait_timeout"], SAFE_TO_RESEND, RETRIED_CREATE_ERRORS,
+        )
+    except is_ansible_aws_error_code(LIMIT_ERROR):
+        counts = pending_snapshots_by_volume(client, [v["volume_id"] for v in volumes])
+        busy = ", ".join(f"{volume_id} ({count} pending)" for volume_id, count in sorted(counts.items())) or "none any more"
+        raise SetFailure(
+            f"EC2 kept refusing the snapshot set of instance {instance_id} for {params['wait_timeout']} seconds "
+            f"because volumes have too many pending snapshots (5 per volume, 1 for st1/sc1). Volumes with pending "
+            f"snapshots: {busy}. Wait for them to complete, or raise wait_timeout"
+        ) from None
+
+
+def delete_all(client, snapshots):
+    """Delete the snapshots; the ids of those deleted."""
+    deleted = []
+    for snapshot in snapshots:
+        if delete_snapshot(client, snapshot["SnapshotId"]):
+            deleted.append(snapshot["SnapshotId"])
+    return deleted
+
+
+def failed_set_message(set_name, instance_id, deleted, failure):
+    outcome = f"all {len(deleted)} snapshots of the set were deleted" if deleted else "its snapshots were kept"
+    return f"Snapshot set {set_name or ''} of instance {instance_id} failed ({outcome}): {failure}"
+
+
+def timed_out_set_message(instance_id, wait_timeout, timeout):
+    return (f"Snapshot set of instance {instance_id} did not complete within wait_timeout={wait_timeout} "
+            f"seconds; the snapshots go on in EC2 and a re-run with the same set_name waits for them again: {timeout}")
+
+
+def existing_set_failed_message(set_name, instance_id, existing, devices):
+    return (f"Snapshot set {set_name} of instance {instance_id} exists and has failed: "
+            f"{describe(existing, devices)}. Delete it with state=absent, or choose another set_name")
+
+
+def error_text(error):
+    if isinstance(error, AnsibleAWSError):
+        return f"{error.message}: {error.exception or error}"
+    return str(error)
+
+
+def restart_or_report(guard, set_name, created, failure, restore):
+    """Start the instance again if we stopped it (``restore``: a _ec2_power.PowerGuard method); if EC2 refuses, say so
+    and what became of the set."""
+    try:
+        restore()
+    except (AnsibleAWSError, WaitError) as error:
+        if created:
+            outcome = f"The set was created: {', '.join(sorted(s['SnapshotId'] for s in created))}."
+        else:
+            outcome = "No set was created" + (f" ({error_text(failure)})." if failure else ".")
+        raise SetFailure(
+            f"Instance {guard.instance_id} was stopped for snapshot set {set_name} and could not be started again: "
+            f"{error_text(error)}. It is left stopped: start it (for example aws ec2 start-instances --instance-ids "
+            f"{guard.instance_id}). {outcome}"
+        ) from error

@@ -39,6 +39,8 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._wait import deadlin
 # DescribeSnapshots accepts at most 1000 results per page; filter values are limited to 200 per filter.
 SNAPSHOT_PAGE_SIZE = 1000
 FILTER_VALUES_PER_CALL = 200
+# CreateTags: "Constraints: Up to 1000 resource IDs" (EC2 API Reference); the same tags on many resources in one call.
+TAG_RESOURCES_PER_CALL = 1000
 # EC2 is eventually consistent (EC2 Developer Guide, "Eventual consistency in the Amazon EC2 API"): a snapshot, copy or
 # volume just created may be missing from Describe* answers and answer Invalid*.NotFound (by id, to CreateTags) for a
 # while, usually seconds, in rare cases minutes. Until this many seconds have passed (on EC2's clock) a resource we
@@ -89,6 +91,17 @@ def describe_instance(client, instance_id):
             if instance.get("InstanceId") == instance_id:
                 return instance
     return None
+
+
+def describe_instances_by_filters(client, filters):
+    """Every instance matching EC2 filters (all pages), as a flat list."""
+    return [instance for reservation in describe_instances(client, Filters=filters) for instance in reservation.get("Instances", [])]
+
+
+def describe_instances_by_ids(client, instance_ids):
+    """The instances with these ids that EC2 knows, one call per 200 ids (an instance-id filter: an unknown id drops out
+    of the answer instead of failing the whole call)."""
+    return [instance for filters in _by_id_filters("instance-id", instance_ids) for instance in describe_instances_by_filters(client, filters)]
 
 
 @EC2InstanceErrorHandler.common_error_handler("create the snapshot set of instance {instance_id}")
@@ -202,8 +215,10 @@ def describe_volumes_by_ids(client, volume_ids):
 @EC2SnapshotErrorHandler.common_error_handler("tag {resource_id}")
 @throttling_retry()
 def create_tags(client, resource_id, tags):
-    """CreateTags on one resource; setting a tag to the value it has is harmless, so retries are safe."""
-    client.create_tags(Resources=[resource_id], Tags=ansible_dict_to_boto3_tag_list(tags))
+    """CreateTags on one resource (or a list of them: the same tags on each, in one call); setting a tag to the value it
+    has is harmless, so retries are safe."""
+    resources = list(resource_id) if isinstance(resource_id, (list, tuple)) else [resource_id]
+    client.create_tags(Resources=resources, Tags=ansible_dict_to_boto3_tag_list(tags))
     return True
 
 

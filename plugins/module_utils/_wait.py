@@ -19,7 +19,9 @@ done, which have failed, and (optionally) how far along an item is. What the eng
 
 from __future__ import annotations
 
+import concurrent.futures
 import random
+import threading
 import time
 
 
@@ -159,3 +161,44 @@ def deadline_retry(attempt, should_retry, timeout, backoff=None, sleep=time.slee
                 raise
             delay = max(backoff.next_delay(), (asked_wait(error) if asked_wait else None) or 0)
             sleep(min(delay, remaining))
+
+
+class TokenBucket:
+    """A client-side token bucket, as EC2 applies to each account's requests: ``capacity`` tokens, refilled at ``rate``
+    per second. ``take()`` blocks until a token is free, so that calls sent from many threads stay within a request rate
+    instead of being throttled (what is still throttled gets the wrappers' jittered backoff). Thread-safe."""
+
+    def __init__(self, rate, capacity, sleep=time.sleep, monotonic=time.monotonic):
+        if rate <= 0 or capacity < 1:
+            raise ValueError("TokenBucket needs rate > 0 and capacity >= 1")
+        self.rate = float(rate)
+        self.capacity = float(capacity)
+        self._tokens = float(capacity)
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._last = monotonic()
+        self._lock = threading.Lock()
+
+    def take(self):
+        while True:
+            with self._lock:
+                now = self._monotonic()
+                self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
+                self._last = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                short = (1 - self._tokens) / self.rate
+            self._sleep(short)
+
+
+def run_bounded(work, items, max_workers):
+    """``work(item)`` for every item on at most ``max_workers`` threads; the results in the items' order.
+
+    ``work`` must not raise: each item's failure is part of its result, so that one item never stops the others.
+    """
+    items = list(items)
+    if not items:
+        return []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(items)))) as pool:
+        return list(pool.map(work, items))

@@ -323,63 +323,36 @@ instance_restarted:
 import functools
 import time
 
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
-
 from ansible_collections.snapkit.cloud.plugins.module_utils import _ebs_snapshot_set as sets
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import INSTANCE_ID_PATTERN
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SNAPSHOT_ID_PATTERN
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import VOLUME_ID_PATTERN
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import best_effort
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_user_tags
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import run_module
-from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_snapshots
+from ansible_collections.snapkit.cloud.plugins.module_utils._ebs_snapshot_set import SetFailure
+from ansible_collections.snapkit.cloud.plugins.module_utils._ebs_snapshot_set import check_copied_tag_count
+from ansible_collections.snapkit.cloud.plugins.module_utils._ebs_snapshot_set import delete_all
+from ansible_collections.snapkit.cloud.plugins.module_utils._ebs_snapshot_set import device_map
+from ansible_collections.snapkit.cloud.plugins.module_utils._ebs_snapshot_set import formatted
+from ansible_collections.snapkit.cloud.plugins.module_utils._ebs_snapshot_set import restart_or_report
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import VISIBILITY_GRACE_SECONDS
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_tags_when_visible
-from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import delete_snapshot
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_instance
-from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_filters
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_ids
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_volumes
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2_power import PowerGuard
-from ansible_collections.snapkit.cloud.plugins.module_utils._ec2_power import instance_state
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitFailed
-
-SET_NAME_PATTERN = r"[A-Za-z0-9 ._:/=+@-]{1,200}"
-MAX_DESCRIPTION_LENGTH = 255
-LIMIT_ERROR = "ConcurrentSnapshotLimitExceeded"
-# EC2 did nothing when it answers these: the request may simply be sent again.
-SAFE_TO_RESEND = frozenset({LIMIT_ERROR, "RequestLimitExceeded", "Throttling", "ThrottlingException",
-                            "SnapshotCreationPerVolumeRateExceeded"})
-# Retried until wait_timeout; the server errors only after looking for the set (see create_set).
-RETRIED_CREATE_ERRORS = SAFE_TO_RESEND | {"InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable"}
-
-
-class SetFailure(ModuleFailure):
-    """The procedure cannot go on; ``details`` go into the module's result next to the message."""
 
 
 def argument_spec():
     return dict(
         state=dict(type="str", choices=["present", "absent"], default="present"),
         instance_id=dict(type="str"),
-        set_name=dict(type="str"),
         snapshot_ids=dict(type="list", elements="str"),
-        exclude_boot_volume=dict(type="bool", default=False),
-        exclude_data_volume_ids=dict(type="list", elements="str", default=[]),
-        copy_tags_from_source=dict(type="bool", default=False),
-        description=dict(type="str"),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        stop_instance=dict(type="bool", default=False),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=3600),
-        delete_on_failure=dict(type="bool", default=False),
+        **sets.set_option_spec(),
     )
 
 
@@ -393,123 +366,28 @@ def validate(params):
     if params["snapshot_ids"] and present:
         raise InputError("snapshot_ids: only used with state=absent")
     check_pattern("instance_id", params["instance_id"], INSTANCE_ID_PATTERN, "an EC2 instance id looks like i-0123456789abcdef0")
-    check_pattern("set_name", params["set_name"], SET_NAME_PATTERN,
+    check_pattern("set_name", params["set_name"], sets.SET_NAME_PATTERN,
                   "1 to 200 characters: letters, digits, spaces and . _ : / = + @ -")
-    for volume_id in params["exclude_data_volume_ids"]:
-        check_pattern("exclude_data_volume_ids", volume_id, VOLUME_ID_PATTERN, "an EBS volume id looks like vol-0123456789abcdef0")
     for snapshot_id in params["snapshot_ids"] or []:
         check_pattern("snapshot_ids", snapshot_id, SNAPSHOT_ID_PATTERN, "an EBS snapshot id looks like snap-0123456789abcdef0")
-    if params["description"] is not None and len(params["description"]) > MAX_DESCRIPTION_LENGTH:
-        raise InputError(f"description: {len(params['description'])} characters, at most {MAX_DESCRIPTION_LENGTH} are allowed")
-    if params["wait_timeout"] <= 0:
-        raise InputError(f"wait_timeout: must be a positive number of seconds, got {params['wait_timeout']}")
-    check_user_tags("tags", params["tags"], sets.SET_TAG_COUNT + sets.RECORD_TAG_COUNT)
-
-
-def device_map(instance):
-    return {volume["volume_id"]: volume["device_name"] for volume in sets.attached_ebs_volumes(instance or {})}
-
-
-def formatted(snapshots, devices):
-    ordered = sorted(snapshots, key=lambda s: (devices.get(s.get("VolumeId")) or "~", s.get("VolumeId", "")))
-    return [sets.format_snapshot(snapshot, devices) for snapshot in ordered]
+    sets.check_set_options(params)
 
 
 def describe_selected_volumes(client, selected):
     """Size, type, encryption and tags of each selected volume (one DescribeVolumes call)."""
     details = {v["VolumeId"]: v for v in describe_volumes(client, VolumeIds=[s["volume_id"] for s in selected])}
-    volumes = []
-    for volume in selected:
-        detail = details.get(volume["volume_id"], {})
-        volumes.append(dict(volume, size=detail.get("Size"), volume_type=detail.get("VolumeType"),
-                            encrypted=detail.get("Encrypted"), iops=detail.get("Iops"),
-                            throughput=detail.get("Throughput"), tags=detail.get("Tags", [])))
-    return volumes
-
-
-def check_copied_tag_count(volumes, tags):
-    """With copied tags, each snapshot gets its volume's tags plus ours: EC2 refuses more than 50."""
-    for volume in volumes:
-        merged = {t["Key"] for t in volume["tags"] if not t["Key"].startswith("aws:")} | set(tags) | {sets.DEVICE_TAG, sets.VOLUME_TAG}
-        if len(merged) > 50:
-            raise InputError(
-                f"copy_tags_from_source: volume {volume['volume_id']} has {len(volume['tags'])} tags; with the set's "
-                f"tags its snapshot would carry {len(merged)}, EC2 allows 50"
-            )
+    return sets.with_volume_details(selected, details)
 
 
 def load_instance(module, client, instance_id):
-    instance = describe_instance(client, instance_id)
-    if instance is None:
-        raise SetFailure(f"Instance {instance_id} was not found in region {module.region}; check instance_id and region")
-    state = instance_state(instance)
-    if state in ("shutting-down", "terminated"):
-        raise SetFailure(f"Instance {instance_id} is {state}; there is nothing left to snapshot")
-    if instance.get("HibernationOptions", {}).get("Configured"):
-        raise SetFailure(
-            f"Instance {instance_id} has hibernation configured: EC2 does not snapshot instances for which hibernation "
-            "is enabled. Snapshot its volumes one by one, or use an instance without hibernation"
-        )
-    return instance
-
-
-def pending_snapshots_by_volume(client, volume_ids):
-    pending = describe_snapshots_by_filters(client, [
-        {"Name": "volume-id", "Values": list(volume_ids)},
-        {"Name": "status", "Values": ["pending"]},
-    ])
-    counts = {}
-    for snapshot in pending:
-        counts[snapshot["VolumeId"]] = counts.get(snapshot["VolumeId"], 0) + 1
-    return counts
-
-
-def create_request(params, tags):
-    request = {
-        "ExcludeBootVolume": params["exclude_boot_volume"],
-        "TagSpecifications": boto3_tag_specifications(tags, types=["snapshot"]),
-    }
-    if params["exclude_data_volume_ids"]:
-        request["ExcludeDataVolumeIds"] = params["exclude_data_volume_ids"]
-    if params["copy_tags_from_source"]:
-        request["CopyTagsFromSource"] = "volume"
-    if params["description"] is not None:
-        request["Description"] = params["description"]
-    return request
+    return sets.check_instance(describe_instance(client, instance_id), instance_id, module.region)
 
 
 def create_set(module, client, set_name, volumes, tags):
-    """One CreateSnapshots call, retried until wait_timeout without ever making a second set.
-
-    Throttling and the per-volume limit on pending snapshots mean EC2 did nothing: resend. A
-    server error or a lost connection may hide a set that was made: look for it by its tags first.
-    """
-    instance_id = module.params["instance_id"]
-    request = create_request(module.params, tags)
+    """One CreateSnapshots call, retried until wait_timeout without ever making a second set (see sets.create_set)."""
     # botocore's own retries would resend blindly; this client sends each request exactly once.
     once = module.client("ec2", config={"retries": {"total_max_attempts": 1}})
-    try:
-        return sets.send_without_duplicates(
-            lambda: create_snapshots(once, instance_id, **request),
-            lambda: sets.find_set_with_server_time(client, instance_id, set_name),
-            module.params["wait_timeout"], SAFE_TO_RESEND, RETRIED_CREATE_ERRORS,
-        )
-    except is_ansible_aws_error_code(LIMIT_ERROR):
-        counts = pending_snapshots_by_volume(client, [v["volume_id"] for v in volumes])
-        busy = ", ".join(f"{volume_id} ({count} pending)" for volume_id, count in sorted(counts.items())) or "none any more"
-        raise SetFailure(
-            f"EC2 kept refusing the snapshot set of instance {instance_id} for {module.params['wait_timeout']} seconds "
-            f"because volumes have too many pending snapshots (5 per volume, 1 for st1/sc1). Volumes with pending "
-            f"snapshots: {busy}. Wait for them to complete, or raise wait_timeout"
-        ) from None
-
-
-def delete_all(client, snapshots):
-    deleted = []
-    for snapshot in snapshots:
-        if delete_snapshot(client, snapshot["SnapshotId"]):
-            deleted.append(snapshot["SnapshotId"])
-    return deleted
+    return sets.create_set(once, client, module.params, module.params["instance_id"], set_name, volumes, tags)
 
 
 def wait_for_set(module, client, snapshots, devices, seen=()):
@@ -521,39 +399,11 @@ def wait_for_set(module, client, snapshots, devices, seen=()):
         return sets.wait_for_set(client, [s["SnapshotId"] for s in snapshots], devices, params["wait_timeout"], seen=seen)
     except WaitFailed as failure:
         deleted = delete_all(client, failure.items) if params["delete_on_failure"] else []
-        outcome = f"all {len(deleted)} snapshots of the set were deleted" if deleted else "its snapshots were kept"
-        raise SetFailure(
-            f"Snapshot set {params['set_name'] or ''} of instance {instance_id} failed ({outcome}): {failure}",
-            snapshots=formatted(failure.items, devices), deleted_snapshot_ids=deleted,
-        ) from None
+        raise SetFailure(sets.failed_set_message(params["set_name"], instance_id, deleted, failure),
+                         snapshots=formatted(failure.items, devices), deleted_snapshot_ids=deleted) from None
     except WaitError as timeout:
-        raise SetFailure(
-            f"Snapshot set of instance {instance_id} did not complete within wait_timeout={params['wait_timeout']} "
-            f"seconds; the snapshots go on in EC2 and a re-run with the same set_name waits for them again: {timeout}",
-            snapshots=formatted(timeout.items, devices),
-        ) from None
-
-
-def error_text(error):
-    if isinstance(error, AnsibleAWSError):
-        return f"{error.message}: {error.exception or error}"
-    return str(error)
-
-
-def restart_or_report(guard, set_name, created, failure, restore):
-    """Start the instance again if we stopped it; if EC2 refuses, say so and what became of the set."""
-    try:
-        restore()
-    except (AnsibleAWSError, WaitError) as error:
-        if created:
-            outcome = f"The set was created: {', '.join(sorted(s['SnapshotId'] for s in created))}."
-        else:
-            outcome = "No set was created" + (f" ({error_text(failure)})." if failure else ".")
-        raise SetFailure(
-            f"Instance {guard.instance_id} was stopped for snapshot set {set_name} and could not be started again: "
-            f"{error_text(error)}. It is left stopped: start it (for example aws ec2 start-instances --instance-ids "
-            f"{guard.instance_id}). {outcome}"
-        ) from error
+        raise SetFailure(sets.timed_out_set_message(instance_id, params["wait_timeout"], timeout),
+                         snapshots=formatted(timeout.items, devices)) from None
 
 
 def ensure_present(module, client, result):
@@ -574,7 +424,7 @@ def ensure_present(module, client, result):
     tags = sets.set_tags(set_name, instance_id, params["tags"])
     if params["copy_tags_from_source"]:
         check_copied_tag_count(volumes, tags)
-    result["volumes"] = [{k: v for k, v in volume.items() if k != "tags"} for volume in volumes]
+    result["volumes"] = sets.without_tags(volumes)
     result["changed"] = True
     if module._diff:
         after = {"set_name": set_name, "instance_id": instance_id, "volume_ids": [v["volume_id"] for v in volumes]}
@@ -653,11 +503,8 @@ def use_existing_set(module, client, guard, existing, devices, result):
         restore_power(module, guard, existing, None, result, cut_off_run=True)
     failed = [s for s in existing if s.get("State") in sets.FAILED_STATES]
     if failed:
-        raise SetFailure(
-            f"Snapshot set {result['set_name']} of instance {params['instance_id']} exists and has failed: "
-            f"{sets.describe(existing, devices)}. Delete it with state=absent, or choose another set_name",
-            snapshots=formatted(existing, devices),
-        )
+        raise SetFailure(sets.existing_set_failed_message(result["set_name"], params["instance_id"], existing, devices),
+                         snapshots=formatted(existing, devices))
     if params["wait"] and not module.check_mode:
         existing = wait_for_set(module, client, existing, devices, seen=[s["SnapshotId"] for s in existing])
     result["snapshots"] = formatted(existing, devices)

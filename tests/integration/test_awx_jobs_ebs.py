@@ -72,3 +72,23 @@ def test_sliced_job_covers_every_host_once(sim, fleet, tmp_path):
         assert set(job.host_stats()["ok"]) == set(part)
     # Every instance snapshotted exactly once over all slices: nothing missed, nothing twice.
     assert created_sets(sim, "awx-sliced") == {variables["instance_id"]: 1 for variables in fleet.values()}
+
+
+def test_ebs_job_template_in_fleet_mode_makes_every_set_in_one_task(sim, fleet, tmp_path):
+    definition = job_template("ebs_instance_snapshot.yml")
+    extravars = survey_answers(definition, ebs_instance_snapshot_set_name="awx-fleet", ebs_instance_snapshot_fleet_mode="true",
+                               ebs_instance_snapshot_stop_instance="true")
+    extravars["ebs_instance_snapshot_endpoint_url"] = sim.endpoints["ec2"]
+    job = run_job(tmp_path, "fleet-job", "ebs_instance_snapshot.yml", fleet, extravars, aws_credential_env(sim))
+
+    assert (job.status, job.rc) == ("successful", 0), job.stdout[-3000:]
+    assert set(job.host_stats()["ok"]) == set(fleet)
+    assert created_sets(sim, "awx-fleet") == {variables["instance_id"]: 1 for variables in fleet.values()}
+    # One DescribeInstances selected the whole fleet (one task), not one per host.
+    selections = [e for e in sim.journal(service="ec2", action="DescribeInstances")
+                  if sum(value in {v["instance_id"] for v in fleet.values()} for value in e["params"].values()) == len(fleet)]
+    assert len(selections) == 1, [e["params"] for e in sim.journal(service="ec2", action="DescribeInstances")][:3]
+    for host in fleet:
+        shown = json.dumps([event["event_data"].get("res", {}) for event in job.ok_events(host)])
+        assert fleet[host]["instance_id"] in shown and "awx-fleet" in shown
+    assert_no_planted_secret(job)

@@ -43,11 +43,15 @@ def test_ebs_counts_every_call(bench):
     sizes = report["ebs_fleet"]["sizes"]
     assert sorted(sizes) == ["1", "2"]
     for size, variants in sizes.items():
-        assert variants["role, one fleet wait"]["api_calls_by_action"]["CreateSnapshots"] == int(size)
-        assert variants["module, wait per host"]["api_calls_by_action"]["CreateSnapshots"] == int(size)
+        for name in ("role, one fleet wait", "role, fleet mode", "module, wait per host", "fleet module, one task"):
+            assert variants[name]["api_calls_by_action"]["CreateSnapshots"] == int(size), name
+            assert variants[name]["start_spread_seconds"] is not None and variants[name]["start_spread_seconds"] >= 0, name
+    # The fleet module tags identical records in one CreateTags: 4 devices, whatever the fleet's size.
+    assert sizes["2"]["fleet module, one task"]["api_calls_by_action"]["CreateTags"] == 4
     assert sizes["1"]["anchor: ec2_snapshot loop per host"]["api_calls_by_action"]["CreateSnapshot"] == 4
     assert "anchor: ec2_snapshot loop per host" not in sizes["2"], "the anchor stops at --anchor-max"
     assert "how the figures grow with the fleet" in bench["markdown"] and "not run" in bench["markdown"]
+    assert "Growth of `fleet module, one task`" in bench["markdown"]
 
 
 def test_lightsail_sides_made_the_same_snapshots(bench):

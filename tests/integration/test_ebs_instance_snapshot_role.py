@@ -311,3 +311,36 @@ def test_a_run_with_no_matching_host_fails_naming_the_inventory_and_limit(sim, a
     assert ("db*" if extra_vars else "pattern all") in output, output
     assert ("limit web0" in output) == (how == "limit"), output
     assert calls(sim.journal(service="ec2"), "CreateSnapshots") == []
+
+
+def test_fleet_mode_makes_every_set_in_one_task_and_keeps_per_host_results(sim, ansible):
+    """ebs_instance_snapshot_fleet_mode: one ebs_fleet_snapshot task for the play's hosts; each host still gets its
+    summary, and a failed set (deleted when asked) or a refused instance fails its own host only."""
+    sim.ec2_config(snapshot_seconds_base=SNAPSHOT_SECONDS, snapshot_seconds_per_gib=0)
+    hosts = {f"gp3-{n}": sim.seed_instance(volumes=GP3_ONLY)["instance_id"] for n in range(3)}
+    hosts["stopped"] = sim.seed_instance(volumes=GP3_ONLY, state="stopped")["instance_id"]
+    hosts["sleepy"] = sim.seed_instance(volumes=GP3_ONLY, hibernation=True)["instance_id"]
+    hosts["doomed"] = sim.seed_instance(volumes=GP3_ONLY)["instance_id"]
+    sim.fail_snapshots(instance_id=hosts["doomed"], at_progress=30)
+    before = states(sim, hosts.values())
+
+    process = run_fleet_playbook(sim, ansible, hosts, ebs_instance_snapshot_set_name="fleet-1", ebs_instance_snapshot_fleet_mode=True,
+                                 ebs_instance_snapshot_stop_instance=True, ebs_instance_snapshot_delete_on_failure=True)
+    output = process.stdout + process.stderr
+    flat = " ".join(output.split())
+
+    assert process.returncode == 2, output[-3000:]
+    lines = recap(output)
+    assert all("failed=0" in lines[name] for name in ("gp3-0", "gp3-1", "gp3-2", "stopped")), output[-3000:]
+    assert "failed=1" in lines["sleepy"] and "failed=1" in lines["doomed"]
+    assert "hibernation" in output and "were deleted" in output
+    # The fleet task ran once, on one host, for all of them.
+    task_output = output.split("TASK [snapkit.cloud.ebs_instance_snapshot : Create the sets of every instance of the play")[1].split("TASK [")[0]
+    assert task_output.count("-> localhost]") == 1, task_output
+    for name in ("gp3-0", "gp3-1", "gp3-2"):
+        assert f"{hosts[name]}: set fleet-1, 2 snapshots, completed (100.0%), instance stopped and restarted" in flat, flat[-3000:]
+    assert f"{hosts['stopped']}: set fleet-1, 2 snapshots, completed (100.0%), instance left in the power state it was in" in flat
+    found = sets_by_instance(sim)
+    assert {name: found.get(hosts[name], {}).get("fleet-1") for name in hosts} == {
+        "gp3-0": {"completed"}, "gp3-1": {"completed"}, "gp3-2": {"completed"}, "stopped": {"completed"}, "sleepy": None, "doomed": None}
+    assert states(sim, hosts.values()) == before

@@ -41,6 +41,16 @@ REFUSED_FROM_ARGUMENTS = [
     ("ebs_multi_snapshot", {"instance_id": I, "exclude_data_volume_ids": "vol-1"}, "exclude_data_volume_ids"),
     ("ebs_multi_snapshot", {"state": "absent", "snapshot_ids": [SNAP, "snap-XYZ"]}, "snapshot_ids"),
     ("ebs_multi_snapshot", {"instance_id": I, "volume_ids": ["vol-0123456789abcdef0"]}, "volume_ids"),
+    # ebs_fleet_snapshot: the selection, the pool and rate, and the set options it shares with ebs_multi_snapshot
+    ("ebs_fleet_snapshot", {"set_name": "nightly"}, "filters, instance_ids"),
+    ("ebs_fleet_snapshot", {"filters": {"tag:Backup": "nightly"}, "instance_ids": [I]}, "filters, instance_ids"),
+    ("ebs_fleet_snapshot", {"filters": {}}, "filters"),
+    ("ebs_fleet_snapshot", {"instance_ids": [I, "i-xyz"]}, "instance_ids"),
+    ("ebs_fleet_snapshot", {"instance_ids": [I], "max_concurrency": 0}, "max_concurrency"),
+    ("ebs_fleet_snapshot", {"instance_ids": [I], "request_rate": -1}, "request_rate"),
+    ("ebs_fleet_snapshot", {"instance_ids": [I], "state": "absent"}, "set_name"),
+    ("ebs_fleet_snapshot", {"instance_ids": [I], "tags": {"snapkit:x": "y"}}, "tags"),
+    ("ebs_fleet_snapshot", {"instance_ids": [I], "wait_timeout": 0}, "wait_timeout"),
     # ebs_snapshot_set_info
     ("ebs_snapshot_set_info", {"instance_ids": [I, "i-xyz"]}, "instance_ids"),
     ("ebs_snapshot_set_info", {"wait": True, "wait_timeout": -1}, "wait_timeout"),
@@ -90,6 +100,10 @@ REFUSED_AFTER_READING = [
      "exclude_data_volume_ids"),
     ("ebs_multi_snapshot", lambda seeded: {"instance_id": seeded["instance_id"], "exclude_boot_volume": True,
                                            "exclude_data_volume_ids": [seeded["volumes"][1]["volume_id"]]}, "exclu"),
+    ("ebs_fleet_snapshot", lambda seeded: {"instance_ids": [seeded["instance_id"]], "exclude_data_volume_ids": ["vol-0123456789abcdef0"]},
+     "exclude_data_volume_ids"),
+    ("ebs_fleet_snapshot", lambda seeded: {"instance_ids": [seeded["instance_id"]], "exclude_data_volume_ids": [seeded["volumes"][0]["volume_id"]]},
+     "exclude_data_volume_ids"),
     ("lightsail_instance_state", lambda seeded: {"instance_name": "nowhere-1", "state": "stopped"}, "instance_name"),
     ("lightsail_instance_port", lambda seeded: {"instance_name": "nowhere-1", "port": 22, "cidr": "198.51.100.7/32"}, "instance_name"),
 ]

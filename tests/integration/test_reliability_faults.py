@@ -101,6 +101,31 @@ def test_ebs_multi_snapshot_retries_every_step_through_throttling_5xx_and_limits
     assert result["instance_stopped"] is True and result["instance_restarted"] is True
 
 
+def test_ebs_fleet_snapshot_retries_every_step_through_throttling_5xx_limits_and_drops(sim, ansible):  # pylint: disable=redefined-outer-name
+    """The fleet module's steps (its pool's stops, creates and starts, the grouped CreateTags, the fleet wait) meet
+    throttling, a 5xx and the snapshot limits, then a dropped connection each: every set is made once, every
+    instance runs again."""
+    fleet = [sim.seed_instance(volumes=TWO_VOLUMES)["instance_id"] for _ in range(2)]
+    clean = ansible.module("ebs_fleet_snapshot", instance_ids=fleet, set_name="clean", stop_instance=True)
+    assert clean["changed"] is True and not clean.get("failed"), clean.get("msg")
+    actions = steps(sim.journal(service="ec2"))
+    assert {"DescribeInstances", "StopInstances", "CreateSnapshots", "StartInstances", "CreateTags"} <= set(actions)
+
+    for name, inject in (("faulted", lambda: inject_everywhere(sim, "ec2", actions, transient(EC2_THROTTLING, EC2_5XX, EC2_SNAPSHOT_LIMITS))),
+                         ("dropped", lambda: drop_everywhere(sim, "ec2", actions))):
+        sim.clear_journal()
+        injected = inject()
+        result = ansible.module("ebs_fleet_snapshot", instance_ids=fleet, set_name=name, stop_instance=True)
+
+        assert result.get("failed") is not True, (name, result.get("msg"))
+        assert sim.faults() == [] and unmet_faults(sim, injected, "ec2") == [], f"{name}: every fault met its step"
+        assert [e["status"] for e in sim.journal(service="ec2", action="CreateSnapshots")].count(200) <= 2
+        assert {e["state"] for e in result["sets"]} == {"completed"} and len(result["sets"]) == 2
+        assert ec2_power_states(sim, fleet) == dict.fromkeys(fleet, "running")
+    for instance_id in fleet:
+        assert len(sets_of(sim, instance_id)) == 3, "the clean, faulted and dropped sets, nothing else"
+
+
 def test_ebs_multi_snapshot_and_lightsail_snapshot_survive_a_dropped_connection_at_every_step(sim, ansible):  # pylint: disable=redefined-outer-name
     """No HTTP answer at every step: reads dropped on the way in, changes carried out and their answer lost. Each run
     ends with one set (one snapshot), and every drop met its step."""

@@ -79,6 +79,28 @@ def test_ebs_multi_snapshot_with_stop_instance_killed_and_rerun(sim, ansible, ki
         assert_unmarked(sim, instance_id)
 
 
+def test_ebs_fleet_snapshot_with_stop_instance_killed_and_rerun(sim, ansible, kill_rng):  # pylint: disable=redefined-outer-name
+    def procedure(instance_ids, name):
+        return module_command(sim, ansible, [task(sim, "ebs_fleet_snapshot", "made", instance_ids=instance_ids, set_name="killed",
+                                                  stop_instance=True)], name)
+
+    clean_fleet = [sim.seed_instance(volumes=TWO_VOLUMES)["instance_id"] for _ in range(2)]
+    since = sim.journal()[-1]["seq"] if sim.journal() else 0
+    assert run_to_the_end(*procedure(clean_fleet, "clean")).returncode == 0
+    clean_calls = sim.journal(service="ec2", since=since)
+    for point in kill_points_in_window(kill_rng, clean_calls, "StopInstances", "StartInstances"):
+        fleet = [sim.seed_instance(volumes=TWO_VOLUMES)["instance_id"] for _ in range(2)]
+        seen = run_and_kill(sim, *procedure(fleet, f"killed-{point}"), "ec2", point)
+        rerun = run_to_the_end(*procedure(fleet, f"rerun-{point}"))
+
+        assert rerun.returncode == 0, (point, rerun.stdout[-2000:])
+        for instance_id in fleet:
+            sets = ec2_sets(sim, instance_id)
+            assert list(sets.values()) == [{"completed"}], f"killed after call {point} ({seen[-1]['action']}): {instance_id} {sets}"
+            assert ec2_power_states(sim, [instance_id])[instance_id] == "running", (point, instance_id, [e["action"] for e in seen])
+            assert_unmarked(sim, instance_id)
+
+
 def test_ebs_role_over_a_small_fleet_killed_and_rerun(sim, ansible, kill_rng):  # pylint: disable=redefined-outer-name
     variables = {"ebs_instance_snapshot_set_name": "killed", "ebs_instance_snapshot_stop_instance": True}
     clean_hosts = {"web0": sim.seed_instance(volumes=TWO_VOLUMES)["instance_id"]}

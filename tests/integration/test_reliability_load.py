@@ -231,3 +231,29 @@ def test_200_module_runs_at_once_with_throttling_on(sim, ansible):  # pylint: di
     assert ec2_power_states(sim, ebs_instances) == dict.fromkeys(ebs_instances, "running")
     assert {instance["name"]: instance["state"] for instance in lightsail_state["instances"]} == dict.fromkeys(lightsail_instances, "running")
     assert {server["id"]: server["status"] for server in openstack_state["servers"]} == dict.fromkeys(of_cloud(hosts, "openstack", "server_id"), "ACTIVE")
+
+
+FLEET_INSTANCES = 200
+
+
+def test_ebs_fleet_snapshot_over_200_instances_with_throttling_on(sim, ansible):  # pylint: disable=redefined-outer-name
+    """One ebs_fleet_snapshot task for 200 instances (its pool at the default 20 threads and its own token bucket at
+    EC2's defaults) against an EC2 that throttles far below that: every set is made once, and the throttled calls
+    were retried, not failed."""
+    fleet = sorted(sim.seed_instance(volumes=EBS_VOLUMES)["instance_id"] for _ in range(FLEET_INSTANCES))
+    rate, burst = LIMITS["ec2"]
+    sim.throttle("ec2", rate=rate * 4, burst=burst * 4)
+    run = ansible.run([task(sim, "ebs_fleet_snapshot", "fleet", instance_ids=fleet, set_name="load", wait_timeout=MODULE_TIMEOUT)])
+    result = run["fleet"]
+    shares = throttled_shares(sim)
+    print(f"\nfleet load: {FLEET_INSTANCES} instances, throttled calls (throttled/all): {shares}")
+
+    assert result.get("failed") is not True, str(result.get("msg"))[:3000]
+    assert [entry["instance_id"] for entry in result["sets"]] == fleet
+    assert {entry["state"] for entry in result["sets"]} == {"completed"}
+    throttled, calls = shares["ec2"]
+    assert throttled >= MIN_THROTTLED_SHARE * calls, (throttled, calls)
+    sets = collections.Counter(snapshot["set_id"] for snapshot in sim.ec2_state()["snapshots"] if snapshot["state"] == "completed")
+    assert len(sets) == FLEET_INSTANCES and set(sets.values()) == {2}
+    assert successful_creates(sim, "ec2", "CreateSnapshots", lambda params: params["InstanceSpecification.InstanceId"]) == dict.fromkeys(fleet, 1)
+    assert ec2_power_states(sim, fleet) == dict.fromkeys(fleet, "running")

@@ -53,6 +53,16 @@ def test_ebs_multi_snapshot_makes_one_set(sim, ansible):
     assert list(sets_of(sim, instance_id).values()) == [["completed", "completed"]]
 
 
+def test_ebs_fleet_snapshot_makes_one_set_per_instance(sim, ansible):
+    fleet = [sim.seed_instance(volumes=TWO_VOLUMES)["instance_id"] for _ in range(3)]
+    lose_the_answer(sim, "ec2", "CreateSnapshots", EC2_LOST)
+    result = ansible.module("ebs_fleet_snapshot", instance_ids=fleet, set_name="lost")
+    carried_out(sim, "ec2", "CreateSnapshots")
+    assert result.get("failed") is not True, result.get("msg")
+    for instance_id in fleet:
+        assert list(sets_of(sim, instance_id).values()) == [["completed", "completed"]], instance_id
+
+
 def test_ebs_snapshot_set_copy_makes_one_copy_per_snapshot(sim, ansible):
     source = make_sets(sim, ansible, ["nightly"])
     lose_the_answer(sim, "ec2", "CopySnapshot", EC2_LOST)

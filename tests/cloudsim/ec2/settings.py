@@ -36,6 +36,9 @@ class Ec2Settings(SimSettings):
     visibility_delay_min_seconds: float = 0.0
     visibility_delay_max_seconds: float = 10.0
     visibility_seed: int = 0
+    # Real seconds (not simulated) CreateSnapshots takes to answer, after the journal entry: lets a test see how many
+    # calls a client keeps in flight at once (0: answer at once).
+    create_snapshots_answer_seconds: float = 0.0
 
     def visibility_delay(self, book) -> float:
         return book.visibility_delay(self.visibility_seed, self.visibility_delay_min_seconds, self.visibility_delay_max_seconds)

@@ -15,6 +15,7 @@ import io
 import os
 import re
 import sys
+import time
 from urllib.parse import parse_qsl
 
 from moto.core import utils as moto_utils
@@ -150,6 +151,8 @@ class Ec2Simulator(ApiSimulator):
         return ApiReply(fault.status, wire.render_error(fault.code, fault.message, call.native.request_id), error_code=fault.code)
 
     def finish(self, call: ApiCall, reply: ApiReply) -> ApiReply:
+        if call.action == "CreateSnapshots" and self.settings.create_snapshots_answer_seconds:
+            time.sleep(self.settings.create_snapshots_answer_seconds)  # outside the lock: concurrent calls overlap
         reply.content_type = "text/xml;charset=UTF-8"
         reply.headers.update({"x-amzn-RequestId": self._request_id_of(reply.body), "Server": "AmazonEC2"})
         return reply
