@@ -359,8 +359,8 @@ def check_source(snapshot, instance_name):
     source = snapshot.get("fromInstanceName")
     if instance_name and source != instance_name:
         raise SnapshotFailure(
-            f"Lightsail snapshot {snapshot['name']} already exists but was taken from instance {source}, not from "
-            f"{instance_name}. Snapshot names are unique per region: choose another snapshot_name",
+            f"Lightsail snapshot {snapshot['name']} already exists, taken from instance {source} and not from {instance_name}: "
+            "snapshot names are unique per region, so choose another snapshot_name.",
             snapshot=snapshot,
         )
 
@@ -406,7 +406,19 @@ def ensure_present(module, client, result, deadline):
     result["diff"] = {"before": {}, "after": diff_view(future)}
     if module.check_mode:
         return future
-    operations = create_once(client, params, deadline)
+    try:
+        operations = create_once(client, params, deadline)
+    except AnsibleAWSError as error:
+        if not lightsail.name_taken(error):
+            raise
+        # Taken by a snapshot Lightsail did not list a moment ago (eventual consistency): nothing was made.
+        result["changed"] = False
+        result.pop("diff", None)
+        taken = lightsail.read_visible(lambda: lightsail.get_instance_snapshot(client, name))
+        if taken:
+            check_source(taken, params["instance_name"])
+        raise SnapshotFailure(f"Lightsail snapshot name {name} is already in use in region {module.region}, by a snapshot "
+                              "that cannot be read: choose another snapshot_name.") from None
     if not params["wait"]:
         return first_sight(client, name, deadline) or future
     # The snapshot itself is polled, not its operation as well: its state says when it is done or failed, and only
