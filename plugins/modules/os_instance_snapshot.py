@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: os_instance_snapshot
 short_description: Snapshot an OpenStack server the way it was booted, and return how to launch a copy
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Snapshots a server and waits until the snapshot can be used, then returns everything needed to launch a copy
     (RV(launch_source)).
