@@ -117,6 +117,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+volume_snapshots:
+  description:
+    - The snapshots the wait was for, as last seen, when it ended in C(error) or ran out of O(timeout); each with the keys
+      of RV(volume_snapshot).
+  returned: when the wait for the snapshot failed
+  type: list
+  elements: dict
+  sample: []
 volume_snapshot:
   description:
     - The snapshot, as it is after the wait (with O(state=absent), as it was before deletion).
