@@ -217,6 +217,18 @@ volume_snapshots:
     status:
       description: The Cinder status (C(available) after the wait).
       type: str
+    description:
+      description: The snapshot's description (a failed wait returns the full snapshot).
+      type: str
+    metadata:
+      description: The snapshot's metadata (a failed wait returns the full snapshot).
+      type: dict
+    created_at:
+      description: When Cinder created the snapshot (a failed wait returns the full snapshot).
+      type: str
+    updated_at:
+      description: When Cinder last updated the snapshot (a failed wait returns the full snapshot).
+      type: str
 launch_source:
   description: Everything needed to launch a copy of the server from the snapshot.
   returned: always
