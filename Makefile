@@ -160,8 +160,8 @@ demo: collections ## Run the demo chapters against cloudsim (tools/demo.py; CHAP
 	PYTHONPATH="$(ROOT)/tests" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" CHAPTERS="$(CHAPTERS)" OPENSTACK_BACKENDS="$(OPENSTACK_BACKENDS)" \
 	    SNAPKIT_OPENSTACK_REAL_STATE="$(OPENSTACK_REAL)" "$(PY)" tools/demo.py
 
-cloudsim: venv ## Run the local test clouds in the foreground; endpoints in $CLOUDSIM_ENDPOINTS
-	PYTHONPATH="$(ROOT)/tests" "$(PY)" -m cloudsim --endpoints "$(CLOUDSIM_ENDPOINTS)"
+cloudsim: venv ## Run the local test clouds in the foreground (SPEED=60: simulated seconds per second); endpoints, vars in .build/
+	PYTHONPATH="$(ROOT)/tests" "$(PY)" -m cloudsim --endpoints "$(CLOUDSIM_ENDPOINTS)" --speed "$(or $(SPEED),1)"
 
 # The real OpenStack services (tests/openstack_real): the launcher runs in our venv (its openstacksdk seeds the cloud),
 # the services in their own venv under .build/openstack-real/ (first run: MariaDB and RabbitMQ from Debian, the venv,

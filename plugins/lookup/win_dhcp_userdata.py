@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: win_dhcp_userdata
 short_description: cloudbase-init user data that switches a Windows copy's static adapters to DHCP
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Returns a cloudbase-init C(#ps1_sysnative) user-data script that switches network adapters with a static IPv4
     configuration to DHCP at the first boot of a copy, for a Windows server restored from a snapshot into a network

@@ -42,12 +42,22 @@ def error_code(error):
     return response.get("Error", {}).get("Code")
 
 
+NO_REGION = ("No AWS region: set AWS_REGION (or AWS_DEFAULT_REGION) in the environment, or the region option "
+             "(module_defaults of group/snapkit.cloud.aws for every module of a play)")
+
+
 class SnapkitAWSModule(AnsibleAWSModule):
     """AnsibleAWSModule that names this collection in the User-Agent, like community.aws does."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         set_collection_info(collection_name=COLLECTION_NAME, collection_version=COLLECTION_VERSION)
+
+    def client(self, service, retry_decorator=None, **extra_params):
+        # botocore's NoRegionError would come back naming the module, which a role's user never called.
+        if not extra_params.get("region") and not self.region:
+            self.fail_json(msg=NO_REGION)
+        return super().client(service, retry_decorator=retry_decorator, **extra_params)
 
 
 class RateLimitedClient:

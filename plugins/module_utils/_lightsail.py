@@ -156,9 +156,14 @@ def create_or_adopt(create, read, is_ours):
     try:
         return create()
     except AnsibleAWSError as error:
-        if error_code(error) == "InvalidInputException" and "already in use" in error_message(error) and is_ours(first_sight(read, VISIBILITY_GRACE_SECONDS)):
+        if name_taken(error) and is_ours(first_sight(read, VISIBILITY_GRACE_SECONDS)):
             return None
         raise
+
+
+def name_taken(error):
+    """Lightsail refused a create because a resource of that type already has the name (in this region)."""
+    return error_code(error) == "InvalidInputException" and "already in use" in error_message(error)
 
 
 def tag_list(tags):

@@ -191,6 +191,27 @@ def describe_error(what, error):
     return message
 
 
+# Where openstacksdk looks for clouds.yaml (clouds.yml and clouds.json beside each), the first file found being read.
+CLOUDS_YAML_PLACES = "OS_CLIENT_CONFIG_FILE, ./clouds.yaml, ~/.config/openstack/clouds.yaml, /etc/openstack/clouds.yaml"
+
+
+def unknown_cloud(name):
+    """A message naming the clouds found and the file read when ``name`` (a clouds.yaml cloud) is not among them, else None."""
+    if not isinstance(name, str) or not name:
+        return None
+    try:
+        config = importlib.import_module("openstack.config.loader").OpenStackConfig()
+        names = config.get_cloud_names()
+    except Exception:  # pylint: disable=broad-exception-caught
+        return None  # a broken file: openstacksdk's own error says more when it connects
+    if name in names:
+        return None
+    found = [cloud for cloud in names if cloud != "defaults"]
+    where = f"read {config.config_filename}" if config.config_filename else "no clouds.yaml found"
+    return (f"OpenStack cloud {name!r} was not found: the clouds found are {', '.join(repr(cloud) for cloud in found) or 'none'} "
+            f"({where}; looked in {CLOUDS_YAML_PLACES}, the first file found is read; 'envvars' is the cloud of OS_* variables).")
+
+
 class SnapkitOpenStackModule(OpenStackModule):
     """openstack.cloud's module base with our default timeout and error reporting.
 
@@ -203,6 +224,13 @@ class SnapkitOpenStackModule(OpenStackModule):
         self.argument_spec = dict(self.common_spec, **self.argument_spec)
         super().__init__()
         self.api = OpenStackApi(self.conn, self.params["timeout"])
+
+    def openstack_cloud_from_module(self):
+        # openstacksdk's own answer to an unknown name is "Cloud X was not found.": say which clouds and file it read.
+        unknown = unknown_cloud(self.params.get("cloud"))
+        if unknown:
+            self.fail_json(msg=unknown)
+        return super().openstack_cloud_from_module()
 
     def __call__(self):
         try:

@@ -125,7 +125,7 @@ def wait_until(poll, done, failed, timeout, describe, key=None, progress=None, b
         remaining = deadline - now
         if remaining <= 0:
             raise WaitTimeout(
-                f"{len(pending)} of {len(items)} still not done after {timeout} seconds: {describe(items)}",
+                f"{len(pending)} of {len(items)} still not done after {round(timeout)} seconds: {describe(items)}",
                 items, pending,
             )
         delay = backoff.next_delay()

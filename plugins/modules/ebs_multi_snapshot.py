@@ -281,6 +281,14 @@ snapshots:
       description: When the snapshot was taken (ISO 8601). Identical for every snapshot of a set.
       type: str
       sample: "2026-11-22T10:15:00+00:00"
+    completion_time:
+      description: When the snapshot completed (ISO 8601), once it has; absent while it is pending.
+      type: str
+      sample: "2026-11-22T10:31:07+00:00"
+    storage_tier:
+      description: C(standard), or C(archive) for a snapshot moved to the archive tier.
+      type: str
+      sample: standard
     volume_size:
       description: Size of the volume in GiB.
       type: int
@@ -306,6 +314,12 @@ snapshots:
       type: dict
       sample: {"snapkit:set-name": "nightly-2026-11-22", "snapkit:instance-id": "i-0123456789abcdef0", "Team": "storage",
                "snapkit:device": "/dev/xvda", "snapkit:volume": "type=gp3 iops=3000 throughput=125"}
+deleted_snapshot_ids:
+  description: The snapshots of a failed set that were deleted (O(delete_on_failure)).
+  returned: when the set failed
+  type: list
+  elements: str
+  sample: [snap-0123456789abcdef0]
 instance_stopped:
   description:
     - Whether the module stopped the instance, in this run or in an earlier run of the same set that was cut off

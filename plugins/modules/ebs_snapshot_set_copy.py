@@ -171,6 +171,34 @@ snapshots:
       description: Size of the original volume in GiB.
       type: int
       sample: 100
+    volume_id:
+      description: An arbitrary volume id that EC2 gives every copy (not the source volume; not to be used).
+      type: str
+      sample: vol-ffffffff
+    start_time:
+      description: When the copy began (ISO 8601).
+      type: str
+      sample: "2026-11-22T11:02:00+00:00"
+    completion_time:
+      description: When the copy completed (ISO 8601), once it has.
+      type: str
+      sample: "2026-11-22T11:40:12+00:00"
+    state_message:
+      description: Why the copy failed, when it did.
+      type: str
+      sample: null
+    description:
+      description: The description of the copy.
+      type: str
+      sample: "[Copied snap-0123456789abcdef0 from eu-north-1] Nightly set"
+    owner_id:
+      description: The AWS account that owns the copy.
+      type: str
+      sample: "123456789012"
+    storage_tier:
+      description: C(standard), or C(archive) for a copy moved to the archive tier.
+      type: str
+      sample: standard
     tags:
       description: The tags of the copy.
       type: dict

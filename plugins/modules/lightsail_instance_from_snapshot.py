@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_instance_from_snapshot
 short_description: Create an Amazon Lightsail instance from an instance snapshot, or delete one made that way
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Creates one instance from an C(available) instance snapshot and waits until it is C(running) with a public IP, for
     example to verify a snapshot before trusting it; or deletes such an instance and waits until it is gone.

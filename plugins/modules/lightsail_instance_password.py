@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_instance_password
 short_description: Get the Administrator password of an Amazon Lightsail Windows instance
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Reads the Administrator password of a running Lightsail Windows instance with C(GetInstanceAccessDetails), waiting
     until Lightsail has it (a new instance, or the first boot after Sysprep, can take several minutes).

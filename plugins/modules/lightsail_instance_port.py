@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_instance_port
 short_description: Open or close one port of an Amazon Lightsail instance's firewall for one CIDR, leaving other rules alone
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Makes one port (or port range) of a Lightsail instance reachable from one IPv4 or IPv6 CIDR, or takes that CIDR
     away again, and reports whether anything changed and the rules as they were before (RV(previous_rules)).

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_instance_state
 short_description: Stop or start an Amazon Lightsail instance, wait for it, and report the state it was in
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Brings an existing Lightsail instance to C(running) or C(stopped) and waits until it is there, returning the
     state it was in before (RV(previous_state)), so that a procedure can put it back.
@@ -61,7 +61,7 @@ options:
       - Every call with this option reports the tag it found; a stopped instance whose tag holds another name is
         reported with a warning (another procedure stopped it).
     type: str
-    version_added: 1.0.0
+    version_added: 0.1.0
 notes:
   - Stopping an instance without a static IP releases its public IP address; the next start assigns a new one.
   - Throttling and server errors are retried with jittered backoff.
@@ -142,7 +142,7 @@ stop_mark_found:
   returned: when O(stop_mark) is given
   type: str
   sample: web-1-nightly
-  version_added: 1.0.0
+  version_added: 0.1.0
 instance:
   description: The instance as it is when the module returns (before the change in check mode).
   returned: always

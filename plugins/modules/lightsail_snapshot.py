@@ -343,8 +343,8 @@ def check_source(snapshot, instance_name):
     source = snapshot.get("fromInstanceName")
     if instance_name and source != instance_name:
         raise SnapshotFailure(
-            f"Lightsail snapshot {snapshot['name']} already exists but was taken from instance {source}, not from "
-            f"{instance_name}. Snapshot names are unique per region: choose another snapshot_name",
+            f"Lightsail snapshot {snapshot['name']} already exists, taken from instance {source} and not from {instance_name}: "
+            "snapshot names are unique per region, so choose another snapshot_name.",
             snapshot=snapshot,
         )
 
@@ -390,7 +390,20 @@ def ensure_present(module, client, result, deadline):
     result["diff"] = {"before": {}, "after": diff_view(future)}
     if module.check_mode:
         return future
-    operations = create_once(client, params, deadline)
+    try:
+        operations = create_once(client, params, deadline)
+    except AnsibleAWSError as error:
+        if not lightsail.name_taken(error):
+            raise
+        # Taken by a snapshot Lightsail did not list a moment ago (eventual consistency): nothing was made.
+        result["changed"] = False
+        result.pop("diff", None)
+        taken = lightsail.first_sight(lambda: lightsail.get_instance_snapshot(client, name),
+                                      lightsail.VISIBILITY_GRACE_SECONDS, name=f"snapshot {name}")
+        if taken:
+            check_source(taken, params["instance_name"])
+        raise SnapshotFailure(f"Lightsail snapshot name {name} is already in use in region {module.region}, by a snapshot "
+                              "that cannot be read: choose another snapshot_name.") from None
     if not params["wait"]:
         # Lightsail can leave a snapshot it has just accepted out of its answers for a few seconds (eventual
         # consistency): the task still returns what Lightsail says of the snapshot (pending), not a guess.

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_snapshot_info
 short_description: List Amazon Lightsail instance snapshots by name, source instance and state
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Lists the instance snapshots of a region, optionally only those with the given names, taken from one instance,
     or in the given states.

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: os_instance_snapshot
 short_description: Snapshot an OpenStack server the way it was booted, and return how to launch a copy
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Snapshots a server and waits until the snapshot can be used, then returns everything needed to launch a copy
     (RV(launch_source)).
@@ -218,6 +218,18 @@ volume_snapshots:
       type: int
     status:
       description: The Cinder status (C(available) after the wait).
+      type: str
+    description:
+      description: The snapshot's description (a failed wait returns the full snapshot).
+      type: str
+    metadata:
+      description: The snapshot's metadata (a failed wait returns the full snapshot).
+      type: dict
+    created_at:
+      description: When Cinder created the snapshot (a failed wait returns the full snapshot).
+      type: str
+    updated_at:
+      description: When Cinder last updated the snapshot (a failed wait returns the full snapshot).
       type: str
 launch_source:
   description: Everything needed to launch a copy of the server from the snapshot.

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: os_volume_snapshot
 short_description: Create or delete a Cinder snapshot of a volume or of a server's root volume
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Creates a Cinder volume snapshot and waits until it is C(available), or deletes one and waits until it is gone.
   - The volume is given directly (O(volume)) or as the root volume of a server (O(server)). The root volume is found from
@@ -117,6 +117,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+volume_snapshots:
+  description:
+    - The snapshots the wait was for, as last seen, when it ended in C(error) or ran out of O(timeout); each with the keys
+      of RV(volume_snapshot).
+  returned: when the wait for the snapshot failed
+  type: list
+  elements: dict
+  sample: []
 volume_snapshot:
   description:
     - The snapshot, as it is after the wait (with O(state=absent), as it was before deletion).

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: os_volume_snapshot_info
 short_description: List the Cinder snapshots of a volume, of a server's volumes, or of the project
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Lists Cinder volume snapshots, filtered by volume (O(volume)) or by the volumes attached to a server (O(server)), and
     optionally by name and status.

@@ -11,7 +11,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: win_ec2launch_sysprep
 short_description: Generalise an AWS Windows instance with its launch agent, with a new random Administrator password
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Finds the launch agent of an Amazon EC2 or Lightsail Windows instance, makes the agent set a new random
     Administrator password at the next boot, and starts Sysprep with shutdown.

@@ -11,7 +11,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: win_reset_static_ip
 short_description: Switch Windows network adapters from a static IPv4 configuration to DHCP
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Switches network adapters that carry a manual IPv4 configuration to DHCP, for example on a copy of a server
     restored from a snapshot into a network where the original's static address is wrong.

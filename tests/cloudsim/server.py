@@ -177,14 +177,17 @@ class CloudSimServer:
 
 
 def write_endpoints_atomically(path: str, endpoints: dict) -> None:
+    write_text_atomically(path, json.dumps(endpoints, indent=2, sort_keys=True) + "\n")
+
+
+def write_text_atomically(path: str, text: str) -> None:
     """Readers never see a half-written file: write a temporary file, then rename it."""
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=".cloudsim-", suffix=".json", dir=directory)
+    descriptor, temporary = tempfile.mkstemp(prefix=".cloudsim-", dir=directory)
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            json.dump(endpoints, handle, indent=2, sort_keys=True)
-            handle.write("\n")
+            handle.write(text)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
@@ -192,12 +195,14 @@ def write_endpoints_atomically(path: str, endpoints: dict) -> None:
         raise
 
 
-def remove_endpoints_if_ours(path: str) -> None:
-    """Remove the endpoints file unless another cloudsim process has replaced it meanwhile."""
+def remove_endpoints_if_ours(path: str) -> bool:
+    """Remove the endpoints file unless another cloudsim process has replaced it meanwhile; True if removed."""
     try:
         with open(path, encoding="utf-8") as handle:
             owner = json.load(handle).get("pid")
     except (OSError, ValueError):
-        return
+        return False
     if owner == os.getpid():
         os.unlink(path)
+        return True
+    return False

@@ -31,6 +31,7 @@ from cloudsim.client import CloudSim
 from cloudsim.client import CloudSimError
 from cloudsim.testing import fresh  # noqa: F401  pylint: disable=unused-import
 import _fault_ledger
+from _return_docs import documented_returns  # noqa: F401  pylint: disable=unused-import
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 # Credentials the tests plant: none of them may ever show up in any output.

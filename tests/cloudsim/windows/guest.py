@@ -214,6 +214,8 @@ class Guest:
     port: int = 0
     https: TlsIdentity | None = None
     https_port: int = 0
+    # Remote Desktop (3389 on the instance): its loopback port here, kept across reboots.
+    rdp_port: int = 0
     # OpenStack guests: cloudbase-init installed, what its UserData plugin did, its exit code (0: done for this instance).
     cloudbase_init: dict = dataclasses.field(default_factory=dict)
     generalization_state: int = 7

@@ -22,6 +22,7 @@ from cloudsim.simulator import ControlError, ControlRequest, ControlRoute, SimCo
 from cloudsim.windows import cloudbase, commands, modules, payload
 from cloudsim.windows.endpoint import WinRMEndpoint
 from cloudsim.windows.guest import Adapter, Guest, ScheduledWork, computer_name, new_password, seed_state
+from cloudsim.windows.rdp import RdpListener
 from cloudsim.windows.settings import WindowsSettings
 
 LOG = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
         self.peers: dict[str, Simulator] = {}
         self.guests: dict[str, Guest] = {}
         self.endpoints: dict[str, WinRMEndpoint] = {}
+        self.rdp: dict[str, RdpListener] = {}
         self._was_running: dict[str, bool] = {}
         self._stop = threading.Event()
         self._watcher = threading.Thread(target=self._watch, name="cloudsim-windows-watcher", daemon=True)
@@ -80,9 +82,9 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
 
     def reset(self) -> None:
         with self._lock:
-            for endpoint in self.endpoints.values():
+            for endpoint in [*self.endpoints.values(), *self.rdp.values()]:
                 endpoint.stop()
-            self.endpoints, self.guests, self._was_running = {}, {}, {}
+            self.endpoints, self.rdp, self.guests, self._was_running = {}, {}, {}, {}
             self.settings = WindowsSettings()
 
     def control_routes(self) -> list[ControlRoute]:
@@ -349,11 +351,18 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
             endpoint.stop(silent=bool(self.settings.silent_drop))
         if endpoint is not None:
             guest.https_port = endpoint.serve_https(self.host, guest.https_port, guest.https) or guest.https_port
+        # Remote Desktop answers from boot to shutdown, as the WinRM service does.
+        rdp = self.rdp.setdefault(guest.key, RdpListener())
+        if should_listen:
+            guest.rdp_port = rdp.start(self.host, guest.rdp_port)
+        else:
+            rdp.stop()
 
     def _forget(self, key: str) -> None:
-        endpoint = self.endpoints.pop(key, None)
-        if endpoint is not None:
-            endpoint.stop()
+        for listeners in (self.endpoints, self.rdp):
+            endpoint = listeners.pop(key, None)
+            if endpoint is not None:
+                endpoint.stop()
         self.guests.pop(key, None)
         self._was_running.pop(key, None)
 
@@ -434,6 +443,7 @@ class WindowsSimulator(Simulator, modules.GuestEffects):
             "host": self.host, "port": guest.port or None, "username": guest.username, "password": guest.password,
             "reachable": bool(endpoint and endpoint.listening), "agent": guest.agent, "password_option": guest.password_option,
             "listeners": guest.listeners(bool(endpoint and endpoint.listening)),
+            "rdp_port": guest.rdp_port if guest.key in self.rdp and self.rdp[guest.key].listening else None,
             "nic": [dict(adapter.config(), name=adapter.name, interface_index=adapter.interface_index, mac_address=adapter.mac_address)
                     for adapter in guest.adapters],
             "sysprep_scheduled": sysprep.view() if sysprep else None, "sysprep_running": guest.sysprep_running,
