@@ -229,8 +229,8 @@ def growth_curve(fleets, width=50):
     lines = [f"Growth of `{FLEET_MODULE}` (wall seconds; x instances / x wall against the smallest fleet):", "", "```"]
     first_size, first_wall = points[0]
     for size, wall in points:
-        bar = "#" * max(1, round(width * wall / top))
-        lines.append(f"{size:>5} instances | {bar:<{width}} {wall:7.2f} s  (x{size / first_size:.0f} instances, x{wall / first_wall:.1f} wall)")
+        histogram_bar = "#" * max(1, round(width * wall / top))
+        lines.append(f"{size:>5} instances | {histogram_bar:<{width}} {wall:7.2f} s  (x{size / first_size:.0f} instances, x{wall / first_wall:.1f} wall)")
     return "\n".join(lines + ["```", ""])
 
 

@@ -22,7 +22,7 @@ FOUR_VOLUMES = [{"size": 8, "type": "gp3", "device": "/dev/xvda"}] + [
 
 
 def seed_fleet(sim, count, tags=None, **extra):
-    return [sim.seed_instance(volumes=FOUR_VOLUMES, tags=tags or {"Backup": "nightly"}, **extra) for _ in range(count)]
+    return [sim.seed_instance(volumes=FOUR_VOLUMES, tags=tags or {"Backup": "nightly"}, **extra) for _index in range(count)]
 
 
 def by_instance(result):

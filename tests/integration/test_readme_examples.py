@@ -117,7 +117,7 @@ def test_lightsail_first_playbook(local_clouds, tmp_path):
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
     assert "failed=0" in run.stdout
     made = [entry["params"] for entry in cloud.journal(service="lightsail", action="CreateInstancesFromSnapshot") if entry["status"] == 200]
-    assert [params["instanceSnapshotName"] for params in made] == [s for s in re.findall(rf"{name}-sysprep-\d{{8}}-\d{{6}}", run.stdout)][:1]
+    assert [params["instanceSnapshotName"] for params in made] == re.findall(rf"{name}-sysprep-\d{{8}}-\d{{6}}", run.stdout)[:1]
     sysprep = [entry for entry in cloud.journal(service="windows") if entry["action"] == "snapkit.cloud.win_ec2launch_sysprep"]
     assert len(sysprep) == 1
     state = cloud.lightsail_state(region=region)

@@ -105,7 +105,7 @@ def test_ebs_fleet_snapshot_retries_every_step_through_throttling_5xx_limits_and
     """The fleet module's steps (its pool's stops, creates and starts, the grouped CreateTags, the fleet wait) meet
     throttling, a 5xx and the snapshot limits, then a dropped connection each: every set is made once, every
     instance runs again."""
-    fleet = [sim.seed_instance(volumes=TWO_VOLUMES)["instance_id"] for _ in range(2)]
+    fleet = [sim.seed_instance(volumes=TWO_VOLUMES)["instance_id"] for _index in range(2)]
     clean = ansible.module("ebs_fleet_snapshot", instance_ids=fleet, set_name="clean", stop_instance=True)
     assert clean["changed"] is True and not clean.get("failed"), clean.get("msg")
     actions = steps(sim.journal(service="ec2"))

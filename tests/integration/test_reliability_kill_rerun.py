@@ -84,12 +84,12 @@ def test_ebs_fleet_snapshot_with_stop_instance_killed_and_rerun(sim, ansible, ki
         return module_command(sim, ansible, [task(sim, "ebs_fleet_snapshot", "made", instance_ids=instance_ids, set_name="killed",
                                                   stop_instance=True)], name)
 
-    clean_fleet = [sim.seed_instance(volumes=TWO_VOLUMES)["instance_id"] for _ in range(2)]
+    clean_fleet = [sim.seed_instance(volumes=TWO_VOLUMES)["instance_id"] for _index in range(2)]
     since = sim.journal()[-1]["seq"] if sim.journal() else 0
     assert run_to_the_end(*procedure(clean_fleet, "clean")).returncode == 0
     clean_calls = sim.journal(service="ec2", since=since)
     for point in kill_points_in_window(kill_rng, clean_calls, "StopInstances", "StartInstances"):
-        fleet = [sim.seed_instance(volumes=TWO_VOLUMES)["instance_id"] for _ in range(2)]
+        fleet = [sim.seed_instance(volumes=TWO_VOLUMES)["instance_id"] for _index in range(2)]
         seen = run_and_kill(sim, *procedure(fleet, f"killed-{point}"), "ec2", point)
         rerun = run_to_the_end(*procedure(fleet, f"rerun-{point}"))
 

@@ -240,7 +240,7 @@ def test_ebs_fleet_snapshot_over_200_instances_with_throttling_on(sim, ansible):
     """One ebs_fleet_snapshot task for 200 instances (its pool at the default 20 threads and its own token bucket at
     EC2's defaults) against an EC2 that throttles far below that: every set is made once, and the throttled calls
     were retried, not failed."""
-    fleet = sorted(sim.seed_instance(volumes=EBS_VOLUMES)["instance_id"] for _ in range(FLEET_INSTANCES))
+    fleet = sorted(sim.seed_instance(volumes=EBS_VOLUMES)["instance_id"] for _index in range(FLEET_INSTANCES))
     rate, burst = LIMITS["ec2"]
     sim.throttle("ec2", rate=rate * 4, burst=burst * 4)
     run = ansible.run([task(sim, "ebs_fleet_snapshot", "fleet", instance_ids=fleet, set_name="load", wait_timeout=MODULE_TIMEOUT)])

@@ -54,7 +54,7 @@ def test_ebs_multi_snapshot_makes_one_set(sim, ansible):
 
 
 def test_ebs_fleet_snapshot_makes_one_set_per_instance(sim, ansible):
-    fleet = [sim.seed_instance(volumes=TWO_VOLUMES)["instance_id"] for _ in range(3)]
+    fleet = [sim.seed_instance(volumes=TWO_VOLUMES)["instance_id"] for _index in range(3)]
     lose_the_answer(sim, "ec2", "CreateSnapshots", EC2_LOST)
     result = ansible.module("ebs_fleet_snapshot", instance_ids=fleet, set_name="lost")
     carried_out(sim, "ec2", "CreateSnapshots")

@@ -16,7 +16,7 @@ export SNAPKIT_OPENSTACK_REAL_STATE=$state PYTHONPATH="$PWD/tests${PYTHONPATH:+:
 mkdir -p "$state/run"
 peak_file="$state/run/rss-peak"
 echo 0 > "$peak_file"
-sampler= step=
+sampler='' step=''
 
 # Each step (a pytest session, the demo) runs in a session of its own, in the background, and the script waits for
 # it: a signal then reaches the traps at once (bash runs no trap while a foreground child runs), and the trap can end
@@ -31,6 +31,8 @@ run_step() {
     return "$status"
 }
 
+# Called by finish, which the EXIT trap calls.
+# shellcheck disable=SC2329
 stop_step() {
     [ -n "$step" ] || return 0
     kill -TERM -- "-$step" 2>/dev/null
@@ -38,6 +40,8 @@ stop_step() {
     kill -KILL -- "-$step" 2>/dev/null
 }
 
+# The EXIT trap calls it.
+# shellcheck disable=SC2329
 finish() {
     rc=$?
     trap - EXIT INT TERM
