@@ -251,6 +251,12 @@ sets:
       description: Whether the module started the instance again after stopping it.
       type: bool
       sample: false
+    deleted_snapshot_ids:
+      description: The snapshots of this instance's failed set that were deleted (O(delete_on_failure)).
+      returned: when the set failed and its snapshots were deleted
+      type: list
+      elements: str
+      sample: [snap-0123456789abcdef0]
 """
 
 import functools
@@ -477,8 +483,9 @@ def make_set(plan):
 
 
 def resume_existing(plan):
-    """The set exists: start the instance if a cut-off run of this set left it stopped. Never raises."""
-    if plan.guard.left_down_by_a_cut_off_run:
+    """The set exists: start the instance if a cut-off run of this set left it stopped, and remove this set's stop mark
+    (a run cut off after its StartInstances leaves a running instance still marked). Never raises."""
+    if plan.guard.left_down_by_a_cut_off_run or plan.guard.mark == plan.fleet.set_name:
         restore(plan, plan.guard.resume_cut_off_run, None)
     return plan
 

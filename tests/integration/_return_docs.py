@@ -32,6 +32,9 @@ COMMON_KEYS = frozenset({
     # amazon.aws's fail_json_aws adds these to a failure (the error's code and message, the SDK versions).
     "error", "response_metadata", "boto3_version", "botocore_version",
 })
+# On a failure, fail_json_aws also copies the members botocore parsed from the error's own shape (Lightsail's exceptions
+# carry code, docs, message and tip): the service's error, not the module's return.
+AWS_ERROR_SHAPE_KEYS = frozenset({"code", "docs", "message", "tip"})
 
 
 @functools.lru_cache(maxsize=None)
@@ -88,6 +91,8 @@ def check(tasks, run):
         for result in results_of(run.results[register]):
             if result.get("skipped"):
                 continue
+            if result.get("failed"):
+                result = {key: value for key, value in result.items() if key not in AWS_ERROR_SHAPE_KEYS}
             problems.extend(f"{module}: {path}" for path in undocumented(result, documented(module)))
     return sorted(set(problems))
 

@@ -47,7 +47,7 @@ EBS_VOLUMES = [{"size": 8, "device": "/dev/xvda"}, {"size": 4, "device": "/dev/s
 # loaded 2-core machine: 60 to 75% of EC2's, Lightsail's and Cinder's calls; at 4 per second Lightsail's and Cinder's
 # share fell to 20-25% in some runs, as their modules make fewer calls). os_volume_snapshot calls Cinder only, not Nova.
 LIMITS = {"ec2": (4, 8), "lightsail": (2, 5), "volume": (2, 5)}
-THROTTLING_CODES = {"ec2": "RequestLimitExceeded", "lightsail": "ThrottlingException", "volume": "overLimit"}
+THROTTLING_CODES = {"ec2": "RequestLimitExceeded", "lightsail": "ThrottlingException", "volume": "overLimitFault"}
 MIN_THROTTLED_SHARE = 0.10
 RESULT_OF = {"ebs": "ebs_result", "lightsail": "lightsail_result", "openstack": "openstack_result"}
 
