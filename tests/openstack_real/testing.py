@@ -71,19 +71,30 @@ class RealCloud:
     # Setup ----------------------------------------------------------------------------------
 
     def reset(self, **_ignored) -> None:
-        """Delete what earlier tests made in the member's project: servers, Cinder snapshots, volumes, snapshot images."""
+        """Delete what earlier tests made in the member's project: servers, Cinder snapshots, volumes, snapshot images.
+
+        Volumes made from a snapshot go before the snapshots: the volume driver refuses to delete a snapshot with clones."""
         compute, storage, image = self.admin.compute, self.admin.block_storage, self.admin.image
         servers = list(compute.servers(project_id=self.project_id, all_projects=True))
         for server in servers:
             compute.delete_server(server, ignore_missing=True)
         for server in servers:
             compute.wait_for_delete(server, interval=1, wait=WAIT)
+        self._delete_volumes(volume for volume in storage.volumes(details=True, project_id=self.project_id, all_projects=True)
+                             if volume.snapshot_id)
         snapshots = list(storage.snapshots(details=True, project_id=self.project_id, all_projects=True))
         for snapshot in snapshots:
             storage.delete_snapshot(snapshot, ignore_missing=True, force=snapshot.status not in ("available", "error"))
         for snapshot in snapshots:
             storage.wait_for_delete(snapshot, interval=1, wait=WAIT)
-        volumes = list(storage.volumes(details=True, project_id=self.project_id, all_projects=True))
+        self._delete_volumes(storage.volumes(details=True, project_id=self.project_id, all_projects=True))
+        for item in list(image.images()):
+            if item.name not in BASE_IMAGES or item.owner_id == self.project_id and item.visibility != "public":
+                image.delete_image(item, ignore_missing=True)
+
+    def _delete_volumes(self, volumes) -> None:
+        storage = self.admin.block_storage
+        volumes = list(volumes)
         for volume in volumes:
             try:
                 if volume.status not in ("available", "error", "deleting"):
@@ -93,9 +104,6 @@ class RealCloud:
                 continue  # gone with its server (delete_on_termination) meanwhile
         for volume in volumes:
             storage.wait_for_delete(volume, interval=1, wait=WAIT)
-        for item in list(image.images()):
-            if item.name not in BASE_IMAGES or item.owner_id == self.project_id and item.visibility != "public":
-                image.delete_image(item, ignore_missing=True)
 
     def seed_server(self, boot: str = "image", volumes: list | None = None, name: str | None = None, image: str | None = None,
                     flavor: str = "m1.small", root_size: int | None = None, network: str = "private", fixed_ip: str | None = None,
