@@ -60,34 +60,20 @@ options:
       - When omitted, the name is V(fleet-) and the UTC time, for example V(fleet-20261122T101500Z), and every run
         creates new sets. Required with O(state=absent).
       - "1 to 200 characters: letters, digits, spaces and C(. _ - : / = + @)."
-    type: str
   exclude_boot_volume:
     description:
       - Leave the root volume of every instance out of its set.
-    type: bool
-    default: false
   exclude_data_volume_ids:
     description:
       - Data volumes to leave out. Each is left out of the set of the instance it is attached to; each must be
         attached to one of the selected instances, and must not be a root volume (use O(exclude_boot_volume)).
-    type: list
-    elements: str
-    default: []
-  copy_tags_from_source:
-    description:
-      - Copy each volume's tags to its snapshot. O(tags) and the set tags are added on top.
-    type: bool
-    default: false
   description:
     description:
       - Description of every snapshot (at most 255 characters).
-    type: str
   tags:
     description:
       - Tags for every snapshot. EC2 allows 50 tags per snapshot; this module uses four of them.
       - Keys starting with C(aws:) or C(snapkit:) are reserved.
-    type: dict
-    aliases: [resource_tags]
   stop_instance:
     description:
       - Stop each instance before creating its set and start it again as soon as its set is created, as
@@ -95,24 +81,16 @@ options:
         fails after an instance was stopped, it is started again.
       - Each instance is tagged C(snapkit:stopped-for-set) just before it is stopped, and untagged once it runs again,
         so that a re-run with the same O(set_name) after a cut-off run starts it.
-    type: bool
-    default: false
   wait:
     description:
       - Wait until every snapshot of every set is C(completed) (or a set failed).
-    type: bool
-    default: true
   wait_timeout:
     description:
       - How long to wait, in seconds, for the whole fleet. Also bounds each instance's stop and start waits and the
         retries while EC2 refuses new snapshots because a volume has too many pending ones.
-    type: int
-    default: 3600
   delete_on_failure:
     description:
       - When a set fails (its snapshots are in C(error)), delete all of its snapshots.
-    type: bool
-    default: false
   max_concurrency:
     description:
       - How many instances are worked on at the same time (C(CreateSnapshots), stop, start, delete), 1 to 100.
@@ -146,7 +124,8 @@ seealso:
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - snapkit.cloud._aws
+  - snapkit.cloud._ebs_set_options
   - snapkit.cloud._attributes
   - snapkit.cloud._attributes.ACTIONGROUP_AWS
 attributes:

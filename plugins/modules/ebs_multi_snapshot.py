@@ -48,7 +48,6 @@ options:
       - When omitted, the name is the instance id and the UTC time, for example V(i-0123456789abcdef0-20261122T101500Z),
         and every run creates a new set.
       - "1 to 200 characters: letters, digits, spaces and C(. _ - : / = + @)."
-    type: str
   snapshot_ids:
     description:
       - With O(state=absent), the snapshots to delete, instead of finding them by O(set_name).
@@ -57,30 +56,17 @@ options:
   exclude_boot_volume:
     description:
       - Leave the root volume out of the set.
-    type: bool
-    default: false
   exclude_data_volume_ids:
     description:
       - Data volumes of the instance to leave out of the set. Each must be attached to the instance and must not be
         its root volume (use O(exclude_boot_volume) for that).
-    type: list
-    elements: str
-    default: []
-  copy_tags_from_source:
-    description:
-      - Copy each volume's tags to its snapshot. O(tags) and the set tags are added on top.
-    type: bool
-    default: false
   description:
     description:
       - Description of every snapshot of the set (at most 255 characters).
-    type: str
   tags:
     description:
       - Tags for every snapshot of the set. EC2 allows 50 tags per snapshot; this module uses four of them.
       - Keys starting with C(aws:) or C(snapkit:) are reserved.
-    type: dict
-    aliases: [resource_tags]
   stop_instance:
     description:
       - Stop the instance before creating the set and start it again as soon as the set is created.
@@ -91,25 +77,17 @@ options:
         cancelled), the next run with the same O(set_name) finds the tag on the stopped instance, finishes the set and
         starts the instance, whatever O(stop_instance) says. An instance stopped for another set is left stopped,
         with a warning.
-    type: bool
-    default: false
   wait:
     description:
       - Wait until every snapshot of the set is C(completed).
       - Large or first snapshots can take hours; see O(wait_timeout).
-    type: bool
-    default: true
   wait_timeout:
     description:
       - How long to wait, in seconds, for the set to complete. Also bounds the waits for the instance to stop and
         start, and the retries while EC2 refuses new snapshots because a volume has too many pending ones.
-    type: int
-    default: 3600
   delete_on_failure:
     description:
       - When the set fails (its snapshots are in C(error)), delete all of its snapshots before failing.
-    type: bool
-    default: false
 notes:
   - EC2 refuses snapshots of instances that have hibernation configured; this module refuses them before any
     snapshot call.
@@ -130,7 +108,8 @@ seealso:
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - snapkit.cloud._aws
+  - snapkit.cloud._ebs_set_options
   - snapkit.cloud._attributes
   - snapkit.cloud._attributes.ACTIONGROUP_AWS
 attributes:

@@ -49,7 +49,7 @@ options:
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - snapkit.cloud._aws
   - snapkit.cloud._attributes
   - snapkit.cloud._attributes.ACTIONGROUP_AWS
   - snapkit.cloud._attributes.INFO_MODULE

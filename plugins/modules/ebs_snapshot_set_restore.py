@@ -100,7 +100,7 @@ seealso:
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - snapkit.cloud._aws
   - snapkit.cloud._attributes
   - snapkit.cloud._attributes.ACTIONGROUP_AWS
 attributes:

@@ -82,7 +82,6 @@ seealso:
   - module: snapkit.cloud.os_volume_snapshot_info
 extends_documentation_fragment:
   - snapkit.cloud._openstack
-  - openstack.cloud.openstack
   - snapkit.cloud._attributes
 attributes:
   check_mode:

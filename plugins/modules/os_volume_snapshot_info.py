@@ -39,7 +39,6 @@ options:
     choices: [creating, available, backing-up, deleting, error, deleted, unmanaging, restoring, error_deleting]
 extends_documentation_fragment:
   - snapkit.cloud._openstack
-  - openstack.cloud.openstack
   - snapkit.cloud._attributes
   - snapkit.cloud._attributes.INFO_MODULE
 """
