@@ -16,6 +16,7 @@ import datetime
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import tempfile
@@ -88,6 +89,16 @@ def report(result, journal, wall_seconds):
         counts[entry["action"]] = counts.get(entry["action"], 0) + 1
     print(f"EC2 API calls: {sum(counts.values())} in all: "
           + ", ".join(f"{action} {count}" for action, count in sorted(counts.items(), key=lambda kv: -kv[1])) + ".")
+
+
+def key_figure(output):
+    """The summary's figure: the set, the downtime and the calls."""
+    snapshots = re.search(r": (\d+) snapshots, all (\w+)\.", output)
+    down = re.search(r"about ([\d.]+) simulated minutes of downtime", output)
+    calls = re.search(r"EC2 API calls: (\d+) in all", output)
+    parts = [f"{snapshots[1]} snapshots {snapshots[2]}" if snapshots else None,
+             f"{down[1]} simulated minutes of downtime" if down else None, f"{calls[1]} EC2 API calls" if calls else None]
+    return ", ".join(part for part in parts if part) or "-"
 
 
 def run():

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import tempfile
@@ -132,6 +133,15 @@ def wait_for_reachable(sim, name, timeout=30.0):
         if guest["reachable"] or time.monotonic() > deadline:
             return guest
         time.sleep(0.1)
+
+
+def key_figure(output):
+    """The summary's figure: calls and simulated time not running, ours against community.aws."""
+    found = dict((label, (calls, minutes)) for label, calls, minutes in re.findall(
+        r"^(snapkit\.cloud|community\.aws): (\d+) Lightsail API calls, the instance not running for ([\d.]+) simulated minutes",
+        output, flags=re.MULTILINE))
+    return "; ".join(f"{'ours' if label == 'snapkit.cloud' else label}: {calls} API calls, not running {minutes} simulated minutes"
+                     for label, (calls, minutes) in found.items()) or "-"
 
 
 def run():

@@ -21,6 +21,7 @@ import collections
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import tempfile
@@ -80,6 +81,16 @@ def describe(seeded, result, journal=None):
           + ", ".join(f"{name} {count}" for name, count in sorted(mutating.items())) + "; the rest are reads and waits.")
     by_service = collections.Counter(name.split()[0] for name in calls.elements())
     print("  Calls by service: " + ", ".join(f"{service} {count}" for service, count in sorted(by_service.items())) + ".")
+
+
+def key_figure(output):
+    """The summary's figure: the kinds of snapshot, the copies that run and the calls (where a journal counts them)."""
+    kinds = re.findall(r"It got an? (instance|volume) snapshot", output)
+    running = len(re.findall(r"The copy '[^']+' \([^)]+\) is ACTIVE", output))
+    calls = [int(count) for count in re.findall(r"(\d+) API calls besides authentication", output)]
+    parts = [f"{len(kinds)} servers snapshotted ({', '.join(kinds)})" if kinds else None,
+             f"{running} copies ACTIVE", f"{sum(calls)} API calls besides authentication" if calls else None]
+    return ", ".join(part for part in parts if part)
 
 
 def backends():
