@@ -132,12 +132,13 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _ebs_snapshot_set as sets
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import INSTANCE_ID_PATTERN
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import delete_snapshot
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_with_server_time
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
 
 AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -215,9 +216,6 @@ def summary(found_set):
     }
 
 
-class RetentionFailure(Exception):
-    """A set could not be deleted whole; the message names it and its snapshots, deleted and left."""
-
 
 def delete_sets(client, deleted):
     """Delete set by set, oldest first; a refused DeleteSnapshot names its set and what is left of it."""
@@ -227,7 +225,7 @@ def delete_sets(client, deleted):
             try:
                 delete_snapshot(client, snapshot_id)
             except AnsibleAWSError as error:
-                raise RetentionFailure(
+                raise ModuleFailure(
                     f"Deleting set {found_set['set_name']} of instance {found_set['instance_id']} stopped at snapshot {snapshot_id}: "
                     f"{error.message}: {error.exception}. Deleted of this set: {', '.join(snapshot_ids[:number]) or 'none'}; left: "
                     f"{', '.join(snapshot_ids[number:])}. Sets before it in deleted_sets are deleted; a re-run deletes the rest"
@@ -254,11 +252,11 @@ def apply_rule(module, client, result):
 def run(module):
     result = dict(changed=False, deleted_sets=[], kept_sets=[], pending_sets=[])
 
-    def work(_client):
+    def work():
         validate(module.params)  # before the client: bad input is reported as such, whatever else is missing
         apply_rule(module, module.client("ec2"), result)
 
-    run_module(module, result, work, failures=(RetentionFailure,))
+    run_module(module, result, work)
 
 
 def main():

@@ -12,8 +12,8 @@ import threading
 import pytest
 import yaml
 
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import RateLimitedClient
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import TokenBucket
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import run_bounded
 from ansible_collections.snapkit.cloud.plugins.modules import ebs_fleet_snapshot as module

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
 from ansible_collections.snapkit.cloud.plugins.modules import ebs_multi_snapshot as module
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
 from ansible_collections.snapkit.cloud.plugins.modules import ebs_snapshot_set_copy as module
 
 SOURCE = {"SnapshotId": "snap-0123456789abcdef0", "Description": "Nightly set", "VolumeSize": 20, "Tags": [

@@ -12,7 +12,7 @@ import datetime
 import pytest
 import yaml
 
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
 from ansible_collections.snapkit.cloud.plugins.modules import lightsail_snapshot as module
 
 
