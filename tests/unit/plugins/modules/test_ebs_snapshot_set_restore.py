@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _ebs_restore as restore
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
@@ -88,12 +87,3 @@ def test_attachment_plan_refuses_foreign_devices_and_swaps_the_root_only_when_as
         restore.attachment_plan(specs, {}, busy, False)
     ours = {"snap-d": {"VolumeId": "vol-x"}}
     assert restore.attachment_plan(specs, ours, busy, False)[0] == []
-
-
-def test_argument_spec_matches_the_documentation():
-    documented = yaml.safe_load(module.DOCUMENTATION)["options"]
-    spec = module.argument_spec()
-    assert set(documented) == set(spec)
-    for name, option in documented.items():
-        assert option.get("type") == spec[name].get("type"), name
-        assert option.get("default") == spec[name].get("default"), name
