@@ -24,7 +24,10 @@ class ModuleFailure(Exception):
 
 
 class InputError(ModuleFailure):
-    """Bad input, found before any call that changes anything; the message names the field and the rule."""
+    """Bad input, found before any call that changes anything; the message names the field and the rule.
+
+    Its own type for the one place that catches it to decide: ebs_fleet_snapshot fails only the set of the instance
+    whose volumes' tags would not fit, not the task."""
 
 
 class SnapkitModule:
