@@ -13,7 +13,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.common import set_colle
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import SnapkitModule
 
 COLLECTION_NAME = "snapkit.cloud"
 COLLECTION_VERSION = "0.1.0"
@@ -46,8 +47,17 @@ NO_REGION = ("No AWS region: set AWS_REGION (or AWS_DEFAULT_REGION) in the envir
              "(module_defaults of group/snapkit.cloud.aws for every module of a play)")
 
 
-class SnapkitAWSModule(AnsibleAWSModule):
-    """AnsibleAWSModule that names this collection in the User-Agent, like community.aws does."""
+class SnapkitAWSModule(SnapkitModule, AnsibleAWSModule):
+    """AnsibleAWSModule that names this collection in the User-Agent, like community.aws does, and ends a run as every
+    snapkit module does (``_module.run_module``).
+
+    ``subject`` (what the task is about: a string, or a callable when the run learns it, such as a generated name) goes
+    before the message of an AWS error, whose failed call does not name it; ``gave_up_wording`` is the message of a wait
+    that gave up.
+    """
+
+    subject = None
+    gave_up_wording = "Gave up after wait_timeout={timeout} seconds: {error}"
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -58,6 +68,16 @@ class SnapkitAWSModule(AnsibleAWSModule):
         if not extra_params.get("region") and not self.region:
             self.fail_json(msg=NO_REGION)
         return super().client(service, retry_decorator=retry_decorator, **extra_params)
+
+    def api_errors(self):
+        return (AnsibleAWSError,)
+
+    def fail_api(self, error, result):
+        about = self.subject() if callable(self.subject) else self.subject
+        self.fail_json_aws(error.exception or error, msg=f"{about}: {error.message}" if about else error.message, **result)
+
+    def gave_up(self, error):
+        return self.gave_up_wording.format(timeout=self.params.get("wait_timeout"), error=error)
 
 
 class RateLimitedClient:
@@ -79,10 +99,6 @@ class RateLimitedClient:
             return attribute(*args, **kwargs)
 
         return limited
-
-
-class InputError(ValueError):
-    """Bad input, found before any call that changes anything; the message names the field."""
 
 
 def check_pattern(field, value, pattern, rule):
@@ -118,12 +134,12 @@ def check_user_tags(field, tags, reserved_count):
         )
 
 
-class ModuleFailure(Exception):
-    """The module cannot go on; the message is the whole story and ``details`` go into the result next to it."""
-
-    def __init__(self, message, **details):
-        super().__init__(message)
-        self.details = details
+def aws_error_text(error):
+    """The text of a failure for a message: an AWS error's wrapper description and botocore's message (the action and
+    the error code), anything else's own text."""
+    if isinstance(error, AnsibleAWSError):
+        return f"{error.message}: {error.exception}" if error.exception is not None else error.message
+    return str(error)
 
 
 def best_effort(warnings, call, what):
@@ -137,28 +153,3 @@ def best_effort(warnings, call, what):
         warnings.append(what(error_code(error) or error) if callable(what) else f"{what} ({error_code(error) or error})")
         return False
     return True
-
-
-def run_module(module, result, work, client=None, subject=None, failures=(), gave_up="Gave up after wait_timeout={timeout} seconds: {error}"):
-    """Run ``work(client(module))`` (``work(None)`` without ``client``), which fills ``result``; end the module with it,
-    or fail naming what went wrong. The client is made inside, so a failure to make it is reported alike.
-
-    InputError, ModuleFailure and the ``failures`` types carry the whole message; a ModuleFailure's details join the
-    result. ``subject`` (what the task is about; a callable when the run learns it, such as a generated name) goes before
-    the message of an AWS error whose call does not name it.
-    """
-    try:
-        work(client(module) if client else None)
-    except ModuleFailure as failure:
-        result.update(failure.details)
-        module.fail_json(msg=str(failure), **result)
-    except (InputError, *failures) as error:
-        module.fail_json(msg=str(error), **result)
-    except WaitError as error:
-        module.fail_json(msg=gave_up.format(timeout=module.params.get("wait_timeout"), error=error), **result)
-    except AnsibleAWSError as error:
-        about = subject() if callable(subject) else subject
-        module.fail_json_aws(error.exception or error, msg=f"{about}: {error.message}" if about else error.message, **result)
-    if not module._diff:  # pylint: disable=protected-access
-        result.pop("diff", None)
-    module.exit_json(**result)

@@ -18,8 +18,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 from ansible_collections.snapkit.cloud.plugins.module_utils import _ebs_snapshot_set as sets
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import MAX_TAGS_PER_RESOURCE
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import TAG_PREFIX
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import ModuleFailure
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
 
 RESTORED_FROM_SET_TAG = TAG_PREFIX + "restored-from-set"
 RESTORED_FROM_SNAPSHOT_TAG = TAG_PREFIX + "restored-from-snapshot"
@@ -28,9 +28,6 @@ RESTORE_TAG_COUNT = 3
 # Volumes in these states are gone or going; a re-run makes a new one.
 GONE_STATES = ("deleting", "deleted", "error")
 
-
-class RestoreFailure(ModuleFailure):
-    """The restore cannot go on; ``details`` go into the module's result next to the message."""
 
 
 def tag_dict(resource):
@@ -61,7 +58,7 @@ def volume_specs(snapshots, source_volumes):
         specs.append(dict(attributes, snapshot_id=snapshot["SnapshotId"], device_name=device,
                           size=snapshot.get("VolumeSize"), source_tags=tags))
     if unknown:
-        raise RestoreFailure(
+        raise ModuleFailure(
             f"Cannot tell the device and volume type of snapshot(s) {', '.join(unknown)}: they carry no "
             f"{sets.DEVICE_TAG}/{sets.VOLUME_TAG} tags (sets made before this collection recorded them) and their source "
             "volumes no longer exist or are not attached. Restore them one by one with amazon.aws.ec2_vol"
@@ -69,8 +66,8 @@ def volume_specs(snapshots, source_volumes):
     devices = [spec["device_name"] for spec in specs]
     duplicated = sorted({device for device in devices if devices.count(device) > 1})
     if duplicated:
-        raise RestoreFailure(f"The snapshots record the same device more than once ({', '.join(duplicated)}); "
-                             "pass the snapshot_ids of one set only")
+        raise ModuleFailure(f"The snapshots record the same device more than once ({', '.join(duplicated)}); "
+                            "pass the snapshot_ids of one set only")
     return sorted(specs, key=lambda spec: spec["device_name"])
 
 
@@ -135,7 +132,7 @@ def attachment_plan(specs, existing, target, replace_root_volume):
             foreign.append(f"{spec['device_name']} (held by {current})")
         to_attach.append(spec)
     if foreign:
-        raise RestoreFailure(
+        raise ModuleFailure(
             f"Target instance {instance_id} already has volumes at the set's devices: {', '.join(foreign)}. Detach them "
             "first, or restore without target_instance_id and attach the volumes yourself"
         )

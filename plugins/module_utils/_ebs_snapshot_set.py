@@ -22,9 +22,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import TAG_PREFIX
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import VOLUME_ID_PATTERN
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import aws_error_text
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_user_tags
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import error_code
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import FILTER_VALUES_PER_CALL
@@ -35,6 +34,8 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_ids
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_ids_with_server_time
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_with_server_time
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import deadline_retry
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
@@ -63,9 +64,6 @@ SAFE_TO_RESEND = frozenset({LIMIT_ERROR, "RequestLimitExceeded", "Throttling", "
 # Retried until wait_timeout; the server errors only after looking for the set (see create_set).
 RETRIED_CREATE_ERRORS = SAFE_TO_RESEND | {"InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable"}
 
-
-class SetFailure(ModuleFailure):
-    """The procedure cannot go on for this set; ``details`` go into the result next to the message."""
 
 
 def set_option_spec():
@@ -128,9 +126,6 @@ def find_set_with_server_time(client, instance_id, set_name):
     return describe_snapshots_with_server_time(client, _set_filters(instance_id, set_name))
 
 
-class SetUnusable(Exception):
-    """The set asked for cannot be used (not found, or not completed); the message names the snapshots."""
-
 
 def load_completed_set(client, set_name, instance_id, snapshot_ids, purpose):
     """The snapshots of a set (by name and instance, or by ids); every one must exist and be completed."""
@@ -138,16 +133,16 @@ def load_completed_set(client, set_name, instance_id, snapshot_ids, purpose):
         snapshots = describe_snapshots_by_ids(client, snapshot_ids)
         missing = sorted(set(snapshot_ids) - {s["SnapshotId"] for s in snapshots})
         if missing:
-            raise SetUnusable(f"Snapshot(s) {', '.join(missing)} not found; check snapshot_ids and region")
+            raise ModuleFailure(f"Snapshot(s) {', '.join(missing)} not found; check snapshot_ids and region")
     else:
         snapshots = find_set(client, instance_id, set_name)
         if not snapshots:
-            raise SetUnusable(f"No snapshot set {set_name} of instance {instance_id} found; list the sets with "
-                              "snapkit.cloud.ebs_snapshot_set_info")
+            raise ModuleFailure(f"No snapshot set {set_name} of instance {instance_id} found; list the sets with "
+                                "snapkit.cloud.ebs_snapshot_set_info")
     unfinished = [s for s in snapshots if s.get("State") != COMPLETED]
     if unfinished:
-        raise SetUnusable(f"Only a completed set can be {purpose}; not completed: {describe(unfinished, {})}. "
-                          "Wait for it (ebs_snapshot_set_info with wait=true) and run again")
+        raise ModuleFailure(f"Only a completed set can be {purpose}; not completed: {describe(unfinished, {})}. "
+                            "Wait for it (ebs_snapshot_set_info with wait=true) and run again")
     return snapshots
 
 
@@ -441,14 +436,14 @@ def check_copied_tag_count(volumes, tags):
 
 
 def check_instance(instance, instance_id, region):
-    """Raise SetFailure when the instance cannot have a set: not found, going away, or hibernation configured."""
+    """Raise ModuleFailure when the instance cannot have a set: not found, going away, or hibernation configured."""
     if instance is None:
-        raise SetFailure(f"Instance {instance_id} was not found in region {region}; check instance_id and region")
+        raise ModuleFailure(f"Instance {instance_id} was not found in region {region}; check instance_id and region")
     state = (instance.get("State") or {}).get("Name", "unknown")
     if state in ("shutting-down", "terminated"):
-        raise SetFailure(f"Instance {instance_id} is {state}; there is nothing left to snapshot")
+        raise ModuleFailure(f"Instance {instance_id} is {state}; there is nothing left to snapshot")
     if instance.get("HibernationOptions", {}).get("Configured"):
-        raise SetFailure(
+        raise ModuleFailure(
             f"Instance {instance_id} has hibernation configured: EC2 does not snapshot instances for which hibernation "
             "is enabled. Snapshot its volumes one by one, or use an instance without hibernation"
         )
@@ -498,7 +493,7 @@ def create_set(once, client, params, instance_id, set_name, volumes, tags):
     except is_ansible_aws_error_code(LIMIT_ERROR):
         counts = pending_snapshots_by_volume(client, [v["volume_id"] for v in volumes])
         busy = ", ".join(f"{volume_id} ({count} pending)" for volume_id, count in sorted(counts.items())) or "none any more"
-        raise SetFailure(
+        raise ModuleFailure(
             f"EC2 kept refusing the snapshot set of instance {instance_id} for {params['wait_timeout']} seconds "
             f"because volumes have too many pending snapshots (5 per volume, 1 for st1/sc1). Volumes with pending "
             f"snapshots: {busy}. Wait for them to complete, or raise wait_timeout"
@@ -529,11 +524,6 @@ def existing_set_failed_message(set_name, instance_id, existing, devices):
             f"{describe(existing, devices)}. Delete it with state=absent, or choose another set_name")
 
 
-def error_text(error):
-    if isinstance(error, AnsibleAWSError):
-        return f"{error.message}: {error.exception or error}"
-    return str(error)
-
 
 def restart_or_report(guard, set_name, created, failure, restore):
     """Start the instance again if we stopped it (``restore``: a _ec2_power.PowerGuard method); if EC2 refuses, say so
@@ -544,9 +534,9 @@ def restart_or_report(guard, set_name, created, failure, restore):
         if created:
             outcome = f"The set was created: {', '.join(sorted(s['SnapshotId'] for s in created))}."
         else:
-            outcome = "No set was created" + (f" ({error_text(failure)})." if failure else ".")
-        raise SetFailure(
+            outcome = "No set was created" + (f" ({aws_error_text(failure)})." if failure else ".")
+        raise ModuleFailure(
             f"Instance {guard.instance_id} was stopped for snapshot set {set_name} and could not be started again: "
-            f"{error_text(error)}. It is left stopped: start it (for example aws ec2 start-instances --instance-ids "
+            f"{aws_error_text(error)}. It is left stopped: start it (for example aws ec2 start-instances --instance-ids "
             f"{guard.instance_id}). {outcome}"
         ) from error

@@ -26,7 +26,6 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import error_code
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import TAG_PREFIX
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import throttling_retry
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
@@ -450,7 +449,3 @@ def lightsail_client(module):
     """The Lightsail client; retries live on our wrappers only, botocore's own would multiply them."""
     return module.client("lightsail", config={"retries": {"total_max_attempts": 1}})
 
-
-def run_task(module, result, work, failures=(), subject=None):
-    """The Lightsail modules' ending: ``_aws.run_module`` with a Lightsail client (see there)."""
-    run_module(module, result, work, client=lightsail_client, failures=failures, subject=subject)

@@ -26,8 +26,11 @@ from __future__ import annotations
 
 from ansible_collections.openstack.cloud.plugins.module_utils.openstack import OpenStackModule
 
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import SnapkitModule
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
-from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitTimeout
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import deadline_retry
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
@@ -53,14 +56,6 @@ SERVER_ERROR_RETRIES = 2
 RETRY_AFTER_CAP = 120.0
 # Attempts of a call whose connection failed, the first included, as botocore makes for EC2 (legacy retry mode).
 CONNECTION_ATTEMPTS = 5
-
-
-class OpenStackError(Exception):
-    """A failure with a message naming the resource and the way out; ``result`` is returned with it."""
-
-    def __init__(self, message, **result):
-        super().__init__(message)
-        self.result = result
 
 
 @functools.lru_cache(maxsize=None)
@@ -212,7 +207,7 @@ def unknown_cloud(name):
             f"({where}; looked in {CLOUDS_YAML_PLACES}, the first file found is read; 'envvars' is the cloud of OS_* variables).")
 
 
-class SnapkitOpenStackModule(OpenStackModule):
+class SnapkitOpenStackModule(SnapkitModule, OpenStackModule):
     """openstack.cloud's module base with our default timeout and error reporting.
 
     Subclasses set ``argument_spec`` / ``module_kwargs`` and implement ``run()`` returning the result.
@@ -233,27 +228,34 @@ class SnapkitOpenStackModule(OpenStackModule):
         return super().openstack_cloud_from_module()
 
     def __call__(self):
-        try:
+        result = {}
+
+        def work():
             # First, in a retried call: the service proxies (conn.compute...) authenticate when first touched, which
             # happens while a wrapper's arguments are evaluated, outside its retries.
             self.check_timeout()
             self.check_arguments()
             self.api.authorize()
-            results = self.run()
-        except OpenStackError as error:
-            self._fail(str(error), error.result)
-        except WaitError as error:
-            self._fail(str(error), {})
-        except api_errors() as error:
-            self._fail(describe_error("An OpenStack API call", error), {})
-        self.exit_json(**results)
+            result.update(self.run())
+
+        run_module(self, result, work)
+
+    @property
+    def _diff(self):
+        return self.ansible._diff  # pylint: disable=protected-access
+
+    def api_errors(self):
+        return api_errors()
+
+    def fail_api(self, error, result):
+        self.fail_run(describe_error("An OpenStack API call", error), result)
 
     def check_timeout(self):
         if self.params["timeout"] <= 0:
-            raise OpenStackError(f"timeout: must be a positive number of seconds, got {self.params['timeout']}")
+            raise InputError(f"timeout: must be a positive number of seconds, got {self.params['timeout']}")
 
     def check_arguments(self):
-        """Checks the argument spec cannot express, before any API call (raise OpenStackError)."""
+        """Checks the argument spec cannot express, before any API call (raise InputError)."""
 
     def failure_context(self):
         """``(prefix, name)``: what the run works on (the resource as the user named it, and its state once known) is put
@@ -265,7 +267,7 @@ class SnapkitOpenStackModule(OpenStackModule):
         """What the run has made so far: returned with any failure, so that nothing made goes unreported."""
         return {}
 
-    def _fail(self, message, result):
+    def fail_run(self, message, result):
         context = self.failure_context()
         if context and context[1] and context[1] not in message:
             message = f"{context[0]}: {message}"
@@ -285,7 +287,7 @@ class OpenStackApi:
             return deadline_retry(lambda: function(*args, **kwargs), retry_policy(), self.timeout, backoff=self._new_backoff(),
                                   asked_wait=asked_wait)
         except api_errors() as error:
-            raise OpenStackError(describe_error(what, error)) from error
+            raise ModuleFailure(describe_error(what, error)) from error
 
     def authorize(self):
         """A token from Keystone (version discovery, then the token request)."""

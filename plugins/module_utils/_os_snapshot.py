@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 import re
 
-from ansible_collections.snapkit.cloud.plugins.module_utils._openstack import OpenStackError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
 
 # Cinder >= 3.66 snapshots in-use volumes without force and rejects an explicit force=false.
@@ -32,10 +33,6 @@ IMAGE_FAILED_STATUS = ("killed", "deleted", "pending_delete", "deactivated")
 SNAPSHOTTABLE_SERVER_STATUS = ("ACTIVE", "SHUTOFF", "SUSPENDED", "PAUSED")
 SERVER_METADATA_KEY = "snapkit_server_id"
 DEVICE_PATTERN = re.compile(r"^/dev/(?:x?vd|sd|hd)([a-z]+)$")
-
-
-class RootVolumeError(ValueError):
-    """The root volume of a server cannot be told from its attachments."""
 
 
 # Pure rules ------------------------------------------------------------------------------------
@@ -88,21 +85,21 @@ def find_root_volume(server_id, volumes, root_device_name=None):
     Never assumes ``/dev/vda``: Windows and SCSI guests boot from ``/dev/sda`` or ``/dev/hda``.
     """
     if not volumes:
-        raise RootVolumeError(f"server {server_id} has no attached volumes")
+        raise ModuleFailure(f"server {server_id} has no attached volumes")
     if root_device_name:
         at_root = [volume for volume in volumes if volume.get("device") == root_device_name]
         if len(at_root) == 1:
             return at_root[0]
     bootable = [volume for volume in volumes if volume.get("bootable")]
     if not bootable:
-        raise RootVolumeError(f"none of the volumes attached to server {server_id} is bootable "
-                              f"({', '.join(volume['id'] for volume in volumes)}); give the volume instead of the server")
+        raise ModuleFailure(f"none of the volumes attached to server {server_id} is bootable "
+                            f"({', '.join(volume['id'] for volume in volumes)}); give the volume instead of the server")
     if len(bootable) == 1:
         return bootable[0]
     ranked = sorted(bootable, key=lambda volume: (device_index(volume.get("device")) is None, device_index(volume.get("device")) or 0))
     first, second = ranked[0], ranked[1]
     if device_index(first.get("device")) is None or device_index(first.get("device")) == device_index(second.get("device")):
-        raise RootVolumeError(f"server {server_id} has several bootable volumes and their devices do not tell which is the root: "
+        raise ModuleFailure(f"server {server_id} has several bootable volumes and their devices do not tell which is the root: "
                               + ", ".join(f"{volume['id']} at {volume.get('device')}" for volume in bootable)
                               + "; give the volume instead of the server")
     return first
@@ -161,9 +158,9 @@ def check_text(field, value, required=False):
     if value is None and not required:
         return
     if not str(value or "").strip():
-        raise OpenStackError(f"{field}: must not be empty")
+        raise InputError(f"{field}: must not be empty")
     if len(value) > MAX_LENGTH:
-        raise OpenStackError(f"{field}: {len(value)} characters, at most {MAX_LENGTH} are allowed")
+        raise InputError(f"{field}: {len(value)} characters, at most {MAX_LENGTH} are allowed")
 
 
 def string_metadata(metadata):
@@ -172,12 +169,12 @@ def string_metadata(metadata):
     metadata = metadata or {}
     bad_keys = [str(key) for key, value in metadata.items() if not isinstance(value, (str, int, float, bool))]
     if bad_keys:
-        raise OpenStackError(f"metadata: values must be strings, numbers or booleans; the values of {', '.join(bad_keys)} are not")
+        raise InputError(f"metadata: values must be strings, numbers or booleans; the values of {', '.join(bad_keys)} are not")
     converted = {str(key): str(value) for key, value in metadata.items()}
     for key, value in converted.items():
         check_text("metadata key", key, required=True)
         if len(value) > MAX_LENGTH:
-            raise OpenStackError(f"metadata: the value of {key} has {len(value)} characters, at most {MAX_LENGTH} are allowed")
+            raise InputError(f"metadata: the value of {key} has {len(value)} characters, at most {MAX_LENGTH} are allowed")
     return converted
 
 
@@ -190,8 +187,8 @@ def check_nova_metadata_keys(field, metadata):
     """Refuse, before any API call, metadata keys that Nova refuses (Cinder's and Glance's own are free-form)."""
     bad = [key for key in (metadata or {}) if not NOVA_METADATA_KEY.fullmatch(str(key))]
     if bad:
-        raise OpenStackError(f"{field}: Nova accepts metadata keys of 1 to 255 letters, digits, spaces and '-_:.' only "
-                             f"(^[a-zA-Z0-9-_:. ]{{1,255}}$); not {', '.join(repr(key) for key in bad)}")
+        raise InputError(f"{field}: Nova accepts metadata keys of 1 to 255 letters, digits, spaces and '-_:.' only "
+                         f"(^[a-zA-Z0-9-_:. ]{{1,255}}$); not {', '.join(repr(key) for key in bad)}")
 
 
 # Views -----------------------------------------------------------------------------------------
@@ -236,7 +233,7 @@ def _image_property(image, key):
 def find_server(api, name_or_id):
     server = api.find_server(name_or_id)
     if server is None:
-        raise OpenStackError(f"Server {name_or_id!r} not found (looked up by id and by name)")
+        raise ModuleFailure(f"Server {name_or_id!r} not found (looked up by id and by name)")
     return server
 
 
@@ -259,14 +256,14 @@ def root_volume_of(api, server, volumes=None):
     volumes = server_volumes(api, server) if volumes is None else volumes
     try:
         return find_root_volume(server.id, volumes, getattr(server, "root_device_name", None))
-    except RootVolumeError as error:
-        raise OpenStackError(f"Cannot find the root volume of server {server.name} ({server.id}): {error}") from error
+    except ModuleFailure as error:  # find_root_volume's own: it names the server's id only
+        raise ModuleFailure(f"Cannot find the root volume of server {server.name} ({server.id}): {error}") from error
 
 
 def find_volume(api, name_or_id):
     volume = api.find_volume(name_or_id)
     if volume is None:
-        raise OpenStackError(f"Volume {name_or_id!r} not found (looked up by id and by name)")
+        raise ModuleFailure(f"Volume {name_or_id!r} not found (looked up by id and by name)")
     return volume
 
 
@@ -274,8 +271,8 @@ def existing_volume_snapshot(api, volume_id, name):
     """The one snapshot named ``name`` of this volume, or None; several is an error naming them."""
     found = api.volume_snapshots(volume_id, name)
     if len(found) > 1:
-        raise OpenStackError(f"Volume {volume_id} has {len(found)} snapshots named {name!r} ({', '.join(item.id for item in found)}); "
-                             f"delete the extra ones so that the name identifies one snapshot")
+        raise ModuleFailure(f"Volume {volume_id} has {len(found)} snapshots named {name!r} ({', '.join(item.id for item in found)}); "
+                            f"delete the extra ones so that the name identifies one snapshot")
     return found[0] if found else None
 
 
@@ -284,8 +281,8 @@ def settled_volume(api, volume):
     if volume.status in SNAPSHOTTABLE_VOLUME_STATUS:
         return volume
     if volume.status not in TRANSITIONAL_VOLUME_STATUS:
-        raise OpenStackError(f"Volume {volume.name or volume.id} ({volume.id}) is {volume.status!r}; Cinder snapshots only "
-                             f"available or in-use volumes. Repair the volume (or reset its state) first.")
+        raise ModuleFailure(f"Volume {volume.name or volume.id} ({volume.id}) is {volume.status!r}; Cinder snapshots only "
+                            f"available or in-use volumes. Repair the volume (or reset its state) first.")
     return api.wait(lambda: [api.get_volume(volume.id)], lambda item: item.status in SNAPSHOTTABLE_VOLUME_STATUS,
                     lambda item: item.status not in SNAPSHOTTABLE_VOLUME_STATUS + TRANSITIONAL_VOLUME_STATUS,
                     lambda items: ", ".join(f"volume {item.id} {item.status}" for item in items))[0]
@@ -330,7 +327,7 @@ def wait_snapshots(api, snapshot_ids, context, result=None):
     try:
         return api.wait(poll, lambda item: item.status == "available", lambda item: item.status in SNAPSHOT_FAILED_STATUS, describe)
     except WaitError as error:
-        raise OpenStackError(f"{context}: {error}", **dict(result or {}, volume_snapshots=[snapshot_view(item) for item in error.items])) from error
+        raise ModuleFailure(f"{context}: {error}", **dict(result or {}, volume_snapshots=[snapshot_view(item) for item in error.items])) from error
 
 
 def delete_snapshots(api, snapshots, wait):
@@ -356,7 +353,7 @@ def delete_snapshots(api, snapshots, wait):
         given_up = [item for item in error.items if item.status in DELETE_GIVEN_UP_STATUS]
         if not given_up:
             raise
-        raise OpenStackError(delete_given_up_message(api, given_up)) from error
+        raise ModuleFailure(delete_given_up_message(api, given_up)) from error
 
 
 def delete_given_up_message(api, snapshots):

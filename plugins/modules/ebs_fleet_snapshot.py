@@ -245,12 +245,11 @@ from ansible_collections.amazon.aws.plugins.module_utils.transformation import a
 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _ebs_snapshot_set as sets
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import INSTANCE_ID_PATTERN
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import RateLimitedClient
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import best_effort
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import run_module
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import aws_error_text
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import TAG_RESOURCES_PER_CALL
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import VISIBILITY_GRACE_SECONDS
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import Visibility
@@ -261,6 +260,9 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_volumes_by_ids
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2_power import DEAD_STATES
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2_power import PowerGuard
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import TokenBucket
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitTimeout
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import run_bounded
@@ -329,8 +331,8 @@ class Fleet:
     def fail(self, instance_id, error):
         entry = self.entry(instance_id)
         entry["failed"] = True
-        entry["msg"] = sets.error_text(error)
-        entry.update(getattr(error, "details", {}))
+        entry["msg"] = aws_error_text(error)
+        entry.update(getattr(error, "result", {}))
 
     def select(self):
         """The selected instances (by filters, without terminated ones; or by ids, with a failed entry per unknown id)."""
@@ -341,7 +343,7 @@ class Fleet:
             found = describe_instances_by_ids(self.client, sorted(set(self.params["instance_ids"])))
             known = {i["InstanceId"] for i in found}
             for instance_id in sorted(set(self.params["instance_ids"]) - known):
-                self.fail(instance_id, sets.SetFailure(
+                self.fail(instance_id, ModuleFailure(
                     f"Instance {instance_id} was not found in region {self.module.region}; check instance_ids and region"))
         instances = {i["InstanceId"]: i for i in found}
         for instance_id in instances:
@@ -414,7 +416,7 @@ def plan_fleet(fleet, instances):
             plan = Plan(fleet, instance, existing.get(instance_id, []))
             if not plan.existing:
                 plan.selected = sets.select_volumes(instance, params["exclude_boot_volume"], params["exclude_data_volume_ids"], fleet=True)
-        except (sets.SetFailure, InputError) as error:
+        except ModuleFailure as error:
             fleet.fail(instance_id, error)
             continue
         fleet.warnings.extend(plan.guard.warnings)
@@ -473,7 +475,7 @@ def restore(plan, restore_power, failure):
     """Give the instance its power state back; record the failure (``failure``, or EC2 refusing the start)."""
     try:
         sets.restart_or_report(plan.guard, plan.fleet.set_name, plan.created, failure, restore_power)
-    except sets.SetFailure as refused:
+    except ModuleFailure as refused:
         failure = refused
     except Exception as error:  # pylint: disable=broad-exception-caught
         failure = failure or error
@@ -552,16 +554,16 @@ def settle(fleet, plan, snapshots, timed_out):
     if failed:
         text = sets.describe(snapshots, plan.devices)
         if plan.existing and not plan.created:
-            fleet.fail(plan.instance_id, sets.SetFailure(sets.existing_set_failed_message(fleet.set_name, plan.instance_id, snapshots, plan.devices)))
+            fleet.fail(plan.instance_id, ModuleFailure(sets.existing_set_failed_message(fleet.set_name, plan.instance_id, snapshots, plan.devices)))
             return
         deleted = sets.delete_all(fleet.client, [s for s in snapshots if s.get("State") != "deleted"]) if params["delete_on_failure"] else []
         if deleted:
             entry["state"] = ABSENT
-        fleet.fail(plan.instance_id, sets.SetFailure(sets.failed_set_message(fleet.set_name, plan.instance_id, deleted, text),
+        fleet.fail(plan.instance_id, ModuleFailure(sets.failed_set_message(fleet.set_name, plan.instance_id, deleted, text),
                                                      deleted_snapshot_ids=deleted))
     elif timed_out is not None and entry["state"] == "pending":
         pending = sets.describe(snapshots, plan.devices)
-        fleet.fail(plan.instance_id, sets.SetFailure(sets.timed_out_set_message(plan.instance_id, params["wait_timeout"], pending)))
+        fleet.fail(plan.instance_id, ModuleFailure(sets.timed_out_set_message(plan.instance_id, params["wait_timeout"], pending)))
 
 
 def ensure_present(fleet, result):
@@ -619,7 +621,7 @@ def run(module):
     params = module.params
     result = dict(changed=False, set_name=params["set_name"] or "", sets=[])
 
-    def work(_client):
+    def work():
         validate(params)  # before the client: bad input is reported as such, whatever else is missing
         fleet = Fleet(module)
         result["set_name"] = fleet.set_name
@@ -630,9 +632,11 @@ def run(module):
             result["sets"], msg = fleet.summary()
             result["changed"] = any(entry["changed"] for entry in result["sets"])
         if msg:
-            raise sets.SetFailure(msg)
+            raise ModuleFailure(msg)
 
-    run_module(module, result, work, subject=lambda: f"Snapshot sets {result['set_name']}", gave_up="Gave up waiting: {error}")
+    module.subject = lambda: f"Snapshot sets {result['set_name']}"
+    module.gave_up_wording = "Gave up waiting: {error}"
+    run_module(module, result, work)
 
 
 def main():

@@ -319,12 +319,9 @@ import time
 from ansible_collections.snapkit.cloud.plugins.module_utils import _ebs_snapshot_set as sets
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import INSTANCE_ID_PATTERN
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SNAPSHOT_ID_PATTERN
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import best_effort
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import run_module
-from ansible_collections.snapkit.cloud.plugins.module_utils._ebs_snapshot_set import SetFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._ebs_snapshot_set import check_copied_tag_count
 from ansible_collections.snapkit.cloud.plugins.module_utils._ebs_snapshot_set import delete_all
 from ansible_collections.snapkit.cloud.plugins.module_utils._ebs_snapshot_set import device_map
@@ -336,6 +333,9 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_ids
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_volumes
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2_power import PowerGuard
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitFailed
 
@@ -392,10 +392,10 @@ def wait_for_set(module, client, snapshots, devices, seen=()):
         return sets.wait_for_set(client, [s["SnapshotId"] for s in snapshots], devices, params["wait_timeout"], seen=seen)
     except WaitFailed as failure:
         deleted = delete_all(client, failure.items) if params["delete_on_failure"] else []
-        raise SetFailure(sets.failed_set_message(params["set_name"], instance_id, deleted, failure),
+        raise ModuleFailure(sets.failed_set_message(params["set_name"], instance_id, deleted, failure),
                          snapshots=formatted(failure.items, devices), deleted_snapshot_ids=deleted) from None
     except WaitError as timeout:
-        raise SetFailure(sets.timed_out_set_message(instance_id, params["wait_timeout"], timeout),
+        raise ModuleFailure(sets.timed_out_set_message(instance_id, params["wait_timeout"], timeout),
                          snapshots=formatted(timeout.items, devices)) from None
 
 
@@ -496,7 +496,7 @@ def use_existing_set(module, client, guard, existing, devices, result):
         restore_power(module, guard, existing, None, result, cut_off_run=True)
     failed = [s for s in existing if s.get("State") in sets.FAILED_STATES]
     if failed:
-        raise SetFailure(sets.existing_set_failed_message(result["set_name"], params["instance_id"], existing, devices),
+        raise ModuleFailure(sets.existing_set_failed_message(result["set_name"], params["instance_id"], existing, devices),
                          snapshots=formatted(existing, devices))
     if params["wait"] and not module.check_mode:
         existing = wait_for_set(module, client, existing, devices, seen=[s["SnapshotId"] for s in existing])
@@ -527,12 +527,14 @@ def run(module):
     result = dict(changed=False, instance_id=params["instance_id"] or "", set_name=params["set_name"] or "",
                   volumes=[], snapshots=[], instance_stopped=False, instance_restarted=False)
 
-    def work(_client):
+    def work():
         validate(params)  # before the client: bad input is reported as such, whatever else is missing
         ensure = ensure_present if params["state"] == "present" else ensure_absent
         ensure(module, module.client("ec2"), result)
 
-    run_module(module, result, work, subject=lambda: subject(result), gave_up="Gave up waiting: {error}")
+    module.subject = lambda: subject(result)
+    module.gave_up_wording = "Gave up waiting: {error}"
+    run_module(module, result, work)
 
 
 def subject(result):

@@ -212,15 +212,16 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._aws import INSTANCE
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import MAX_TAGS_PER_RESOURCE
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SNAPSHOT_ID_PATTERN
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import TAG_PREFIX
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_user_tags
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import run_module
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import aws_error_text
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import copy_snapshot
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_ids
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_with_server_time
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
 
 COPIED_FROM_TAG = TAG_PREFIX + "copied-from"
@@ -232,9 +233,6 @@ MAX_DESCRIPTION_LENGTH = 255
 SAFE_TO_RESEND = frozenset({"ResourceLimitExceeded", "RequestLimitExceeded", "Throttling", "ThrottlingException"})
 RETRIED_ERRORS = SAFE_TO_RESEND | {"InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable"}
 
-
-class CopyFailure(ModuleFailure):
-    """Copying the set cannot go on; ``details`` (the copies so far) go into the result next to the message."""
 
 
 def argument_spec():
@@ -346,10 +344,6 @@ def planned(source, tags):
             "volume_size": source.get("VolumeSize"), "tags": tags}
 
 
-def aws_error_text(error):
-    """The wrapper's description and botocore's message (the action and the error code)."""
-    return f"{error.message}: {error.exception}" if error.exception is not None else error.message
-
 
 def subject(params):
     """What the task copies, for messages about AWS errors that do not say it."""
@@ -388,15 +382,15 @@ def ensure_copied(module, result):
         snapshots = formatted(existing.values(), sources) + [
             dict(planned(source, wanted[source["SnapshotId"]]), snapshot_id=done.get(source["SnapshotId"]),
                  state="pending" if source["SnapshotId"] in done else None) for source in missing]
-        raise CopyFailure(f"Copying the set stopped at an error after {len(made)} of {len(missing)} new copies "
-                          f"({', '.join(made) or 'none'}); a re-run copies the rest: {aws_error_text(error)}", snapshots=snapshots) from None
+        raise ModuleFailure(f"Copying the set stopped at an error after {len(made)} of {len(missing)} new copies "
+                            f"({', '.join(made) or 'none'}); a re-run copies the rest: {aws_error_text(error)}", snapshots=snapshots) from None
     seen = list(copy_ids)
     copy_ids += made
     if params["wait"]:
         try:
             copies = sets.wait_for_set(client, copy_ids, {}, params["wait_timeout"], seen=seen)
         except WaitError as error:
-            raise CopyFailure(f"The copies did not all complete: {error}", snapshots=formatted(error.items, sources)) from None
+            raise ModuleFailure(f"The copies did not all complete: {error}", snapshots=formatted(error.items, sources)) from None
     else:
         copies = describe_snapshots_by_ids(client, copy_ids) if copy_ids else []
         # A copy EC2 does not list yet (eventual consistency) is reported pending, with its id.
@@ -416,13 +410,14 @@ def run(module):
     result = dict(changed=False, set_name=params["set_name"] or "", source_region=params["source_region"],
                   region=module.region or "", snapshots=[])
 
-    def work(_client):
+    def work():
         validate(params)
         if not module.region:
             raise InputError("region: the destination region is required")
         ensure_copied(module, result)
 
-    run_module(module, result, work, subject=subject(params), failures=(sets.SetUnusable,))
+    module.subject = subject(params)
+    run_module(module, result, work)
 
 
 def main():

@@ -138,12 +138,12 @@ sets:
 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _ebs_snapshot_set as sets
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import INSTANCE_ID_PATTERN
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_filters
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 
@@ -194,7 +194,7 @@ def run(module):
     params = module.params
     result = dict(changed=False, sets=[])
 
-    def work(_client):
+    def work():
         validate(params)  # before the client: bad input is reported as such, whatever else is missing
         client = module.client("ec2")
         snapshots = find_snapshots(client, params)

@@ -223,11 +223,10 @@ from ansible_collections.snapkit.cloud.plugins.module_utils import _ebs_restore 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _ebs_snapshot_set as sets
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import INSTANCE_ID_PATTERN
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SNAPSHOT_ID_PATTERN
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_user_tags
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import run_module
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import aws_error_text
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import attach_volume
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_volume
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import delete_volume
@@ -238,6 +237,9 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_volumes_by_ids_with_server_time
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import detach_volume
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2_power import instance_state
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
@@ -290,10 +292,10 @@ def source_volumes(client, snapshots):
 def load_target(client, target_instance_id):
     target = describe_instance(client, target_instance_id)
     if target is None:
-        raise restore.RestoreFailure(f"Target instance {target_instance_id} was not found; check target_instance_id and region")
+        raise ModuleFailure(f"Target instance {target_instance_id} was not found; check target_instance_id and region")
     state = instance_state(target)
     if state != "stopped":
-        raise restore.RestoreFailure(
+        raise ModuleFailure(
             f"Target instance {target_instance_id} is {state}; volumes are attached only to a stopped instance. "
             "Stop it first (snapkit.cloud.ebs_multi_snapshot does not do this for a restore)")
     return target
@@ -355,7 +357,7 @@ def wait_for_volumes(client, volume_ids, done, timeout, what, seen=()):
         return wait_until(poll, done=done, failed=lambda v: v.get("State") in restore.GONE_STATES, timeout=timeout,
                           describe=describe, backoff=Backoff(**VOLUME_BACKOFF))
     except WaitError as error:
-        raise restore.RestoreFailure(f"Volumes did not become {what} within wait_timeout={timeout} seconds: {error}") from None
+        raise ModuleFailure(f"Volumes did not become {what} within wait_timeout={timeout} seconds: {error}") from None
 
 
 def is_available(volume):
@@ -396,7 +398,7 @@ def swap_and_attach(module, client, target, to_attach, old_root, existing, resul
                        f"{aws_error_text(error)}")
             if old_root and spec["device_name"] == root_device:
                 failure += put_back(client, instance_id, root_device, old_root, timeout, result)
-            raise restore.RestoreFailure(failure) from None
+            raise ModuleFailure(failure) from None
 
 
 def put_back(client, instance_id, device, old_root, timeout, result):
@@ -404,17 +406,13 @@ def put_back(client, instance_id, device, old_root, timeout, result):
     try:
         attach_volume(client, device, instance_id, old_root)
         wait_for_volumes(client, [old_root], is_attached, timeout, "attached", seen=[old_root])
-    except (AnsibleAWSError, restore.RestoreFailure) as error:
-        reason = aws_error_text(error) if isinstance(error, AnsibleAWSError) else str(error)
+    except (AnsibleAWSError, ModuleFailure) as error:
+        reason = aws_error_text(error)
         return (f". The old root volume {old_root} is detached and not attached again ({reason}): attach it at {device} "
                 "before starting the instance")
     result["replaced_root_volume_id"] = None
     return f". The old root volume {old_root} is put back at {device}: the instance is as it was"
 
-
-def aws_error_text(error):
-    """The wrapper's description and botocore's message (the action and the error code)."""
-    return f"{error.message}: {error.exception}" if error.exception is not None else error.message
 
 
 def subject(params):
@@ -505,8 +503,8 @@ def ensure_absent(module, client, result):
     attached = [v for v in volumes if v.get("Attachments")]
     if attached:
         held = ", ".join(f"{v['VolumeId']} ({v['Attachments'][0]['InstanceId']} {v['Attachments'][0]['Device']})" for v in attached)
-        raise restore.RestoreFailure(f"Refusing to delete restored volumes that are attached: {held}. Detach them first; "
-                                     "nothing was deleted")
+        raise ModuleFailure(f"Refusing to delete restored volumes that are attached: {held}. Detach them first; "
+                            "nothing was deleted")
     if not volumes:
         return result
     result["changed"] = True
@@ -522,7 +520,7 @@ def run(module):
     params = module.params
     result = dict(changed=False, set_name=params["set_name"] or "", volumes=[], replaced_root_volume_id=None)
 
-    def work(_client):
+    def work():
         validate(params)
         client = module.client("ec2")
         if params["state"] == "present":
@@ -530,7 +528,8 @@ def run(module):
         else:
             ensure_absent(module, client, result)
 
-    run_module(module, result, work, subject=subject(params), failures=(sets.SetUnusable,))
+    module.subject = subject(params)
+    run_module(module, result, work)
 
 
 def main():

@@ -41,6 +41,7 @@ options:
     description:
       - Keep the newest this many finished sets of each instance.
       - With O(keep_newer_than) as well, a set is deleted only if both rules let it go.
+      - At least one of O(keep_count) and O(keep_newer_than) is required, so that no run deletes every set.
     type: int
   keep_newer_than:
     description:
@@ -132,12 +133,13 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _ebs_snapshot_set as sets
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import INSTANCE_ID_PATTERN
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import delete_snapshot
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_with_server_time
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
 
 AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -163,8 +165,6 @@ def parse_age(text):
 def validate(params):
     for instance_id in params["instance_ids"]:
         check_pattern("instance_ids", instance_id, INSTANCE_ID_PATTERN, "an EC2 instance id looks like i-0123456789abcdef0")
-    if params["keep_count"] is None and params["keep_newer_than"] is None:
-        raise InputError("keep_count or keep_newer_than: at least one is required, or every set would be deleted")
     if params["keep_count"] is not None and params["keep_count"] < 1:
         raise InputError(f"keep_count: must be at least 1, got {params['keep_count']}; delete a set with ebs_multi_snapshot state=absent")
     if params["keep_newer_than"] is not None:
@@ -215,9 +215,6 @@ def summary(found_set):
     }
 
 
-class RetentionFailure(Exception):
-    """A set could not be deleted whole; the message names it and its snapshots, deleted and left."""
-
 
 def delete_sets(client, deleted):
     """Delete set by set, oldest first; a refused DeleteSnapshot names its set and what is left of it."""
@@ -227,7 +224,7 @@ def delete_sets(client, deleted):
             try:
                 delete_snapshot(client, snapshot_id)
             except AnsibleAWSError as error:
-                raise RetentionFailure(
+                raise ModuleFailure(
                     f"Deleting set {found_set['set_name']} of instance {found_set['instance_id']} stopped at snapshot {snapshot_id}: "
                     f"{error.message}: {error.exception}. Deleted of this set: {', '.join(snapshot_ids[:number]) or 'none'}; left: "
                     f"{', '.join(snapshot_ids[number:])}. Sets before it in deleted_sets are deleted; a re-run deletes the rest"
@@ -254,15 +251,15 @@ def apply_rule(module, client, result):
 def run(module):
     result = dict(changed=False, deleted_sets=[], kept_sets=[], pending_sets=[])
 
-    def work(_client):
+    def work():
         validate(module.params)  # before the client: bad input is reported as such, whatever else is missing
         apply_rule(module, module.client("ec2"), result)
 
-    run_module(module, result, work, failures=(RetentionFailure,))
+    run_module(module, result, work)
 
 
 def main():
-    module = SnapkitAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = SnapkitAWSModule(argument_spec=argument_spec(), required_one_of=[("keep_count", "keep_newer_than")], supports_check_mode=True)
     run(module)
 
 

@@ -115,19 +115,17 @@ instance:
 """
 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _lightsail as lightsail
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import ModuleFailure
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_user_tags
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 
 SOURCE_TAG = lightsail.FROM_SNAPSHOT_TAG
 
-
-class FromSnapshotFailure(ModuleFailure):
-    """The task cannot succeed; the message names the resource and the way out."""
 
 
 def argument_spec():
@@ -159,20 +157,20 @@ def check_ours(instance, snapshot_name):
     """Only an instance this module made (tagged with its source snapshot) may be kept or deleted."""
     source = lightsail.tag_dict(instance.get("tags")).get(SOURCE_TAG)
     if source is None:
-        raise FromSnapshotFailure(f"Lightsail instance {instance['name']} exists but was not made by this module (it has no "
-                                  f"{SOURCE_TAG} tag): choose another instance_name; it is left alone")
+        raise ModuleFailure(f"Lightsail instance {instance['name']} exists but was not made by this module (it has no "
+                            f"{SOURCE_TAG} tag): choose another instance_name; it is left alone")
     if snapshot_name and source != snapshot_name:
-        raise FromSnapshotFailure(f"Lightsail instance {instance['name']} was made from snapshot {source}, not from {snapshot_name}: "
-                                  "choose another instance_name")
+        raise ModuleFailure(f"Lightsail instance {instance['name']} was made from snapshot {source}, not from {snapshot_name}: "
+                            "choose another instance_name")
 
 
 def source_snapshot(client, name):
     snapshot = lightsail.get_instance_snapshot(client, name)
     if snapshot is None:
-        raise FromSnapshotFailure(f"Lightsail snapshot {name} was not found; check snapshot_name and region")
+        raise ModuleFailure(f"Lightsail snapshot {name} was not found; check snapshot_name and region")
     if snapshot.get("state") != "available":
-        raise FromSnapshotFailure(f"Lightsail snapshot {name} is {snapshot.get('state')}; an instance can be made only from an "
-                                  "available snapshot")
+        raise ModuleFailure(f"Lightsail snapshot {name} is {snapshot.get('state')}; an instance can be made only from an "
+                            "available snapshot")
     return snapshot
 
 
@@ -189,7 +187,7 @@ def default_zone(client, snapshot):
         zones = [zone["zoneName"] for zone in entry.get("availabilityZones") or [] if zone.get("state") == "available"]
         if entry.get("name") == region and zones:
             return zones[0]
-    raise FromSnapshotFailure(f"Lightsail lists no available zone in the region {region}: set availability_zone")
+    raise ModuleFailure(f"Lightsail lists no available zone in the region {region}: set availability_zone")
 
 
 def ensure_present(module, client, result, deadline):
@@ -257,7 +255,8 @@ def run(module):
         result["instance"] = lightsail.formatted_instance(ensure(module, client, result, lightsail.Deadline(params["wait_timeout"])))
 
     source = f" from snapshot {params['snapshot_name']}" if params["snapshot_name"] else ""
-    lightsail.run_task(module, result, work, subject=f"Lightsail instance {params['instance_name']}{source}")
+    module.subject = f"Lightsail instance {params['instance_name']}{source}"
+    run_module(module, result, lambda: work(lightsail.lightsail_client(module)))
 
 
 def main():

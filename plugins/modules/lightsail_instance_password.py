@@ -84,18 +84,16 @@ key_pair_name:
 """
 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _lightsail as lightsail
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import ModuleFailure
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 
 DEFAULT_KEY_PAIR = "LightsailDefaultKeyPair"
 
-
-class PasswordFailure(ModuleFailure):
-    """The password cannot be had; the message says why and what to do instead."""
 
 
 def argument_spec():
@@ -116,10 +114,10 @@ def check_instance(instance, name, region):
     if instance is None:
         raise InputError(f"Lightsail instance {name} was not found in region {region}; check instance_name and region")
     if not lightsail.is_windows_blueprint(instance.get("blueprintId")):
-        raise PasswordFailure(f"Lightsail instance {name} runs {instance.get('blueprintId')}, not Windows: it has no Administrator password")
+        raise ModuleFailure(f"Lightsail instance {name} runs {instance.get('blueprintId')}, not Windows: it has no Administrator password")
     if (instance.get("state") or {}).get("name") != "running":
-        raise PasswordFailure(f"Lightsail instance {name} is {(instance.get('state') or {}).get('name')}; Lightsail gives the password "
-                              "of running instances only (start it with snapkit.cloud.lightsail_instance_state)")
+        raise ModuleFailure(f"Lightsail instance {name} is {(instance.get('state') or {}).get('name')}; Lightsail gives the password "
+                            "of running instances only (start it with snapkit.cloud.lightsail_instance_state)")
 
 
 NO_PASSWORD_FROM_BACKUP = ("an instance made from a snapshot taken before Sysprep never gets one from Lightsail: it keeps the "
@@ -141,9 +139,9 @@ def check_not_pre_sysprep_copy(client, instance):
     snapshot = lightsail.get_instance_snapshot(client, source) if source else None
     key, value = lightsail.PRE_SYSPREP_TAG
     if snapshot and lightsail.tag_dict(snapshot.get("tags")).get(key) == value:
-        raise PasswordFailure(f"Lightsail has no Administrator password for instance {instance['name']}: it was made from snapshot "
-                              f"{source} of {snapshot.get('fromInstanceName')}, taken before Sysprep (tagged {key}={value}); "
-                              f"{NO_PASSWORD_FROM_BACKUP}")
+        raise ModuleFailure(f"Lightsail has no Administrator password for instance {instance['name']}: it was made from snapshot "
+                            f"{source} of {snapshot.get('fromInstanceName')}, taken before Sysprep (tagged {key}={value}); "
+                            f"{NO_PASSWORD_FROM_BACKUP}")
 
 
 def read_password(client, instance, wait, timeout):
@@ -174,13 +172,13 @@ def run(module):
         details = read_password(client, instance, params["wait"], params["wait_timeout"])
         key_pair = details.get("passwordData", {}).get("keyPairName") or DEFAULT_KEY_PAIR
         if not details.get("password"):
-            raise PasswordFailure(
+            raise ModuleFailure(
                 f"Lightsail returns only the encrypted password of instance {name}: it uses key pair {key_pair}; decrypt "
                 "passwordData with that key's private key" if key_pair != DEFAULT_KEY_PAIR
                 else f"Lightsail has no Administrator password for instance {name} yet; run again with wait=true")
         result.update(password=details["password"], username=details.get("username") or "Administrator", key_pair_name=key_pair)
 
-    lightsail.run_task(module, result, work)
+    run_module(module, result, lambda: work(lightsail.lightsail_client(module)))
 
 
 def main():

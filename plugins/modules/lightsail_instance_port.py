@@ -146,14 +146,12 @@ rules:
 import ipaddress
 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _lightsail as lightsail
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import ModuleFailure
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
 
-
-class PortFailure(ModuleFailure):
-    """Lightsail did not end up with the rule this module asked for."""
 
 
 def argument_spec():
@@ -326,17 +324,17 @@ def ensure(module, client, result):
     wider = close_unasked(client, name, rules, predicted(previous, key, info), key)
     if wider:
         result["rules"] = formatted_rules(lightsail.get_instance_port_states(client, name))
-        raise PortFailure(f"Lightsail made rules on port {key[0]}-{key[1]}/{key[2]} of instance {name} that admit more than asked "
-                          f"({formatted_rules(wider)} instead of {formatted_rules(predicted([], key, info))}); they are closed now. "
-                          f"The rules before the task were {result['previous_rules']}")
+        raise ModuleFailure(f"Lightsail made rules on port {key[0]}-{key[1]}/{key[2]} of instance {name} that admit more than asked "
+                            f"({formatted_rules(wider)} instead of {formatted_rules(predicted([], key, info))}); they are closed now. "
+                            f"The rules before the task were {result['previous_rules']}")
     if not applied(rules, network, key, present):
-        raise PortFailure(f"Lightsail did not {'open' if present else 'close'} port {key[0]}-{key[1]}/{key[2]} of instance {name} "
-                          f"for {network}; its rules are now {result['rules']}")
+        raise ModuleFailure(f"Lightsail did not {'open' if present else 'close'} port {key[0]}-{key[1]}/{key[2]} of instance {name} "
+                            f"for {network}; its rules are now {result['rules']}")
 
 
 def run(module):
     result = dict(changed=False, previous_rules=[], rules=[])
-    lightsail.run_task(module, result, lambda client: ensure(module, client, result))
+    run_module(module, result, lambda: ensure(module, lightsail.lightsail_client(module), result))
 
 
 def main():

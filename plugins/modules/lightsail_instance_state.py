@@ -212,10 +212,11 @@ instance:
 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _lightsail as lightsail
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import TAG_PREFIX
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import best_effort
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
 
 # For each target: the state that must be waited out before the call, and the call that gets there.
 BLOCKING = {"running": "stopping", "stopped": "pending"}
@@ -316,7 +317,7 @@ def run(module):
         validate(params)
         ensure(module, client, result, lightsail.Deadline(params["wait_timeout"]))
 
-    lightsail.run_task(module, result, work)
+    run_module(module, result, lambda: work(lightsail.lightsail_client(module)))
 
 
 def main():

@@ -178,12 +178,13 @@ snapshot:
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _lightsail as lightsail
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_user_tags
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import error_code
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitFailed
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import deadline_retry
@@ -195,12 +196,9 @@ SNAPSHOT_KEYS = lightsail.SNAPSHOT_KEYS
 FAILED_OPERATION_STATUS = "Failed"
 
 
-class SnapshotFailure(ModuleFailure):
+def snapshot_failure(message, snapshot=None):
     """The task cannot succeed; ``snapshot`` is the snapshot's last known form, returned in the result."""
-
-    def __init__(self, message, snapshot=None):
-        super().__init__(message, snapshot=lightsail.formatted_snapshot(snapshot))
-        self.snapshot = snapshot
+    return ModuleFailure(message, snapshot=lightsail.formatted_snapshot(snapshot))
 
 
 def argument_spec():
@@ -265,7 +263,7 @@ def create(client, params, deadline):
     except AnsibleAWSError as error:
         if not is_auto_snapshot_refusal(error):
             raise
-        raise SnapshotFailure(
+        raise snapshot_failure(
             f"Lightsail kept refusing snapshot {params['snapshot_name']} of instance {params['instance_name']} for "
             f"{deadline.seconds} seconds because an automatic snapshot of the instance is being created. Tip: run the task "
             "again once the automatic snapshot is done, raise wait_timeout, or move the instance's automatic snapshot time"
@@ -314,10 +312,10 @@ def wait_for_snapshot(client, snapshot_name, deadline, new=False):
             describe=lambda items: "; ".join(describe_state(snapshot_name, item) for item in items) or f"snapshot {snapshot_name} is gone",
         )[0]
     except WaitFailed as failure:
-        raise SnapshotFailure(f"Lightsail snapshot {snapshot_name} failed: {describe_state(snapshot_name, failure.failed[0])}",
-                              snapshot=failure.failed[0]) from None
+        raise snapshot_failure(f"Lightsail snapshot {snapshot_name} failed: {describe_state(snapshot_name, failure.failed[0])}",
+                               snapshot=failure.failed[0]) from None
     except IndexError:
-        raise SnapshotFailure(f"Lightsail snapshot {snapshot_name} disappeared while waiting for it") from None
+        raise snapshot_failure(f"Lightsail snapshot {snapshot_name} disappeared while waiting for it") from None
 
 
 def wait_for_settled(client, snapshot_name, deadline):
@@ -342,7 +340,7 @@ def check_source(snapshot, instance_name):
     """A snapshot of the same name from another instance is not ours: refuse it clearly."""
     source = snapshot.get("fromInstanceName")
     if instance_name and source != instance_name:
-        raise SnapshotFailure(
+        raise snapshot_failure(
             f"Lightsail snapshot {snapshot['name']} already exists, taken from instance {source} and not from {instance_name}: "
             "snapshot names are unique per region, so choose another snapshot_name.",
             snapshot=snapshot,
@@ -359,8 +357,8 @@ def ensure_existing(module, client, snapshot, result, deadline):
     params = module.params
     check_source(snapshot, params["instance_name"])
     if snapshot.get("state") == "error":
-        raise SnapshotFailure(f"Lightsail snapshot {snapshot['name']} exists and its state is error. Delete it with "
-                              "state=absent, or choose another snapshot_name", snapshot=snapshot)
+        raise snapshot_failure(f"Lightsail snapshot {snapshot['name']} exists and its state is error. Delete it with "
+                               "state=absent, or choose another snapshot_name", snapshot=snapshot)
     new_tags = missing_tags(snapshot, params["tags"])
     if new_tags:
         result["changed"] = True
@@ -383,8 +381,8 @@ def ensure_present(module, client, result, deadline):
         return ensure_existing(module, client, existing, result, deadline)
     instance = lightsail.get_instance(client, params["instance_name"])
     if instance is None:
-        raise SnapshotFailure(f"Lightsail instance {params['instance_name']} was not found in region {module.region}; "
-                              "check instance_name and region")
+        raise snapshot_failure(f"Lightsail instance {params['instance_name']} was not found in region {module.region}; "
+                               "check instance_name and region")
     future = predicted(instance, name, params["tags"])
     result["changed"] = True
     result["diff"] = {"before": {}, "after": diff_view(future)}
@@ -402,8 +400,8 @@ def ensure_present(module, client, result, deadline):
                                       lightsail.VISIBILITY_GRACE_SECONDS, name=f"snapshot {name}")
         if taken:
             check_source(taken, params["instance_name"])
-        raise SnapshotFailure(f"Lightsail snapshot name {name} is already in use in region {module.region}, by a snapshot "
-                              "that cannot be read: choose another snapshot_name.") from None
+        raise snapshot_failure(f"Lightsail snapshot name {name} is already in use in region {module.region}, by a snapshot "
+                               "that cannot be read: choose another snapshot_name.") from None
     if not params["wait"]:
         # Lightsail can leave a snapshot it has just accepted out of its answers for a few seconds (eventual
         # consistency): the task still returns what Lightsail says of the snapshot (pending), not a guess.
@@ -413,12 +411,12 @@ def ensure_present(module, client, result, deadline):
     # a failure needs the operation's error details (one GetOperation then).
     try:
         return wait_for_snapshot(client, name, deadline, new=True)
-    except SnapshotFailure as failure:
+    except ModuleFailure as failure:
         operation = next((op for op in operations if op.get("resourceType") == "InstanceSnapshot"), None)
         details = operation_details(client, operation)
         if not details:
             raise
-        raise SnapshotFailure(str(failure) + details, snapshot=failure.snapshot) from None
+        raise ModuleFailure(str(failure) + details, **failure.result) from None
 
 
 def ensure_absent(module, client, result, deadline):
@@ -460,10 +458,10 @@ def run(module):
         try:
             result["snapshot"] = formatted(ensure(module, client, result, deadline))
         except WaitError as error:
-            raise SnapshotFailure(f"Gave up waiting after wait_timeout={params['wait_timeout']} seconds: {error}",
-                                  snapshot=last_known(client, params["snapshot_name"])) from None
+            raise snapshot_failure(f"Gave up waiting after wait_timeout={params['wait_timeout']} seconds: {error}",
+                                   snapshot=last_known(client, params["snapshot_name"])) from None
 
-    lightsail.run_task(module, result, work)
+    run_module(module, result, lambda: work(lightsail.lightsail_client(module)))
 
 
 def main():

@@ -89,6 +89,7 @@ missing:
 from ansible_collections.snapkit.cloud.plugins.module_utils import _lightsail as lightsail
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
 
 
 def argument_spec():
@@ -136,7 +137,8 @@ def run(module):
 
     names = f" {', '.join(params['snapshot_names'])}" if params["snapshot_names"] else ""
     of_instance = f" of instance {params['instance_name']}" if params["instance_name"] else ""
-    lightsail.run_task(module, result, work, subject=f"Looking up Lightsail instance snapshots{names}{of_instance}")
+    module.subject = f"Looking up Lightsail instance snapshots{names}{of_instance}"
+    run_module(module, result, lambda: work(lightsail.lightsail_client(module)))
 
 
 def main():

@@ -304,7 +304,7 @@ server:
 import types
 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _os_snapshot as snapshots
-from ansible_collections.snapkit.cloud.plugins.module_utils._openstack import OpenStackError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._openstack import SnapkitOpenStackModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
 
@@ -362,8 +362,8 @@ class InstanceSnapshotModule(SnapkitOpenStackModule):
     def _kind(self, server, volume_backed):
         method = self.params["method"]
         if method == "volume" and not volume_backed:
-            raise OpenStackError(f"Server {server.name} ({server.id}) boots from image {(server.image or {}).get('id')}: its root disk "
-                                 f"is not a Cinder volume, so method=volume cannot snapshot it. Use method=image or auto.")
+            raise ModuleFailure(f"Server {server.name} ({server.id}) boots from image {(server.image or {}).get('id')}: its root disk "
+                                f"is not a Cinder volume, so method=volume cannot snapshot it. Use method=image or auto.")
         if method == "auto":
             return "volume" if volume_backed else "image"
         return method
@@ -374,8 +374,8 @@ class InstanceSnapshotModule(SnapkitOpenStackModule):
         image = self._existing_image(server)
         if image is None:
             if server.status not in snapshots.SNAPSHOTTABLE_SERVER_STATUS:
-                raise OpenStackError(f"Server {server.name} ({server.id}) is {server.status}; Nova takes instance snapshots of "
-                                     f"ACTIVE, SHUTOFF, SUSPENDED or PAUSED servers only")
+                raise ModuleFailure(f"Server {server.name} ({server.id}) is {server.status}; Nova takes instance snapshots of "
+                                    f"ACTIVE, SHUTOFF, SUSPENDED or PAUSED servers only")
             self.result["changed"] = True
             if self.check_mode:
                 return None, []
@@ -386,7 +386,7 @@ class InstanceSnapshotModule(SnapkitOpenStackModule):
                     f"createImage {self.params['name']!r} of server {server.name} ({server.id}, {server.status})",
                     snapshots.create_unless_found(lambda: self._existing_image(server),
                                                   lambda: self.api.create_server_image(server.id, self.params["name"], metadata)))
-            except OpenStackError:
+            except ModuleFailure:
                 # Nova may have made the image before the call failed (openstacksdk reads the image after the action).
                 self.result["image"] = self._image_made_anyway(server)
                 raise
@@ -408,15 +408,15 @@ class InstanceSnapshotModule(SnapkitOpenStackModule):
     def _existing_image(self, server):
         found = [image for image in self.api.images_named(self.params["name"]) if server.id in snapshots.image_server_ids(image)]
         if len(found) > 1:
-            raise OpenStackError(f"Server {server.id} has {len(found)} images named {self.params['name']!r} "
-                                 f"({', '.join(image.id for image in found)}); delete the extra ones so that the name identifies one")
+            raise ModuleFailure(f"Server {server.id} has {len(found)} images named {self.params['name']!r} "
+                                f"({', '.join(image.id for image in found)}); delete the extra ones so that the name identifies one")
         return found[0] if found else None
 
     def _image_made_anyway(self, server):
         """The image of this name and server after a failed createImage, or None (also when that cannot be read)."""
         try:
             image = self._existing_image(server)
-        except OpenStackError:
+        except ModuleFailure:
             return None
         return snapshots.image_view(image) if image else None
 
@@ -430,7 +430,7 @@ class InstanceSnapshotModule(SnapkitOpenStackModule):
             return self.api.wait(poll, lambda item: item.status == "active", lambda item: item.status in snapshots.IMAGE_FAILED_STATUS,
                                  lambda items: ", ".join(f"image {item.name!r} ({item.id}) is {item.status}" for item in items))[0]
         except WaitError as error:
-            raise OpenStackError(f"Instance snapshot of server {server.name} ({server.id}): {error}", **self.result) from error
+            raise ModuleFailure(f"Instance snapshot of server {server.name} ({server.id}): {error}", **self.result) from error
 
     # Root volume (Cinder) -----------------------------------------------------------------------
 
@@ -442,7 +442,7 @@ class InstanceSnapshotModule(SnapkitOpenStackModule):
             try:
                 force = snapshots.snapshot_force(volume.id, volume.status, None, snapshots.parse_microversion(self.api.snapshot_microversion()))
             except ValueError as error:
-                raise OpenStackError(f"Cannot snapshot the root volume of server {server.name}: {error}", **self.result) from error
+                raise ModuleFailure(f"Cannot snapshot the root volume of server {server.name}: {error}", **self.result) from error
             self.result["changed"] = True
             if self.check_mode:
                 return []
@@ -453,8 +453,8 @@ class InstanceSnapshotModule(SnapkitOpenStackModule):
             snapshot = snapshots.wait_snapshots(self.api, [snapshot.id], f"Snapshot {self.params['name']!r} of the root volume "
                                                 f"{volume.id} of server {server.id}", self.result)[0]
         elif snapshot.status in snapshots.SNAPSHOT_FAILED_STATUS:
-            raise OpenStackError(f"Snapshot {snapshot.name!r} ({snapshot.id}) of volume {volume.id} is {snapshot.status!r}; "
-                                 f"delete it (state=absent) and try again", **self.result)
+            raise ModuleFailure(f"Snapshot {snapshot.name!r} ({snapshot.id}) of volume {volume.id} is {snapshot.status!r}; "
+                                f"delete it (state=absent) and try again", **self.result)
         self.result["volume_snapshots"] = [snapshot_summary(snapshot)]
         return [snapshot]
 

@@ -201,7 +201,7 @@ force_sent:
 """
 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _os_snapshot as snapshots
-from ansible_collections.snapkit.cloud.plugins.module_utils._openstack import OpenStackError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._openstack import SnapkitOpenStackModule
 
 
@@ -254,8 +254,8 @@ class VolumeSnapshotModule(SnapkitOpenStackModule):
         server = snapshots.find_server(self.api, self.params["server"])
         volumes = snapshots.server_volumes(self.api, server)
         if not snapshots.is_volume_backed((server.image or {}).get("id"), volumes, getattr(server, "root_device_name", None)):
-            raise OpenStackError(f"Server {server.name} ({server.id}) boots from image {(server.image or {}).get('id')}: its root disk "
-                                 f"is not a Cinder volume. Use snapkit.cloud.os_instance_snapshot to snapshot it.")
+            raise ModuleFailure(f"Server {server.name} ({server.id}) boots from image {(server.image or {}).get('id')}: its root disk "
+                                f"is not a Cinder volume. Use snapkit.cloud.os_instance_snapshot to snapshot it.")
         return snapshots.root_volume_of(self.api, server, volumes)["volume"]
 
     def _present(self, volume, existing, metadata):
@@ -266,7 +266,7 @@ class VolumeSnapshotModule(SnapkitOpenStackModule):
                 force = snapshots.snapshot_force(volume.id, volume.status, self.params["force"],
                                                  snapshots.parse_microversion(self.api.snapshot_microversion()))
             except ValueError as error:
-                raise OpenStackError(f"Cannot snapshot volume {volume.name or volume.id}: {error}", **result) from error
+                raise ModuleFailure(f"Cannot snapshot volume {volume.name or volume.id}: {error}", **result) from error
             result.update(changed=True, force_sent=force)
             if self.check_mode:
                 result["volume_snapshot"] = planned_snapshot(volume, self.params["name"], self.params["description"], metadata)
@@ -277,8 +277,8 @@ class VolumeSnapshotModule(SnapkitOpenStackModule):
             waited = snapshots.wait_snapshots(self.api, [existing.id], f"Snapshot {self.params['name']!r} of volume {volume.id}")
             result["volume_snapshot"] = snapshots.snapshot_view(waited[0])
         elif existing.status in snapshots.SNAPSHOT_FAILED_STATUS:
-            raise OpenStackError(f"Snapshot {existing.name!r} ({existing.id}) of volume {volume.id} is {existing.status!r}; "
-                                 f"delete it (state=absent) and try again", **result)
+            raise ModuleFailure(f"Snapshot {existing.name!r} ({existing.id}) of volume {volume.id} is {existing.status!r}; "
+                                f"delete it (state=absent) and try again", **result)
         return result
 
     def _absent(self, volume, existing):

@@ -109,7 +109,7 @@ volume_snapshots:
 """
 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _os_snapshot as snapshots
-from ansible_collections.snapkit.cloud.plugins.module_utils._openstack import OpenStackError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._openstack import SnapkitOpenStackModule
 
 
@@ -153,7 +153,7 @@ class VolumeSnapshotInfoModule(SnapkitOpenStackModule):
         volumes = snapshots.server_volumes(self.api, server)
         try:
             root_id = snapshots.root_volume_of(self.api, server, volumes)["id"] if volumes else None
-        except OpenStackError:
+        except ModuleFailure:
             root_id = None  # no bootable volume: an image-booted server with data volumes
         if (server.image or {}).get("id") and not snapshots.is_volume_backed(server.image["id"], volumes, server.root_device_name):
             root_id = None

@@ -14,9 +14,9 @@ import requests
 from keystoneauth1 import exceptions as keystone_exceptions
 from openstack import exceptions
 
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._openstack import CONNECTION_ATTEMPTS
 from ansible_collections.snapkit.cloud.plugins.module_utils._openstack import OpenStackApi
-from ansible_collections.snapkit.cloud.plugins.module_utils._openstack import OpenStackError
 from ansible_collections.snapkit.cloud.plugins.module_utils._openstack import RETRY_AFTER_CAP
 from ansible_collections.snapkit.cloud.plugins.module_utils._openstack import asked_wait
 from ansible_collections.snapkit.cloud.plugins.module_utils._openstack import retry_after_seconds
@@ -57,7 +57,7 @@ def test_transient_answers_are_retried(status):
 @pytest.mark.parametrize("status, words", [(413, "over its quota"), (403, "over its quota"), (400, "HTTP 400")])
 def test_other_answers_fail_at_once_naming_what_failed(status, words):
     script = Script(http_error(status, "SnapshotLimitExceeded"))
-    with pytest.raises(OpenStackError) as raised:
+    with pytest.raises(ModuleFailure) as raised:
         api().call("Creating snapshot 'x' of volume v-1 (v-1, in-use)", script)
     assert script.calls == 1
     message = str(raised.value)
@@ -67,7 +67,7 @@ def test_other_answers_fail_at_once_naming_what_failed(status, words):
 
 def test_transient_answers_until_the_deadline_say_so():
     script = Script(*[http_error(503)] * 1000)
-    with pytest.raises(OpenStackError, match="HTTP 503.*retry later"):
+    with pytest.raises(ModuleFailure, match="HTTP 503.*retry later"):
         api(timeout=0.05).call("Reading volume v", script)
     assert script.calls > 1
 
@@ -97,7 +97,7 @@ def test_a_call_whose_connection_failed_is_sent_again(failure):
 
 def test_a_connection_that_keeps_failing_fails_after_botocores_number_of_attempts_naming_the_call():
     script = Script(*CONNECTION_FAILURES[:1] * 10)
-    with pytest.raises(OpenStackError, match="Reading server s-1 failed.*reset by peer.*no answer in 5 attempts"):
+    with pytest.raises(ModuleFailure, match="Reading server s-1 failed.*reset by peer.*no answer in 5 attempts"):
         api(timeout=60).call("Reading server s-1", script)
     assert script.calls == CONNECTION_ATTEMPTS == 5
 
@@ -123,7 +123,7 @@ def test_a_discovery_that_got_no_answer_is_retried():
 
 def test_a_tls_failure_is_not_retried():
     script = Script(keystone_exceptions.SSLError("certificate verify failed"))
-    with pytest.raises(OpenStackError):
+    with pytest.raises(ModuleFailure):
         api().call("Reading server s-1", script)
     assert script.calls == 1
 

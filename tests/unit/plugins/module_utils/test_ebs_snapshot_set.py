@@ -12,8 +12,8 @@ import datetime
 import pytest
 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _ebs_snapshot_set as sets
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import Visibility
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitFailed
 
 INSTANCE = {

@@ -12,7 +12,8 @@ import json
 import pytest
 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _os_snapshot as rules
-from ansible_collections.snapkit.cloud.plugins.module_utils._openstack import OpenStackError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
 
 SERVER = "4f3c2b1a-0000-4000-8000-000000000001"
 
@@ -51,7 +52,7 @@ def test_root_device_name_wins_when_nova_shows_it():
     ([volume("a", "auto", True), volume("b", None, True)], "several bootable volumes"),
 ])
 def test_ambiguous_or_missing_roots_fail_naming_the_volumes(volumes, message):
-    with pytest.raises(rules.RootVolumeError, match=message) as raised:
+    with pytest.raises(ModuleFailure, match=message) as raised:
         rules.find_root_volume(SERVER, volumes)
     assert SERVER in str(raised.value)
     for item in volumes:
@@ -150,5 +151,5 @@ def test_windows_from_any_metadata():
 def test_metadata_values_become_strings_and_nested_values_are_refused():
     assert rules.string_metadata({"ticket": 42, "keep": True}) == {"ticket": "42", "keep": "True"}
     assert rules.string_metadata(None) == {}
-    with pytest.raises(OpenStackError, match="values of nested"):
+    with pytest.raises(InputError, match="values of nested"):
         rules.string_metadata({"nested": {"a": 1}})

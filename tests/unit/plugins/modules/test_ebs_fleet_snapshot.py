@@ -10,10 +10,9 @@ from __future__ import annotations
 import threading
 
 import pytest
-import yaml
 
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import RateLimitedClient
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import TokenBucket
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import run_bounded
 from ansible_collections.snapkit.cloud.plugins.modules import ebs_fleet_snapshot as module
@@ -52,15 +51,6 @@ def test_bad_input_names_the_field(overrides, field):
     with pytest.raises(InputError) as caught:
         module.validate(params(**overrides))
     assert str(caught.value).startswith(field + ":")
-
-
-def test_argument_spec_matches_the_documentation():
-    documented = yaml.safe_load(module.DOCUMENTATION)["options"]
-    spec = module.argument_spec()
-    assert set(documented) == set(spec)
-    for name, option in documented.items():
-        for key in ("type", "default", "choices", "elements", "aliases"):
-            assert option.get(key) == spec[name].get(key), (name, key)
 
 
 class Clock:

