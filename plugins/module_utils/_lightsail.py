@@ -403,8 +403,6 @@ class Deadline:
 
 # Instances stop and start in tens of seconds (Sysprep in minutes): poll briskly, up to 5 s apart.
 POWER_BACKOFF = dict(initial=1.0, factor=1.5, cap=5.0)
-# Transitions that end on their own, and where they end.
-TRANSITIONS = {"pending": "running", "stopping": "stopped"}
 
 
 # Right after our own StartInstance the state can still read "stopped" for a moment (the service answers the start

@@ -15,7 +15,8 @@ Counted in the test processes, from the simulators' control API (none of it is j
   in ``error``);
 * kill points: every ``run_and_kill`` of ``_reliability``.
 
-``install()`` wraps the CloudSim client methods for the whole pytest process; the conftest adds each worker's figures up.
+``install()`` wraps the CloudSim client methods for the whole pytest process. The module is also a pytest plugin
+(``pytest_plugins`` of conftest.py): it installs the ledger, adds each worker's figures up and prints the report.
 """
 
 from __future__ import annotations
@@ -23,9 +24,13 @@ from __future__ import annotations
 import collections
 import functools
 
+import pytest
+
 from cloudsim.client import CloudSim
 from cloudsim.client import CloudSimError
 
+WORKER_FAULTS_KEY = "snapkit_faults"
+WORKER_FAULTS_FIGURES_KEY = pytest.StashKey()
 ERROR_STATE_METHODS = ("fail_snapshots", "fail_lightsail_snapshot", "fail_openstack_snapshots")
 FIGURES = ("api faults met", "connections dropped", "throttled answers", "error states", "kill points")
 
@@ -112,3 +117,36 @@ def summary(figures_list):
     return (f"reliability: {total['api faults met']} calls met an injected API fault ({total['connections dropped']} of them a dropped "
             f"connection), {total['throttled answers']} throttled answers, "
             f"{total['error states']} error states, {total['kill points']} kill points")
+
+
+# pytest plugin ----------------------------------------------------------------------------------------------------------
+
+
+def pytest_configure(config):
+    config.stash[WORKER_FAULTS_FIGURES_KEY] = []
+    LEDGER.install()
+
+
+def pytest_unconfigure(config):  # pylint: disable=unused-argument
+    LEDGER.uninstall()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):  # pylint: disable=unused-argument
+    faults = getattr(node, "workeroutput", {}).get(WORKER_FAULTS_KEY)
+    if faults:
+        node.config.stash[WORKER_FAULTS_FIGURES_KEY].append(faults)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session, exitstatus):  # pylint: disable=unused-argument
+    """A worker sends its figures; the controller reports them, added up (nothing when nothing was broken)."""
+    config = session.config
+    if hasattr(config, "workerinput"):
+        config.workeroutput[WORKER_FAULTS_KEY] = LEDGER.figures()
+        return
+    figures_list = config.stash[WORKER_FAULTS_FIGURES_KEY] or [LEDGER.figures()]
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and any(any(figures.values()) for figures in figures_list):
+        reporter.write_line("")  # after the progress dots
+        reporter.write_line(summary(figures_list))

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import collections
 import json
 import pathlib
 import subprocess
@@ -50,11 +49,6 @@ def run_cases(sim, ansible, cases, module, service):
 
 def succeeded_calls(sim, service, action):
     return [entry for entry in sim.journal(service=service, action=action) if entry["status"] == 200]
-
-
-def met_faults(sim, service):
-    """How many injected faults calls met, by (action, code)."""
-    return collections.Counter((e["action"], e["error_code"]) for e in sim.journal(service=service) if e["error_code"])
 
 
 def refused_before_any_change(sim, ansible, cases):

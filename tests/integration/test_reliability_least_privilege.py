@@ -6,7 +6,7 @@
 """Reliability suite: the IAM policy, read statically.
 
 The dynamic half (what the journals recorded over the whole session against the policy) is the
-plugin at the end of ``conftest.py``; these tests check the policy document itself and the plugin's
+plugin ``_least_privilege.py``; these tests check the policy document itself and the plugin's
 verdict on made-up figures, so a broken check cannot pass silently.
 """
 
@@ -17,10 +17,10 @@ import re
 
 import botocore.session
 
-from conftest import IAM_POLICY
+from _least_privilege import IAM_POLICY
+from _least_privilege import least_privilege_verdict
+from _least_privilege import policy_actions
 from conftest import REPO_ROOT
-from conftest import least_privilege_verdict
-from conftest import policy_actions
 
 SERVICES = {"ec2": "ec2", "lightsail": "lightsail"}
 

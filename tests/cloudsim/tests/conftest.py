@@ -8,8 +8,6 @@ import pytest
 from botocore.config import Config
 
 from cloudsim.client import CloudSim
-# The simulator's tests import past_visibility_delay from here.
-from cloudsim.ec2.testing import past_visibility_delay  # noqa: F401  pylint: disable=unused-import
 from cloudsim.lightsail.testing import lightsail, lightsail_cloud, lightsail_frozen  # noqa: F401  pylint: disable=unused-import
 from cloudsim.testing import cloud  # noqa: F401  pylint: disable=unused-import
 from cloudsim.testing import fresh  # noqa: F401  pylint: disable=unused-import

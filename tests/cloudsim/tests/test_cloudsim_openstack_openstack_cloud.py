@@ -5,38 +5,21 @@
 
 from __future__ import annotations
 
-import json
-import os
 import pathlib
-import subprocess
-import sys
-
-import pytest
 
 from cloudsim.openstack.testing import clouds_yaml_file  # noqa: F401  pylint: disable=unused-import
 from cloudsim.openstack.testing import openstack_cloud  # noqa: F401  pylint: disable=unused-import
 from cloudsim.openstack.testing import openstack_conn  # noqa: F401  pylint: disable=unused-import
 from cloudsim.openstack.testing import openstack_frozen  # noqa: F401  pylint: disable=unused-import
+from cloudsim.testing import needs_collection, run_collection_tasks
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
-COLLECTIONS = os.environ.get("ANSIBLE_COLLECTIONS_PATH") or str(REPO_ROOT / ".build" / "collections")
-pytestmark = pytest.mark.skipif(not (pathlib.Path(COLLECTIONS) / "ansible_collections" / "openstack" / "cloud").is_dir(),
-                                reason="openstack.cloud is not installed in the collections path")
+pytestmark = needs_collection("openstack.cloud")
 
 
 def run_tasks(clouds_yaml: pathlib.Path, tmp_path: pathlib.Path, tasks: list[tuple]) -> list[dict]:
     """Run ``(module, args)`` tasks of openstack.cloud (cloud ``devstack``) in one ansible-playbook run; their results."""
-    play = {"hosts": "localhost", "connection": "local", "gather_facts": False,
-            "vars": {"ansible_python_interpreter": sys.executable},
-            "tasks": [{f"openstack.cloud.{module}": dict(args, cloud="devstack"), "ignore_errors": True} for module, args in tasks]}
-    playbook = tmp_path / "playbook.yml"
-    playbook.write_text(json.dumps([play]))  # JSON is YAML
-    env = dict(os.environ, OS_CLIENT_CONFIG_FILE=str(clouds_yaml), ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
-    command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", str(playbook)]
-    process = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
-    assert process.stdout.strip().startswith("{"), process.stdout + process.stderr
-    return [task["hosts"]["localhost"] for task in json.loads(process.stdout)["plays"][0]["tasks"]]
+    return run_collection_tasks("openstack.cloud", tmp_path, tasks, env={"OS_CLIENT_CONFIG_FILE": str(clouds_yaml)},
+                                module_args={"cloud": "devstack"}, ignore_errors=True)
 
 
 def test_openstack_cloud_info_and_volume_snapshot_modules(openstack_frozen, openstack_conn, clouds_yaml_file, tmp_path):

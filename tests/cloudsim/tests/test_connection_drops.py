@@ -16,11 +16,12 @@ from keystoneauth1 import exceptions as ksa_exceptions
 
 from cloudsim.client import CloudSimError
 from cloudsim.faults import FaultRegistry
+from cloudsim.ec2.testing import past_visibility_delay
 from cloudsim.openstack.testing import clouds_yaml_file  # noqa: F401  pylint: disable=unused-import
 from cloudsim.openstack.testing import openstack_cloud  # noqa: F401  pylint: disable=unused-import
 from cloudsim.openstack.testing import openstack_conn  # noqa: F401  pylint: disable=unused-import
 from cloudsim.openstack.testing import openstack_frozen  # noqa: F401  pylint: disable=unused-import
-from conftest import make_ec2_client, past_visibility_delay
+from conftest import make_ec2_client
 
 
 def test_the_registry_counts_drops_among_the_faults_met():

@@ -9,11 +9,12 @@ import botocore.exceptions
 import pytest
 from openstack import exceptions
 
+from cloudsim.ec2.testing import past_visibility_delay
 from cloudsim.openstack.testing import clouds_yaml_file  # noqa: F401  pylint: disable=unused-import
 from cloudsim.openstack.testing import openstack_cloud  # noqa: F401  pylint: disable=unused-import
 from cloudsim.openstack.testing import openstack_conn  # noqa: F401  pylint: disable=unused-import
 from cloudsim.openstack.testing import openstack_frozen  # noqa: F401  pylint: disable=unused-import
-from conftest import make_ec2_client, past_visibility_delay
+from conftest import make_ec2_client
 
 
 def test_ec2_create_is_carried_out_and_answered_with_the_fault(fresh):
