@@ -43,6 +43,7 @@ PASSWORD = "snapkit-osreal-secret"  # loopback-only test cloud; the tests plant 
 MEMBER = {"project": "demo", "user": "demo", "password": "snapkit-osreal-member-Passw0rd"}
 ADMIN_CLOUD = "devstack-admin"
 CLOUD = "devstack"
+WHEELS_ENV = "SNAPKIT_OPENSTACK_REAL_WHEELS"
 SERVICE_USERS = ("nova", "placement", "glance", "cinder", "neutron")
 DATABASES = ("keystone", "glance", "cinder", "placement", "nova_api", "nova_cell0", "nova", "neutron")
 FLAVORS = (("1", "m1.tiny", 1, 512, 1), ("2", "m1.small", 1, 2048, 20), ("3", "m1.medium", 2, 4096, 40),
@@ -153,6 +154,16 @@ def venv_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def wheel_cache() -> pathlib.Path:
+    """The services' wheels, kept between clones on one machine (CI clones anew for every run): outside the clone, in
+    the user's cache (``SNAPKIT_OPENSTACK_REAL_WHEELS`` to move it). pip's own cache does not serve here: the package
+    index's answers carry no caching headers, so pip stores nothing and downloads everything again."""
+    configured = os.environ.get(WHEELS_ENV)
+    if configured:
+        return pathlib.Path(configured)
+    return pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache") / "snapkit-cloud" / "openstack-real-wheels"
+
+
 def ensure_venv(paths: Paths) -> None:
     stamp = paths.venv / ".installed"
     if stamp.exists() and stamp.read_text() == venv_fingerprint() and paths.python.exists():
@@ -164,7 +175,16 @@ def ensure_venv(paths: Paths) -> None:
     shutil.rmtree(paths.venv, ignore_errors=True)
     run([python, "-m", "venv", str(paths.venv)], "create the venv")
     pip = [str(paths.python), "-m", "pip", "--disable-pip-version-check"]
-    run(pip + ["install", "--quiet", "--progress-bar", "off", "-c", str(CONSTRAINTS), *REQUIREMENTS], "install the services")
+    wheels = wheel_cache()
+    wheels.mkdir(parents=True, exist_ok=True)
+    pins = ["--quiet", "--progress-bar", "off", "--find-links", str(wheels), "-c", str(CONSTRAINTS), *REQUIREMENTS]
+    try:
+        run(pip + ["install", "--no-index", *pins], "install the services from the wheel cache", timeout=1800)
+        log(f"installed from the wheel cache {wheels}")
+    except LaunchError:  # not filled yet, or the pins changed: pip installs nothing when it cannot resolve everything
+        log(f"fetching the services' wheels into {wheels} (once per machine and set of pins)")
+        run(pip + ["wheel", "--wheel-dir", str(wheels), *pins], "fetch the services' wheels", timeout=1800)
+        run(pip + ["install", "--no-index", *pins], "install the services", timeout=1800)
     run(pip + ["check"], "pip check of the services' venv")
     install_drivers(paths)
     stamp.write_text(venv_fingerprint())
