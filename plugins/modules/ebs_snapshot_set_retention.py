@@ -216,7 +216,6 @@ def summary(found_set):
     }
 
 
-
 def delete_sets(client, deleted):
     """Delete set by set, oldest first; a refused DeleteSnapshot names its set and what is left of it."""
     for found_set in deleted:
