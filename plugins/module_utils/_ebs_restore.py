@@ -29,7 +29,6 @@ RESTORE_TAG_COUNT = 3
 GONE_STATES = ("deleting", "deleted", "error")
 
 
-
 def tag_dict(resource):
     return boto3_tag_list_to_ansible_dict(resource.get("Tags", []))
 

@@ -65,7 +65,6 @@ SAFE_TO_RESEND = frozenset({LIMIT_ERROR, "RequestLimitExceeded", "Throttling", "
 RETRIED_CREATE_ERRORS = SAFE_TO_RESEND | {"InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable"}
 
 
-
 def set_option_spec():
     """The options of a set that ebs_multi_snapshot and ebs_fleet_snapshot share (each documents them)."""
     return dict(
@@ -124,7 +123,6 @@ def find_set(client, instance_id, set_name):
 def find_set_with_server_time(client, instance_id, set_name):
     """``find_set`` and EC2's time of the answer, for ``send_without_duplicates``."""
     return describe_snapshots_with_server_time(client, _set_filters(instance_id, set_name))
-
 
 
 def load_completed_set(client, set_name, instance_id, snapshot_ids, purpose):
@@ -522,7 +520,6 @@ def timed_out_set_message(instance_id, wait_timeout, timeout):
 def existing_set_failed_message(set_name, instance_id, existing, devices):
     return (f"Snapshot set {set_name} of instance {instance_id} exists and has failed: "
             f"{describe(existing, devices)}. Delete it with state=absent, or choose another set_name")
-
 
 
 def restart_or_report(guard, set_name, created, failure, restore):

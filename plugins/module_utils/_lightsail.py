@@ -446,4 +446,3 @@ def wait_for_instance_state(client, name, target, deadline, need_public_ip=False
 def lightsail_client(module):
     """The Lightsail client; retries live on our wrappers only, botocore's own would multiply them."""
     return module.client("lightsail", config={"retries": {"total_max_attempts": 1}})
-

@@ -100,8 +100,8 @@ def find_root_volume(server_id, volumes, root_device_name=None):
     first, second = ranked[0], ranked[1]
     if device_index(first.get("device")) is None or device_index(first.get("device")) == device_index(second.get("device")):
         raise ModuleFailure(f"server {server_id} has several bootable volumes and their devices do not tell which is the root: "
-                              + ", ".join(f"{volume['id']} at {volume.get('device')}" for volume in bootable)
-                              + "; give the volume instead of the server")
+                            + ", ".join(f"{volume['id']} at {volume.get('device')}" for volume in bootable)
+                            + "; give the volume instead of the server")
     return first
 
 

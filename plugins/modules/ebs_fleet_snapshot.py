@@ -560,7 +560,7 @@ def settle(fleet, plan, snapshots, timed_out):
         if deleted:
             entry["state"] = ABSENT
         fleet.fail(plan.instance_id, ModuleFailure(sets.failed_set_message(fleet.set_name, plan.instance_id, deleted, text),
-                                                     deleted_snapshot_ids=deleted))
+                                                   deleted_snapshot_ids=deleted))
     elif timed_out is not None and entry["state"] == "pending":
         pending = sets.describe(snapshots, plan.devices)
         fleet.fail(plan.instance_id, ModuleFailure(sets.timed_out_set_message(plan.instance_id, params["wait_timeout"], pending)))

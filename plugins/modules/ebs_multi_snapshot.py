@@ -393,10 +393,10 @@ def wait_for_set(module, client, snapshots, devices, seen=()):
     except WaitFailed as failure:
         deleted = delete_all(client, failure.items) if params["delete_on_failure"] else []
         raise ModuleFailure(sets.failed_set_message(params["set_name"], instance_id, deleted, failure),
-                         snapshots=formatted(failure.items, devices), deleted_snapshot_ids=deleted) from None
+                            snapshots=formatted(failure.items, devices), deleted_snapshot_ids=deleted) from None
     except WaitError as timeout:
         raise ModuleFailure(sets.timed_out_set_message(instance_id, params["wait_timeout"], timeout),
-                         snapshots=formatted(timeout.items, devices)) from None
+                            snapshots=formatted(timeout.items, devices)) from None
 
 
 def ensure_present(module, client, result):
@@ -497,7 +497,7 @@ def use_existing_set(module, client, guard, existing, devices, result):
     failed = [s for s in existing if s.get("State") in sets.FAILED_STATES]
     if failed:
         raise ModuleFailure(sets.existing_set_failed_message(result["set_name"], params["instance_id"], existing, devices),
-                         snapshots=formatted(existing, devices))
+                            snapshots=formatted(existing, devices))
     if params["wait"] and not module.check_mode:
         existing = wait_for_set(module, client, existing, devices, seen=[s["SnapshotId"] for s in existing])
     result["snapshots"] = formatted(existing, devices)

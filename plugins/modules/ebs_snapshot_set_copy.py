@@ -234,7 +234,6 @@ SAFE_TO_RESEND = frozenset({"ResourceLimitExceeded", "RequestLimitExceeded", "Th
 RETRIED_ERRORS = SAFE_TO_RESEND | {"InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable"}
 
 
-
 def argument_spec():
     return dict(
         source_region=dict(type="str", required=True),
@@ -342,7 +341,6 @@ def planned(source, tags):
     return {"snapshot_id": None, "source_snapshot_id": source["SnapshotId"], "device_name": tags.get(sets.DEVICE_TAG),
             "state": None, "progress": "", "encrypted": None, "kms_key_id": None,
             "volume_size": source.get("VolumeSize"), "tags": tags}
-
 
 
 def subject(params):

@@ -414,7 +414,6 @@ def put_back(client, instance_id, device, old_root, timeout, result):
     return f". The old root volume {old_root} is put back at {device}: the instance is as it was"
 
 
-
 def subject(params):
     """What the task restores, for messages about AWS errors that do not say it."""
     what = (f"set {params['set_name']} of instance {params['instance_id']}" if params["set_name"]

@@ -41,7 +41,6 @@ options:
     description:
       - Keep the newest this many finished sets of each instance.
       - With O(keep_newer_than) as well, a set is deleted only if both rules let it go.
-      - At least one of O(keep_count) and O(keep_newer_than) is required, so that no run deletes every set.
     type: int
   keep_newer_than:
     description:
@@ -165,6 +164,8 @@ def parse_age(text):
 def validate(params):
     for instance_id in params["instance_ids"]:
         check_pattern("instance_ids", instance_id, INSTANCE_ID_PATTERN, "an EC2 instance id looks like i-0123456789abcdef0")
+    if params["keep_count"] is None and params["keep_newer_than"] is None:
+        raise InputError("keep_count or keep_newer_than: at least one is required, or every set would be deleted")
     if params["keep_count"] is not None and params["keep_count"] < 1:
         raise InputError(f"keep_count: must be at least 1, got {params['keep_count']}; delete a set with ebs_multi_snapshot state=absent")
     if params["keep_newer_than"] is not None:
@@ -215,7 +216,6 @@ def summary(found_set):
     }
 
 
-
 def delete_sets(client, deleted):
     """Delete set by set, oldest first; a refused DeleteSnapshot names its set and what is left of it."""
     for found_set in deleted:
@@ -259,7 +259,7 @@ def run(module):
 
 
 def main():
-    module = SnapkitAWSModule(argument_spec=argument_spec(), required_one_of=[("keep_count", "keep_newer_than")], supports_check_mode=True)
+    module = SnapkitAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
     run(module)
 
 

@@ -127,7 +127,6 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_un
 SOURCE_TAG = lightsail.FROM_SNAPSHOT_TAG
 
 
-
 def argument_spec():
     return dict(
         instance_name=dict(type="str", required=True),

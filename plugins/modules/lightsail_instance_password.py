@@ -95,7 +95,6 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_un
 DEFAULT_KEY_PAIR = "LightsailDefaultKeyPair"
 
 
-
 def argument_spec():
     return dict(
         instance_name=dict(type="str", required=True),

@@ -153,7 +153,6 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._module import Input
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
 
 
-
 def argument_spec():
     return dict(
         instance_name=dict(type="str", required=True),
