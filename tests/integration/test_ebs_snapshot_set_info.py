@@ -48,14 +48,14 @@ def fleet_wait_polls(sim, ansible, count):
 
 def test_finds_sets_by_instance_name_and_tags(sim, ansible):
     first, second = (sim.seed_instance(volumes=FOUR_VOLUMES)["instance_id"] for _index in range(2))
-    for instance_id, set_name, team in ((first, "a", "db"), (first, "b", "web"), (second, "a", "db")):
-        ansible.module("ebs_multi_snapshot", instance_id=instance_id, set_name=set_name, tags={"Team": team}, wait=False)
+    ansible.modules([("ebs_multi_snapshot", {"instance_id": instance_id, "set_name": set_name, "tags": {"Team": team}, "wait": False})
+                     for instance_id, set_name, team in ((first, "a", "db"), (first, "b", "web"), (second, "a", "db"))])
 
-    by_instance = info(ansible, instance_ids=[first])
+    by_instance, by_name, by_tag = ansible.modules([("ebs_snapshot_set_info", {"instance_ids": [first]}),
+                                                    ("ebs_snapshot_set_info", {"set_name": "a"}),
+                                                    ("ebs_snapshot_set_info", {"tags": {"Team": "web"}})])
     assert sorted(s["set_name"] for s in by_instance["sets"]) == ["a", "b"]
-    by_name = info(ansible, set_name="a")
     assert sorted(s["instance_id"] for s in by_name["sets"]) == sorted([first, second])
-    by_tag = info(ansible, tags={"Team": "web"})
     assert [(s["instance_id"], s["set_name"]) for s in by_tag["sets"]] == [(first, "b")]
     one = by_tag["sets"][0]
     assert one["snapshot_count"] == 4 and len(one["volume_ids"]) == 4 and one["state"] in ("pending", "completed")
@@ -107,8 +107,10 @@ def test_wait_timeout_fails_naming_the_pending_sets(sim, ansible):
 
 
 def test_bad_input_is_rejected_before_any_call(sim, ansible):
-    result = info(ansible, instance_ids=["web-1"])
+    first, second = ansible.modules([("ebs_snapshot_set_info", {"instance_ids": ["web-1"]}),
+                                     ("ebs_snapshot_set_info", {"wait": True, "wait_timeout": 0})])
+    result = first
     assert result["failed"] is True and "instance_ids" in result["msg"]
-    result = info(ansible, wait=True, wait_timeout=0)
+    result = second
     assert result["failed"] is True and "wait_timeout" in result["msg"]
     assert sim.journal(service="ec2") == []

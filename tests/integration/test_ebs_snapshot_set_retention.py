@@ -87,8 +87,9 @@ def test_pending_sets_are_never_deleted_nor_counted(sim, ansible):
 
 
 def test_a_rule_is_required_and_bad_input_is_refused(sim, ansible):
-    for params, field in (({}, "keep_count or keep_newer_than"), ({"keep_count": 0}, "keep_count"),
-                          ({"keep_newer_than": "a month"}, "keep_newer_than"), ({"keep_count": 1, "instance_ids": ["x"]}, "instance_ids")):
-        result = ansible.module("ebs_snapshot_set_retention", **params)
+    cases = (({}, "keep_count or keep_newer_than"), ({"keep_count": 0}, "keep_count"),
+             ({"keep_newer_than": "a month"}, "keep_newer_than"), ({"keep_count": 1, "instance_ids": ["x"]}, "instance_ids"))
+    results = ansible.modules([("ebs_snapshot_set_retention", params) for params, _field in cases])
+    for (params, field), result in zip(cases, results):
         assert result["failed"] is True and field in result["msg"], (params, result["msg"])
     assert sim.journal(service="ec2") == []
