@@ -82,20 +82,21 @@ class SnapkitAWSModule(SnapkitModule, AnsibleAWSModule):
 
 class RateLimitedClient:
     """A boto3 client whose calls named in ``actions`` each take a token from ``bucket`` first (a _wait.TokenBucket),
-    so that many threads sharing it stay within the service's request rate. Every other attribute is the client's."""
+    so that many threads sharing it stay within the service's request rate. ``bucket`` may also be ``{action: bucket}``
+    (``actions`` then left out): EC2 meters each API with a bucket of its own. Every other attribute is the client's."""
 
-    def __init__(self, client, bucket, actions):
+    def __init__(self, client, bucket, actions=None):
         self._client = client
-        self._bucket = bucket
-        self._actions = frozenset(actions)
+        self._buckets = dict(bucket) if isinstance(bucket, dict) else dict.fromkeys(actions, bucket)
 
     def __getattr__(self, name):
         attribute = getattr(self._client, name)
-        if name not in self._actions:
+        bucket = self._buckets.get(name)
+        if bucket is None:
             return attribute
 
         def limited(*args, **kwargs):
-            self._bucket.take()
+            bucket.take()
             return attribute(*args, **kwargs)
 
         return limited

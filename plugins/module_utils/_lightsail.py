@@ -273,9 +273,10 @@ def start_instance(client, name):
                               lambda: state_name(get_instance(client, name)) in ("pending", "running"))
 
 
-@LightsailErrorHandler.common_error_handler("get the port states of instance {name}")
+@LightsailErrorHandler.list_error_handler("get the port states of instance {name}")
 @lightsail_retry()
 def get_instance_port_states(client, name):
+    """The instance's firewall rules, or None when Lightsail does not know the instance."""
     return client.get_instance_port_states(instanceName=name)["portStates"]
 
 
@@ -410,8 +411,13 @@ POWER_BACKOFF = dict(initial=1.0, factor=1.5, cap=5.0)
 START_GRACE_SECONDS = 30.0
 
 
-def wait_for_instance_state(client, name, target, deadline, need_public_ip=False, just_started=False, new=False):
+def wait_for_instance_state(client, name, target, deadline, need_public_ip=False, just_started=False, new=False, known=None,
+                            just_changed=False):
     """Wait until the instance is in ``target`` (and, when asked, has a public IP: it can run before it has one).
+
+    ``known``: the instance as the caller has just read it, taken as the first poll instead of reading it again.
+    ``just_changed``: our StopInstance or StartInstance was just answered, so a read now would only show the transition
+    starting: the first read waits one poll interval.
 
     A vanished instance fails at once; so does a ``stopped`` one while waiting for ``running`` (an instance never
     starts by itself), except for START_GRACE_SECONDS when ``just_started`` (our StartInstance was just answered). A
@@ -422,9 +428,13 @@ def wait_for_instance_state(client, name, target, deadline, need_public_ip=False
     read = just_created(lambda: get_instance(client, name), NotVisibleYet(name=name, state={"name": "not visible yet"}),
                         grace=VISIBILITY_GRACE_SECONDS if new else 0.0)
     stopped_fails_after = time.monotonic() + (START_GRACE_SECONDS if just_started else 0.0)
+    first = [known] if known is not None else []
+    backoff = Backoff(**POWER_BACKOFF)
+    if just_changed and not first:
+        time.sleep(max(0.0, min(backoff.next_delay(), deadline.remaining())))
 
     def poll():
-        return [read() or gone]
+        return [first.pop() if first else read() or gone]
 
     def state(item):
         return (item.get("state") or {}).get("name")
@@ -437,7 +447,7 @@ def wait_for_instance_state(client, name, target, deadline, need_public_ip=False
         return state(item) == "gone" or stopped
 
     return wait_until(
-        poll, done=done, failed=failed, timeout=deadline.remaining(), backoff=Backoff(**POWER_BACKOFF),
+        poll, done=done, failed=failed, timeout=deadline.remaining(), backoff=backoff,
         describe=lambda items: f"instance {name} is {state(items[0])} (waiting for {target}"
                                f"{' with a public IP' if need_public_ip else ''})",
     )[0]

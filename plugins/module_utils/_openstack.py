@@ -39,6 +39,7 @@ import datetime
 import email.utils
 import functools
 import importlib
+import re
 
 # ``except api_errors()`` catches the exception classes of openstacksdk and keystoneauth, imported when first needed
 # (exceptions_of): pylint cannot see that they are exceptions.
@@ -274,6 +275,14 @@ class SnapkitOpenStackModule(SnapkitModule, OpenStackModule):
         self.fail_json(msg=message, **dict(self.partial_result(), **result))
 
 
+UUID_PATTERN = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+
+
+def is_uuid(text):
+    """Nova's, Cinder's and Glance's ids are UUIDs (with or without dashes, as oslo's ``is_uuid_like`` takes them)."""
+    return isinstance(text, str) and bool(UUID_PATTERN.match(text))
+
+
 class OpenStackApi:
     """One wrapper per API call; transient errors are retried until ``timeout`` seconds have passed."""
 
@@ -324,7 +333,23 @@ class OpenStackApi:
     # Nova -------------------------------------------------------------------------------------
 
     def find_server(self, name_or_id):
-        return self.get_or_none(f"Looking up server {name_or_id!r}", self._strict(self.conn.compute.find_server), name_or_id)
+        """The server with this id or name (its full detail), or None.
+
+        Nova's server ids are UUIDs: a name that is not one is only looked up in the list (openstacksdk's ``find_server``
+        first asks for it as an id, one 404 more). The list's ``name`` filter is a regular expression in Nova: the exact
+        name is picked from what it returns, and several servers of that name are an error naming them.
+        """
+        if is_uuid(name_or_id):
+            server = self.get_or_none(f"Reading server {name_or_id}", self.conn.compute.get_server, name_or_id)
+            if server is not None:
+                return server
+        found = [server for server in self.call(f"Looking up server {name_or_id!r}",
+                                                lambda: list(self.conn.compute.servers(details=True, name=name_or_id)))
+                 if server.name == name_or_id]
+        if len(found) > 1:
+            raise OpenStackError(f"Looking up server {name_or_id!r} failed: {len(found)} servers have that name "
+                                 f"({', '.join(server.id for server in found)}); give the server's id instead")
+        return found[0] if found else None
 
     def get_server(self, server_id):
         return self.call(f"Reading server {server_id}", self.conn.compute.get_server, server_id)
@@ -335,6 +360,12 @@ class OpenStackApi:
 
     def find_flavor(self, name_or_id):
         return self.get_or_none(f"Looking up flavor {name_or_id!r}", self._strict(self.conn.compute.find_flavor), name_or_id)
+
+    def flavor_named(self, name):
+        """The flavor of this name (Nova keeps flavor names unique), or None: one list of the flavors this project can use,
+        public and private, without openstacksdk's ``find_flavor`` attempt to read the name as an id first."""
+        flavors = self.call(f"Looking up flavor {name!r}", lambda: list(self.conn.compute.flavors(details=False, is_public=None)))
+        return next((flavor for flavor in flavors if flavor.name == name), None)
 
     def create_server_image(self, server_id, name, metadata):
         """Nova createImage, then the Glance image it made (openstacksdk reads the id from the body at 2.45+).

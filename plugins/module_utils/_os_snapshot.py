@@ -237,15 +237,36 @@ def find_server(api, name_or_id):
     return server
 
 
-def server_volumes(api, server):
+def server_volumes(api, server, attachments=None):
     """The volumes attached to ``server``: dicts with ``id``, ``bootable``, ``device``, ``size``, ``status`` and ``volume``."""
-    attachments = api.volume_attachments(server.id)
+    attachments = api.volume_attachments(server.id) if attachments is None else attachments
     volumes = []
     for attachment in attachments:
         volume = api.get_volume(attachment.volume_id)
         volumes.append({"id": volume.id, "bootable": _truthy(volume.is_bootable), "device": attachment.device, "size": volume.size,
                         "status": volume.status, "volume": volume})
     return volumes
+
+
+def boot_volumes(api, server):
+    """``(volume_backed, volumes)`` of a server as few reads as its detail allows.
+
+    Nova's detail shows the boot image (empty for a server booted from a volume) and the ids of the attached volumes
+    (``os-extended-volumes:volumes_attached``). A server with an image whose root device is unknown (the admin-only
+    ``root_device_name``) or that has no volume attached boots from its image: no attachment or volume is read and
+    ``volumes`` is None. With a root device name and volumes, the attachments' devices decide, and the volumes are read
+    only for a server that boots from one of them.
+    """
+    root_device_name = getattr(server, "root_device_name", None)
+    attached = getattr(server, "attached_volumes", None)
+    image_id = (server.image or {}).get("id")
+    if image_id and (not root_device_name or attached == []):
+        return False, None
+    attachments = api.volume_attachments(server.id) if image_id else None
+    if attachments is not None and not any(attachment.device == root_device_name for attachment in attachments):
+        return False, None
+    volumes = server_volumes(api, server, attachments)
+    return is_volume_backed(image_id, volumes, root_device_name), volumes
 
 
 def _truthy(value):

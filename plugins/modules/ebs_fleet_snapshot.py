@@ -16,9 +16,10 @@ description:
     (one C(CreateSnapshots) call per instance), with the same options, the same refusals, the same tags and the same
     device and volume records - so that every set of the fleet has the same O(set_name).
   - The C(CreateSnapshots) calls (and, with O(stop_instance), the stops and starts) go out concurrently from at most
-    O(max_concurrency) threads, within a client-side token bucket (O(request_rate), O(request_burst)) sized on EC2's
-    request-rate limits; throttled calls are retried with jittered backoff. The sets of the fleet therefore start
-    within seconds of each other.
+    O(max_concurrency) threads, within client-side token buckets, one per API as EC2 meters them, sized on EC2's default
+    request-rate limits (O(request_rate), O(request_burst)); throttled calls are retried with jittered backoff. The
+    sets of up to O(request_burst) instances therefore start within seconds of each other, and the later ones at
+    O(request_rate) instances per second.
   - The device and volume records are written with one C(CreateTags) call per distinct record (device name, volume
     type and performance) for the whole fleet, not one per snapshot.
   - One wait for the whole fleet, within one O(wait_timeout), with one C(DescribeSnapshots) call per round for every
@@ -98,17 +99,19 @@ options:
     default: 20
   request_rate:
     description:
-      - The most calls per second that change something (C(CreateSnapshots), C(StopInstances), C(StartInstances),
-        C(CreateTags), C(DeleteTags), C(DeleteSnapshot)) this task sends, on average, after the burst of
-        O(request_burst). The defaults assume EC2's request-rate limits for such calls at 5 per second after a burst of
-        200; lower them when other tools share the account's limits, raise them when AWS raised the account's.
+      - The most C(CreateSnapshots) calls per second this task sends, on average, after the burst of O(request_burst).
+      - EC2 meters each API with a token bucket of its own; the defaults are EC2's default limits for C(CreateSnapshots)
+        (a burst of 100, then 5 per second). The other calls that change something get EC2's default buckets for them
+        scaled in the same proportion (C(DeleteSnapshot) 100 and 5 per second, C(CreateTags) and C(DeleteTags) 100 and
+        10, C(StopInstances) 50 and 5, C(StartInstances) 5 and 2). Lower both options when other tools share the
+        account's limits, raise them when AWS raised the account's.
     type: float
     default: 5.0
   request_burst:
     description:
-      - How many such calls may go out at once before O(request_rate) applies (the size of the token bucket).
+      - How many C(CreateSnapshots) calls may go out at once before O(request_rate) applies (the size of its token bucket).
     type: int
-    default: 200
+    default: 100
 notes:
   - The same refusals as M(snapkit.cloud.ebs_multi_snapshot) apply to each instance (hibernation configured, no volume
     left after the exclusions, more than 40 volumes, too many copied tags); they fail that instance's set only.
@@ -269,9 +272,21 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._wait import run_bou
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 
 MAX_CONCURRENCY = 100
-# The calls that change something: each takes a token of the request_rate bucket.
-RATE_LIMITED = ("create_snapshots", "stop_instances", "start_instances", "create_tags", "delete_tags", "delete_snapshot")
+# The calls that change something, each with EC2's default request-rate limit for it (bucket maximum capacity, refill
+# rate per second): EC2 meters every API with a bucket of its own ("Request throttling for the Amazon EC2 API", request
+# token bucket sizes; StopInstances is a plain mutating action). request_burst and request_rate set CreateSnapshots'
+# bucket; the others are scaled in the same proportion.
+EC2_REQUEST_LIMITS = {"create_snapshots": (100, 5.0), "delete_snapshot": (100, 5.0), "create_tags": (100, 10.0),
+                      "delete_tags": (100, 10.0), "stop_instances": (50, 5.0), "start_instances": (5, 2.0)}
 ABSENT = "absent"
+
+
+def request_buckets(rate, burst):
+    """{action: TokenBucket}: CreateSnapshots' bucket holds ``burst`` tokens refilled at ``rate`` per second, the others
+    EC2's sizes for them scaled by the same factors (at least one token)."""
+    base_burst, base_rate = EC2_REQUEST_LIMITS["create_snapshots"]
+    return {action: TokenBucket(limit_rate * rate / base_rate, max(1, round(limit_burst * burst / base_burst)))
+            for action, (limit_burst, limit_rate) in EC2_REQUEST_LIMITS.items()}
 
 
 def argument_spec():
@@ -281,7 +296,7 @@ def argument_spec():
         instance_ids=dict(type="list", elements="str"),
         max_concurrency=dict(type="int", default=20),
         request_rate=dict(type="float", default=5.0),
-        request_burst=dict(type="int", default=200),
+        request_burst=dict(type="int", default=100),
         **sets.set_option_spec(),
     )
 
@@ -315,10 +330,10 @@ class Fleet:
         self.params = module.params
         self.set_name = self.params["set_name"] or sets.default_set_name("fleet")
         extra = {"max_pool_connections": self.params["max_concurrency"] + 2}
-        bucket = TokenBucket(self.params["request_rate"], self.params["request_burst"])
-        self.client = RateLimitedClient(module.client("ec2", config=extra), bucket, RATE_LIMITED)
+        bucket = request_buckets(self.params["request_rate"], self.params["request_burst"])
+        self.client = RateLimitedClient(module.client("ec2", config=extra), bucket)
         # botocore's own retries would resend CreateSnapshots blindly; this client sends each request exactly once.
-        self.once = RateLimitedClient(module.client("ec2", config=dict(extra, retries={"total_max_attempts": 1})), bucket, RATE_LIMITED)
+        self.once = RateLimitedClient(module.client("ec2", config=dict(extra, retries={"total_max_attempts": 1})), bucket)
         self.entries = {}
         self.warnings = []
 

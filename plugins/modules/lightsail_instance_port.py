@@ -274,7 +274,7 @@ def close_network(client, name, network, key, info):
     lightsail.close_instance_public_ports(client, name, only_ours)
     if is_empty(info):
         return
-    after = exact_rule(lightsail.get_instance_port_states(client, name), key) or {}
+    after = exact_rule(lightsail.get_instance_port_states(client, name) or [], key) or {}
     if shape(after) != shape(info):
         lightsail.open_instance_public_ports(client, name, info)
 
@@ -301,9 +301,10 @@ def ensure(module, client, result):
     params = module.params
     network, key = validate(params)
     name = params["instance_name"]
-    if lightsail.get_instance(client, name) is None:
-        raise InputError(f"Lightsail instance {name} was not found in region {module.region}; check instance_name and region")
+    # The port states answer NotFound for an unknown instance: no GetInstance first.
     previous = lightsail.get_instance_port_states(client, name)
+    if previous is None:
+        raise InputError(f"Lightsail instance {name} was not found in region {module.region}; check instance_name and region")
     result["previous_rules"] = result["rules"] = formatted_rules(previous)
     present = params["state"] == "present"
     if applied(previous, network, key, present):
@@ -318,11 +319,11 @@ def ensure(module, client, result):
         lightsail.open_instance_public_ports(client, name, info)
     else:
         close_network(client, name, network, key, info)
-    rules = lightsail.get_instance_port_states(client, name)
+    rules = lightsail.get_instance_port_states(client, name) or []
     result["rules"] = formatted_rules(rules)
     wider = close_unasked(client, name, rules, predicted(previous, key, info), key)
     if wider:
-        result["rules"] = formatted_rules(lightsail.get_instance_port_states(client, name))
+        result["rules"] = formatted_rules(lightsail.get_instance_port_states(client, name) or [])
         raise ModuleFailure(f"Lightsail made rules on port {key[0]}-{key[1]}/{key[2]} of instance {name} that admit more than asked "
                             f"({formatted_rules(wider)} instead of {formatted_rules(predicted([], key, info))}); they are closed now. "
                             f"The rules before the task were {result['previous_rules']}")

@@ -298,7 +298,8 @@ def ensure(module, client, result, deadline):
         change_power(client, name, target, current, deadline)
     if params["wait"] or params["wait_only"]:
         instance = lightsail.wait_for_instance_state(client, name, target, deadline, need_public_ip=target == "running",
-                                                     just_started=change and target == "running")
+                                                     just_started=change and target == "running", just_changed=change,
+                                                     known=None if change else instance)
     else:
         instance = lightsail.get_instance(client, name) or instance
     if stop_mark and target == "running" and found == stop_mark:

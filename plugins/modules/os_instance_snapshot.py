@@ -339,8 +339,7 @@ class InstanceSnapshotModule(SnapkitOpenStackModule):
 
     def run(self):
         server = snapshots.find_server(self.api, self.params["server"])
-        volumes = snapshots.server_volumes(self.api, server)
-        volume_backed = snapshots.is_volume_backed((server.image or {}).get("id"), volumes, getattr(server, "root_device_name", None))
+        volume_backed, volumes = snapshots.boot_volumes(self.api, server)
         kind = self._kind(server, volume_backed)
         if kind == "image" and self.params["state"] == "present":
             # Nova's createImage carries the metadata (method=auto found an image-booted server): refused before any change.
@@ -512,10 +511,14 @@ def launch_source(api, server, kind, image, volume_snapshots, root):
 
 
 def server_flavor(api, server):
-    """From 2.47 Nova embeds a copy of the flavor without its id (``original_name`` only): look the flavor up by name."""
+    """From 2.47 Nova embeds a copy of the flavor without its id (``original_name`` only): the id is looked up by name
+    in one list of the flavors; before 2.47 the id is embedded and the flavor read by it for its name."""
     flavor = server.flavor or {}
     flavor_name = flavor.get("original_name") or flavor.get("name")
-    found = api.find_flavor(flavor_name or flavor.get("id")) if (flavor_name or flavor.get("id")) else None
+    if flavor_name:
+        found = api.flavor_named(flavor_name)
+    else:
+        found = api.find_flavor(flavor["id"]) if flavor.get("id") else None
     if found is None:
         # Deleted since, or hidden from this project: the name is still good enough to report.
         return None, flavor_name
@@ -523,12 +526,18 @@ def server_flavor(api, server):
 
 
 def server_networks(api, server):
+    """The networks of the server's ports, in port order. Nova's detail lists the addresses under their network's name
+    with the port's MAC address: the name comes from there, and a network is read only for a port not shown there."""
     networks = []
+    named = {address.get("OS-EXT-IPS-MAC:mac_addr"): name
+             for name, addresses in (server.addresses or {}).items() for address in addresses or [] if address.get("OS-EXT-IPS-MAC:mac_addr")}
     for port in api.server_ports(server.id):
         if any(item["network_id"] == port.network_id for item in networks):
             continue
-        network = api.get_network(port.network_id)
-        networks.append({"network_id": network.id, "network_name": network.name})
+        name = named.get(port.mac_address)
+        if name is None:
+            name = api.get_network(port.network_id).name
+        networks.append({"network_id": port.network_id, "network_name": name})
     return networks
 
 
@@ -537,6 +546,10 @@ def guest_is_windows(api, server, image, root):
     if image is not None:
         sources.append(snapshots.image_view(image)["properties"])
     base_image_id = (server.image or {}).get("id")
+    if "properties" in (server.image or {}):
+        # From 2.98 Nova shows the properties it kept of the server's image (os_type among them): no read of that image.
+        sources.append(server.image["properties"] or {})
+        base_image_id = None
     if root is not None:
         volume_image = getattr(root["volume"], "volume_image_metadata", None) or {}
         sources.append(volume_image)

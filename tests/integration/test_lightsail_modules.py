@@ -294,3 +294,24 @@ def test_instance_state_stop_mark_is_written_before_the_stop_and_removed_after_t
     assert any("refused-1" in warning and "AccessDeniedException" in warning for warning in run["refused"]["warnings"])
     marks = [(e["action"], e["params"].get("resourceName")) for e in sim.journal(service="lightsail") if e["action"] in ("TagResource", "UntagResource")]
     assert marks == [("TagResource", "web-1"), ("UntagResource", "web-1"), ("UntagResource", "stale-1"), ("TagResource", "refused-1")]
+
+
+def test_port_and_state_modules_read_each_thing_once(sim, ansible):
+    """The port module reads the rules (which answer NotFound for an unknown instance) without a GetInstance first; the
+    state module's wait does not read the instance again right after its own read or its own StopInstance (a read in
+    the same moment shows nothing new): one read per thing the module needs to know."""
+    sim.seed_lightsail_instance("win-1", blueprint="windows")
+    run = ansible.run([
+        task(sim, "open", "lightsail_instance_port", instance_name="win-1", port=5986, cidr="198.51.100.7/32"),
+        task(sim, "stop", "lightsail_instance_state", instance_name="win-1", state="stopped"),
+        task(sim, "stopped", "lightsail_instance_state", instance_name="win-1", state="stopped", wait_only=True),
+        task(sim, "missing", "lightsail_instance_port", instance_name="ghost", port=5986, cidr="198.51.100.7/32"),
+    ])
+    assert (run["open"]["changed"], run["stop"]["state"], run["stopped"]["state"]) == (True, "stopped", "stopped"), run
+    assert run["missing"].get("failed") is True and "ghost was not found" in run["missing"]["msg"]
+    assert actions(sim) == [
+        "GetInstancePortStates", "OpenInstancePublicPorts", "GetInstancePortStates",  # open, then verify
+        "GetInstance", "StopInstance", "GetInstance",  # the stop (30 simulated s) is over at the first read, 1 s later
+        "GetInstance",  # wait_only: the module's own read is the wait's first
+        "GetInstancePortStates",  # ghost: NotFound
+    ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 
 from _openstack import APP_CREDENTIAL_CLOUD
+from _openstack import calls_by_action
 from _openstack import mutating_calls
 from _openstack import openstack_real  # noqa: F401  pylint: disable=unused-import
 from _openstack import openstack_sim  # noqa: F401  pylint: disable=unused-import
@@ -238,3 +239,25 @@ def test_metadata_keys_nova_refuses_are_refused_before_any_change(sim, ansible):
     assert run["cinder"]["changed"] is True, run["cinder"].get("msg")
     assert [entry["action"] for entry in mutating_calls(sim.journal())] == ["createSnapshot"]
     assert sim.journal(action="createSnapshot")[0]["params"]["snapshot"]["volume_id"] == db["volumes"][0]["volume_id"]
+
+
+def test_image_booted_server_costs_one_read_of_each_kind(sim, ansible):
+    """An instance snapshot of an image-booted server with a data volume (the benchmark's case): the server detail says
+    how it boots, which flavor and networks it has and its image's os_type, so nothing is read twice and no volume,
+    attachment, network or base image is read; the flavor id costs one list, the networks' ids one list of ports."""
+    web = sim.seed_server(boot="image", name="web", volumes=[{"size": 10, "name": "web-data"}], windows=True)
+    result = os_module(ansible, MODULE, server="web", name="web-snap")
+    assert result["changed"] is True and result["kind"] == "image", result.get("msg")
+    source = result["launch_source"]
+    assert (source["flavor_id"], source["flavor_name"], source["windows"]) == ("2", "m1.small", True)
+    assert source["networks"] == [{"network_id": web["network_id"], "network_name": "private"}]
+    assert result["server"]["volume_backed"] is False
+
+    calls = calls_by_action(sim.journal())
+    image_reads = calls.pop("image showImage")
+    assert calls == {"identity versions": 1, "identity createToken": 1, "compute showVersion": 1, "compute listServersDetail": 1,
+                     "image versions": 1, "image listImages": 1, "compute createImage": 1, "compute listFlavors": 1,
+                     "network listPorts": 1}, calls
+    # Every image read is of the new image: the read after createImage and the wait's polls.
+    assert {entry["params"]["image_id"] for entry in sim.journal(action="showImage")} == {result["image"]["id"]}
+    assert sum(calls.values()) + image_reads <= 14, (calls, image_reads)

@@ -89,8 +89,15 @@ def requested_tags(call: Ec2Call, taggable: str) -> dict:
     return tags
 
 
+def resource_tags(resource) -> dict:
+    """``{key: value}`` of a resource, read from moto's tag store directly: its ``get_tags()`` goes through
+    ``describe_tags``, which scans every tag of the account with a pattern per resource id (seconds per call at
+    thousands of snapshots)."""
+    return dict(resource.ec2_backend.tags.get(resource.id) or {})
+
+
 def tag_list(resource) -> list[dict]:
-    return [{"Key": tag["key"], "Value": tag["value"]} for tag in resource.get_tags()]
+    return [{"Key": key, "Value": value} for key, value in resource_tags(resource).items()]
 
 
 def copyable_volume_tags(volume) -> dict:
@@ -272,6 +279,25 @@ def restorable_by_any(snapshot, users: list[str], account_id: str) -> bool:
     return False
 
 
+def filtered(filters: dict, resources: list) -> list:
+    """moto's ``generic_filter``, with the tag filters whose values hold no wildcard (``*``, ``?``, ``[``) matched first
+    by set lookup: the same answer (moto matches such a value only by equality), without moto compiling a pattern per
+    value for every resource (a 200-instance ``tag:`` filter over thousands of snapshots took tens of seconds)."""
+    rest = {}
+    for name, values in filters.items():
+        plain = (name == "tag-key" or name.startswith("tag:")) and values and not any(c in v for v in values for c in "*?[")
+        if not plain:
+            rest[name] = values
+            continue
+        wanted = set(values)
+        if name == "tag-key":
+            resources = [item for item in resources if wanted & set(resource_tags(item))]
+        else:
+            key = name[4:]
+            resources = [item for item in resources if key in resource_tags(item) and resource_tags(item)[key] in wanted]
+    return generic_filter(rest, resources)
+
+
 def filters_by_name(call: Ec2Call) -> dict:
     filters: dict = {}
     for item in call.params.get("Filters") or []:
@@ -335,7 +361,7 @@ def describe_snapshots(call: Ec2Call) -> dict:
         snapshots = [snapshot for snapshot in snapshots if owned_by_any(snapshot, call.params["OwnerIds"], call.account_id)]
     if call.params.get("RestorableByUserIds"):
         snapshots = [snapshot for snapshot in snapshots if restorable_by_any(snapshot, call.params["RestorableByUserIds"], call.account_id)]
-    snapshots = generic_filter(filters_by_name(call), snapshots)
+    snapshots = filtered(filters_by_name(call), snapshots)
     page, next_token = paginate(call, snapshots)
     result = {"Snapshots": [described_snapshot(snapshot) for snapshot in page]}
     if next_token:

@@ -113,3 +113,38 @@ def test_rate_limited_client_takes_a_token_for_the_named_calls_only():
     assert client.create_snapshots(InstanceSpecification={"InstanceId": "i-1"}) == {"InstanceSpecification": {"InstanceId": "i-1"}}
     assert client.describe_snapshots() == "read"
     assert len(taken) == 1
+
+
+def test_each_call_that_changes_something_has_a_bucket_of_its_own_as_ec2_meters_them():
+    # EC2's default request-rate limits (bucket maximum capacity, refill per second), one bucket per API.
+    buckets = module.request_buckets(5.0, 100)
+    assert {action: (bucket.capacity, bucket.rate) for action, bucket in buckets.items()} == {
+        "create_snapshots": (100, 5.0), "delete_snapshot": (100, 5.0), "create_tags": (100, 10.0), "delete_tags": (100, 10.0),
+        "stop_instances": (50, 5.0), "start_instances": (5, 2.0)}
+    # The options set CreateSnapshots' bucket; the others follow in the same proportion.
+    halved = module.request_buckets(2.5, 50)
+    assert (halved["create_tags"].capacity, halved["create_tags"].rate) == (50, 5.0)
+    assert (halved["start_instances"].capacity, halved["start_instances"].rate) == (2, 1.0)
+    assert params()["request_burst"] == 100 and params()["request_rate"] == 5.0
+
+
+def test_a_call_takes_a_token_of_its_own_bucket_only():
+    taken = []
+
+    class Bucket:
+        def __init__(self, name):
+            self.name = name
+
+        def take(self):
+            taken.append(self.name)
+
+    class Client:
+        def create_snapshots(self):
+            return "created"
+
+        def create_tags(self):
+            return "tagged"
+
+    client = RateLimitedClient(Client(), {"create_snapshots": Bucket("snapshots"), "create_tags": Bucket("tags")})
+    assert (client.create_snapshots(), client.create_tags(), client.create_tags()) == ("created", "tagged", "tagged")
+    assert taken == ["snapshots", "tags", "tags"]
