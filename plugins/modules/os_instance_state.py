@@ -227,6 +227,7 @@ class InstanceStateModule(SnapkitOpenStackModule):
             if not self.api.power_settled(server):
                 server = self.api.wait_for_server(server.id, self.api.power_settled, "it is neither building, stopping nor starting")
             self.api.server_power_action(server.id, action)
+
         def there(item):
             return item.status == target and self.api.power_settled(item)
 
