@@ -7,13 +7,15 @@
 
 from __future__ import annotations
 
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import TAG_PREFIX
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import best_effort
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_tags
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import delete_tags
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_instance
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import start_instances
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import stop_instances
+from ansible_collections.snapkit.cloud.plugins.module_utils._stop_mark import STOP_MARK_KEY
+from ansible_collections.snapkit.cloud.plugins.module_utils._stop_mark import foreign_mark_warning
+from ansible_collections.snapkit.cloud.plugins.module_utils._stop_mark import taken_over_warning
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 
@@ -22,10 +24,6 @@ POWER_BACKOFF = dict(initial=1.0, factor=1.5, cap=5.0)
 # States from which the instance will not reach the target on its own.
 DEAD_STATES = ("shutting-down", "terminated")
 DOWN_STATES = ("stopped", "stopping")
-# Written on the instance just before we stop it, removed once it runs again. A run cut off in between (the
-# controller killed, the job cancelled) leaves it behind, so the next run of the same set knows the instance was
-# running and starts it again instead of taking it for one its owner stopped.
-STOPPED_FOR_SET_TAG = TAG_PREFIX + "stopped-for-set"
 
 
 def instance_state(instance):
@@ -70,7 +68,8 @@ def tag_value(resource, key):
 
 
 class PowerGuard:
-    """Stops the instance when asked and makes sure it is started again if we stopped it, also across a cut-off run.
+    """Stops the instance when asked and makes sure it is started again if we stopped it, also across a cut-off run:
+    the stop mark (``_stop_mark``), a tag whose value is the set name.
 
     ``warnings`` collects what the caller should tell the user: marking the instance is best effort, a failure
     only means that a run cut off while the instance is down would not know to start it.
@@ -82,21 +81,23 @@ class PowerGuard:
         self.initial_state = instance_state(instance)
         self.set_name = set_name
         self.timeout = timeout
-        self.mark = tag_value(instance, STOPPED_FOR_SET_TAG)
+        self.mark = tag_value(instance, STOP_MARK_KEY)
         self.stopped = False
         self.restarted = False
         self.warnings = []
         if self.mark and self.mark != set_name and self.initial_state in DOWN_STATES:
-            self.warnings.append(
-                f"Instance {self.instance_id} was stopped by a run for snapshot set {self.mark} that was cut off before it "
-                f"could start it again (tag {STOPPED_FOR_SET_TAG}). It is treated as found stopped and left stopped: run set "
-                f"{self.mark} again to start it, or start it yourself"
-            )
+            self.warnings.append(foreign_mark_warning(f"Instance {self.instance_id}", self.initial_state, self.mark, "snapshot set"))
 
     @property
     def left_down_by_a_cut_off_run(self):
         """An earlier run of this very set stopped the instance and did not live to start it."""
-        return self.mark == self.set_name and self.initial_state in DOWN_STATES
+        return self.needs_resume and self.initial_state in DOWN_STATES
+
+    @property
+    def needs_resume(self):
+        """The instance carries this set's mark: a run of this set was cut off before it started the instance (then it
+        is down) or before it removed the mark (then it runs). A rerun that finds the set calls resume_cut_off_run."""
+        return self.mark == self.set_name
 
     def stop(self):
         if self.left_down_by_a_cut_off_run:
@@ -113,7 +114,10 @@ class PowerGuard:
         stop_and_wait(self.client, self.instance_id, self.timeout)
 
     def resume_cut_off_run(self):
-        """The set exists already: start the instance if the run that made it was cut off while it was down."""
+        """The set exists already: start the instance if the run that made it was cut off while it was down, and remove
+        the mark that run left. Nothing to do unless ``needs_resume``."""
+        if not self.needs_resume:
+            return
         if self.left_down_by_a_cut_off_run:
             self._take_over_the_stop()
         self.restore()
@@ -129,22 +133,19 @@ class PowerGuard:
     def _take_over_the_stop(self):
         wait_for_state(self.client, self.instance_id, "stopped", self.timeout)
         self.stopped = True
-        self.warnings.append(
-            f"Instance {self.instance_id} was left stopped by an earlier run for snapshot set {self.set_name} that was cut "
-            f"off (tag {STOPPED_FOR_SET_TAG}); it is started again"
-        )
+        self.warnings.append(taken_over_warning(f"Instance {self.instance_id}", self.set_name, "snapshot set"))
 
     def _mark(self):
-        tagged = best_effort(self.warnings, lambda: create_tags(self.client, self.instance_id, {STOPPED_FOR_SET_TAG: self.set_name}), lambda code: (
-            f"Could not tag instance {self.instance_id} with {STOPPED_FOR_SET_TAG} before stopping it "
+        tagged = best_effort(self.warnings, lambda: create_tags(self.client, self.instance_id, {STOP_MARK_KEY: self.set_name}), lambda code: (
+            f"Could not tag instance {self.instance_id} with {STOP_MARK_KEY} before stopping it "
             f"({code}): if this run is cut off while the instance is stopped, a re-run will not know to start it"
         ))
         if tagged:
             self.mark = self.set_name
 
     def _unmark(self):
-        untagged = best_effort(self.warnings, lambda: delete_tags(self.client, self.instance_id, {STOPPED_FOR_SET_TAG: self.set_name}), lambda code: (
-            f"Could not remove the tag {STOPPED_FOR_SET_TAG} from instance {self.instance_id} ({code}): "
+        untagged = best_effort(self.warnings, lambda: delete_tags(self.client, self.instance_id, {STOP_MARK_KEY: self.set_name}), lambda code: (
+            f"Could not remove the tag {STOP_MARK_KEY} from instance {self.instance_id} ({code}): "
             f"remove it by hand, or a later run of set {self.set_name} that finds the instance stopped will start it"
         ))
         if untagged:

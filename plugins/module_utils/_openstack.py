@@ -347,8 +347,8 @@ class OpenStackApi:
                                                 lambda: list(self.conn.compute.servers(details=True, name=name_or_id)))
                  if server.name == name_or_id]
         if len(found) > 1:
-            raise OpenStackError(f"Looking up server {name_or_id!r} failed: {len(found)} servers have that name "
-                                 f"({', '.join(server.id for server in found)}); give the server's id instead")
+            raise ModuleFailure(f"Looking up server {name_or_id!r} failed: {len(found)} servers have that name "
+                                f"({', '.join(server.id for server in found)}); give the server's id instead")
         return found[0] if found else None
 
     def get_server(self, server_id):
@@ -378,6 +378,58 @@ class OpenStackApi:
         from openstack.compute.v2.server import Server  # pylint: disable=import-outside-toplevel
         image_id = Server(id=server_id).create_image(self.conn.compute, name, metadata=metadata or None)
         return self.call(f"Reading image {image_id} that createImage {name!r} of server {server_id} made", self.conn.image.get_image, image_id)
+
+    # Nova: server power and metadata (os_instance_state) ---------------------------------------
+
+    # Nova's power tasks and the status each leads to; the vm_state each power action leads to (nova/compute/task_states.py,
+    # vm_states.py).
+    POWER_TASKS = {"powering-off": "SHUTOFF", "powering-on": "ACTIVE"}
+    POWER_ACTION_VM_STATE = {"stop": "stopped", "start": "active"}
+
+    def server_power_action(self, server_id, action):
+        """``os-stop`` (``action="stop"``) or ``os-start`` (``"start"``): True when Nova accepted it, False when Nova
+        answered that the server is already where the action leads (409 "... in vm_state stopped" to a stop, "active" to
+        a start: another client got there first).
+
+        Nova refuses both while the server has a task (nova/compute/api.py ``check_instance_state``: 409 "Cannot 'start'
+        instance ... while it is in task_state image_uploading"): retried here until the timeout, as the other transient
+        answers are. Any other 409 (another vm_state, a locked server, one not on a host yet) fails at once: waiting does
+        not change it."""
+        what = f"{'Stopping' if action == 'stop' else 'Starting'} server {server_id} (os-{action})"
+        send = self.conn.compute.stop_server if action == "stop" else self.conn.compute.start_server
+
+        def attempt():
+            try:
+                send(server_id)
+                return True
+            except api_errors() as error:
+                details = str(getattr(error, "details", None) or error)
+                if http_status(error) != 409 or "in task_state" in details:
+                    raise
+                if f"in vm_state {self.POWER_ACTION_VM_STATE[action]}" in details:
+                    return False
+                raise ModuleFailure(f"{what} failed (HTTP 409): {details}") from error
+        return self.call(what, attempt)
+
+    def power_settled(self, server):
+        """Neither building nor stopping or starting: Nova refuses a stop or start meanwhile."""
+        return server.status != "BUILD" and server.task_state not in self.POWER_TASKS
+
+    def wait_for_server(self, server_id, done, waiting_for):
+        """Wait until ``done(server)``; fail at once when the server is ``ERROR`` with no task (Nova gave up)."""
+        return self.wait(lambda: [self.get_server(server_id)], done, lambda server: server.status == "ERROR" and not server.task_state,
+                         lambda servers: ", ".join(f"server {item.id} is {item.status}" + (f" ({item.task_state})" if item.task_state else "")
+                                                   + f", waiting until {waiting_for}" for item in servers))[0]
+
+    def set_server_metadata(self, server_id, metadata):
+        """Add or update these items (Nova ``POST /servers/{id}/metadata``: the others stay)."""
+        return self.call(f"Setting metadata {', '.join(sorted(metadata))} of server {server_id}",
+                         lambda: self.conn.compute.set_server_metadata(server_id, **metadata))
+
+    def delete_server_metadata_item(self, server_id, key):
+        """Delete one item; an item that is gone already is no error."""
+        return self.get_or_none(f"Deleting metadata {key} of server {server_id}",
+                                lambda _key: self.conn.compute.delete_server_metadata(server_id, [_key]), key)
 
     # Cinder -----------------------------------------------------------------------------------
 

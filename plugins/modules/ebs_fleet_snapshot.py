@@ -80,7 +80,7 @@ options:
       - Stop each instance before creating its set and start it again as soon as its set is created, as
         M(snapkit.cloud.ebs_multi_snapshot) does. An instance that was already stopped stays stopped. If anything
         fails after an instance was stopped, it is started again.
-      - Each instance is tagged C(snapkit:stopped-for-set) just before it is stopped, and untagged once it runs again,
+      - Each instance is tagged C(snapkit:stopped-for-snapshot) just before it is stopped, and untagged once it runs again,
         so that a re-run with the same O(set_name) after a cut-off run starts it.
   wait:
     description:
@@ -481,7 +481,7 @@ def make_set(plan):
 def resume_existing(plan):
     """The set exists: start the instance if a cut-off run of this set left it stopped, and remove this set's stop mark
     (a run cut off after its StartInstances leaves a running instance still marked). Never raises."""
-    if plan.guard.left_down_by_a_cut_off_run or plan.guard.mark == plan.fleet.set_name:
+    if plan.guard.needs_resume:
         restore(plan, plan.guard.resume_cut_off_run, None)
     return plan
 

@@ -72,7 +72,7 @@ options:
       - Stop the instance before creating the set and start it again as soon as the set is created.
       - AWS recommends stopping an instance before snapshotting its root volume. An instance that was already
         stopped stays stopped. If anything fails after the instance was stopped, it is started again.
-      - Just before stopping it, the module tags the instance C(snapkit:stopped-for-set) with the set name, and removes
+      - Just before stopping it, the module tags the instance C(snapkit:stopped-for-snapshot) with the set name, and removes
         the tag once the instance runs again. If the run is cut off in between (the controller dies, the job is
         cancelled), the next run with the same O(set_name) finds the tag on the stopped instance, finishes the set and
         starts the instance, whatever O(stop_instance) says. An instance stopped for another set is left stopped,

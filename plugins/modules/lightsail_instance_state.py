@@ -211,17 +211,17 @@ instance:
 """
 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _lightsail as lightsail
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import TAG_PREFIX
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import best_effort
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
+from ansible_collections.snapkit.cloud.plugins.module_utils._stop_mark import STOP_MARK_KEY
+from ansible_collections.snapkit.cloud.plugins.module_utils._stop_mark import foreign_mark_warning
 
 # For each target: the state that must be waited out before the call, and the call that gets there.
 BLOCKING = {"running": "stopping", "stopped": "pending"}
 ON_THE_WAY = {"running": ("running", "pending"), "stopped": ("stopped", "stopping")}
-STOP_MARK_TAG = f"{TAG_PREFIX}stopped-for-snapshot"
 
 
 def argument_spec():
@@ -267,12 +267,10 @@ def warn_if_refused(module, what, call):
 
 def read_stop_mark(module, instance, result):
     """The stop mark found on the instance, reported; a stopped instance marked by another procedure is warned about."""
-    found = lightsail.tag_dict(instance.get("tags")).get(STOP_MARK_TAG)
+    found = lightsail.tag_dict(instance.get("tags")).get(STOP_MARK_KEY)
     result["stop_mark_found"] = found
     if found not in (None, module.params["stop_mark"]) and state_of(instance) in ON_THE_WAY["stopped"]:
-        module.warn(f"Lightsail instance {instance['name']} is {state_of(instance)} with the stop mark {STOP_MARK_TAG}={found}: "
-                    "a run of that procedure stopped it and was cut off. Run it again to start the instance, or start it and "
-                    "remove the tag by hand.")
+        module.warn(foreign_mark_warning(f"Lightsail instance {instance['name']}", state_of(instance), found, "procedure"))
     return found
 
 
@@ -292,8 +290,8 @@ def ensure(module, client, result, deadline):
     if module.check_mode:
         return
     if change and stop_mark and target == "stopped":
-        warn_if_refused(module, f"Marking Lightsail instance {name} with {STOP_MARK_TAG}={stop_mark}",
-                        lambda: lightsail.tag_resource(client, name, {STOP_MARK_TAG: stop_mark}))
+        warn_if_refused(module, f"Marking Lightsail instance {name} with {STOP_MARK_KEY}={stop_mark}",
+                        lambda: lightsail.tag_resource(client, name, {STOP_MARK_KEY: stop_mark}))
     if change:
         change_power(client, name, target, current, deadline)
     if params["wait"] or params["wait_only"]:
@@ -303,9 +301,9 @@ def ensure(module, client, result, deadline):
     else:
         instance = lightsail.get_instance(client, name) or instance
     if stop_mark and target == "running" and found == stop_mark:
-        warn_if_refused(module, f"Removing the stop mark {STOP_MARK_TAG}={stop_mark} of Lightsail instance {name}",
-                        lambda: lightsail.untag_resource(client, name, [STOP_MARK_TAG]))
-        instance = dict(instance, tags=[tag for tag in instance.get("tags") or [] if tag.get("key") != STOP_MARK_TAG])
+        warn_if_refused(module, f"Removing the stop mark {STOP_MARK_KEY}={stop_mark} of Lightsail instance {name}",
+                        lambda: lightsail.untag_resource(client, name, [STOP_MARK_KEY]))
+        instance = dict(instance, tags=[tag for tag in instance.get("tags") or [] if tag.get("key") != STOP_MARK_KEY])
     result["state"] = state_of(instance)
     result["instance"] = lightsail.formatted_instance(instance)
 

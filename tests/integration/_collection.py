@@ -23,7 +23,8 @@ for _entry in collections_path().split(os.pathsep):
         sys.path.append(_entry)
 
 # pylint: disable=wrong-import-position
-from ansible_collections.snapkit.cloud.plugins.module_utils._ec2_power import STOPPED_FOR_SET_TAG  # noqa: E402
-from ansible_collections.snapkit.cloud.plugins.modules.lightsail_instance_state import STOP_MARK_TAG as LIGHTSAIL_STOP_MARK_TAG  # noqa: E402
+# One stop mark for every cloud (plugins/module_utils/_stop_mark.py); the tests name it by cloud.
+from ansible_collections.snapkit.cloud.plugins.module_utils._stop_mark import STOP_MARK_KEY as LIGHTSAIL_STOP_MARK_TAG  # noqa: E402
+from ansible_collections.snapkit.cloud.plugins.module_utils._stop_mark import STOP_MARK_KEY as STOPPED_FOR_SET_TAG  # noqa: E402
 
 __all__ = ["LIGHTSAIL_STOP_MARK_TAG", "STOPPED_FOR_SET_TAG"]

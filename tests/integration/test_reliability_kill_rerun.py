@@ -14,7 +14,7 @@ and the instance in the power state it started in.
 The kill takes the whole process tree, as when the machine running the job dies (ansible's workers
 call setsid, so killing the process group would let the module finish its work). A kill between
 StopInstances and StartInstances leaves the instance stopped; ebs_multi_snapshot tags the instance
-``snapkit:stopped-for-set`` before it stops it, so the rerun knows the instance was running and starts
+``snapkit:stopped-for-snapshot`` before it stops it, so the rerun knows the instance was running and starts
 it again. Every kill point must therefore end running, with one complete set and the tag gone. The kill
 points inside that window are drawn apart from the others (``kill_points_in_window``), so that the
 window is always tried.

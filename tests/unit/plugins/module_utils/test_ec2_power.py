@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.snapkit.cloud.plugins.module_utils._ec2_power import STOPPED_FOR_SET_TAG
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2_power import PowerGuard
+from ansible_collections.snapkit.cloud.plugins.module_utils._stop_mark import STOP_MARK_KEY as STOPPED_FOR_SET_TAG
 
 
 def instance(state, mark=None):
