@@ -47,7 +47,7 @@ options:
     type: bool
     default: false
   wait_timeout:
-    description: How long to wait, in seconds, for every step together.
+    description: How long to wait, in seconds, for every step together; bounds the whole task.
     type: int
     default: 900
   stop_mark:
@@ -216,6 +216,7 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._aws import InputErr
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import best_effort
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Deadline
 
 # For each target: the state that must be waited out before the call, and the call that gets there.
 BLOCKING = {"running": "stopping", "stopped": "pending"}
@@ -314,7 +315,7 @@ def run(module):
 
     def work(client):
         validate(params)
-        ensure(module, client, result, lightsail.Deadline(params["wait_timeout"]))
+        ensure(module, client, result, Deadline(params["wait_timeout"]))
 
     lightsail.run_task(module, result, work)
 
