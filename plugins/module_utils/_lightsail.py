@@ -452,13 +452,15 @@ def wait_for_snapshot_state(client, snapshot_name, deadline, done, failed=lambda
     """Poll GetInstanceSnapshot until ``done(snapshot)``; the snapshots of the last poll (none once it is gone, which
     ends the wait: a wait for deletion has ``done`` never true). ``failed`` ends it at once (WaitFailed).
 
-    A ``new`` snapshot (this run just created it) that Lightsail does not show yet is pending, not gone.
+    A ``new`` snapshot (this run just created it) that Lightsail does not show yet is pending, not gone; and pending is
+    what the create answered, so the first read comes after the first interval, not at once.
     """
     read = just_created(lambda: get_instance_snapshot(client, snapshot_name),
                         NotVisibleYet(name=snapshot_name, state="not visible yet"), grace=VISIBILITY_GRACE_SECONDS if new else 0.0)
     return wait_until(
         poll=lambda: [snapshot for snapshot in [read()] if snapshot], done=done, failed=failed, timeout=deadline,
         describe=lambda items: "; ".join(describe_snapshot_state(snapshot_name, item) for item in items) or f"snapshot {snapshot_name} is gone",
+        known=[NotVisibleYet(name=snapshot_name, state="pending")] if new else None,
     )
 
 

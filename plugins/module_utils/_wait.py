@@ -119,7 +119,7 @@ class ProgressEstimator:
 
 
 def wait_until(poll, done, failed, timeout, describe, key=None, progress=None, backoff=None,
-               sleep=time.sleep, monotonic=time.monotonic):
+               sleep=time.sleep, monotonic=time.monotonic, known=None):
     """Poll until every item is done; return the items of the last poll.
 
     :param poll: callable returning the current list of items (one batched API call).
@@ -129,12 +129,14 @@ def wait_until(poll, done, failed, timeout, describe, key=None, progress=None, b
     :param describe: callable(items) -> str, a one-line summary of every item for messages.
     :param key: callable(item) -> hashable identity, needed with ``progress``.
     :param progress: callable(item) -> float percent or None, to predict completion.
+    :param known: the items as already known (what a create just answered): the first round takes them instead of a
+        poll, so that a wait begun right after a create does not read back at once the state the create gave.
     """
     backoff = backoff or Backoff()
     estimator = ProgressEstimator()
     deadline, seconds = _end_and_seconds(timeout, monotonic)
     while True:
-        items = poll()
+        items, known = (poll() if known is None else known), None
         now = monotonic()
         failures = [item for item in items if failed(item)]
         if failures:
@@ -151,11 +153,11 @@ def wait_until(poll, done, failed, timeout, describe, key=None, progress=None, b
         delay = backoff.next_delay()
         if progress is not None and key is not None:
             etas = [estimator.estimate(key(item), progress(item), now) for item in pending]
-            known = [eta for eta in etas if eta is not None]
-            if len(known) == len(pending):
+            forecasts = [eta for eta in etas if eta is not None]
+            if len(forecasts) == len(pending):
                 # Every pending item has a forecast: wake up just after the last one is due
                 # instead of sleeping a long backoff past the completion.
-                delay = min(delay, max(backoff.floor, max(known) + backoff.floor))
+                delay = min(delay, max(backoff.floor, max(forecasts) + backoff.floor))
         sleep(min(delay, remaining))
 
 

@@ -93,3 +93,20 @@ def test_seconds_still_mean_seconds_from_now():
     with pytest.raises(WaitTimeout):
         never_done_wait(clock, 20)
     assert clock.now == pytest.approx(1520)
+
+
+def test_known_items_stand_for_the_first_poll():
+    """A wait begun right after a create takes the create's answer for its first round: the first read comes after the
+    first interval, not at once."""
+    clock = FakeClock()
+    polls = []
+
+    def poll():
+        polls.append(clock.now)
+        return [{"id": "s", "state": "available" if clock.now >= 1002 else "pending"}]
+
+    items = wait_until(poll, done=lambda item: item["state"] == "available", failed=lambda item: False, timeout=60,
+                       describe=str, backoff=Backoff(initial=1, factor=2, cap=8), sleep=clock.sleep, monotonic=clock.monotonic,
+                       known=[{"id": "s", "state": "pending"}])
+    assert items == [{"id": "s", "state": "available"}]
+    assert polls == [1001, 1003]
