@@ -318,7 +318,8 @@ class OpenStackApi:
         try:
             return wait_until(poll, done, failed, self.timeout, describe, backoff=Backoff(initial=1.0, factor=1.5, cap=10.0))
         except WaitTimeout as error:
-            raise WaitTimeout(f"gave up at timeout={getattr(self.timeout, 'seconds', self.timeout)} seconds, {describe(error.items)}; what was made is left as it is: "
+            seconds = getattr(self.timeout, "seconds", self.timeout)
+            raise WaitTimeout(f"gave up at timeout={seconds} seconds, {describe(error.items)}; what was made is left as it is: "
                               "run the task again with a longer timeout to wait for it", error.items, error.pending) from None
 
     # Nova -------------------------------------------------------------------------------------

@@ -242,6 +242,7 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._ec2_power import in
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Deadline
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
 
+
 def argument_spec():
     return dict(
         state=dict(type="str", choices=["present", "absent"], default="present"),
