@@ -45,8 +45,9 @@ options:
     default: true
   timeout:
     description:
-      - How long to wait, in seconds, for the snapshots to finish (or to be deleted).
-      - Also bounds the retries of transient API answers (409 busy, 429, 502, 503, 504).
+      - Seconds that bound the whole task.
+      - The retries of transient API answers (409 busy, 429, 502, 503, 504) and every wait (for the snapshots to finish
+        or to be deleted, for a volume to settle) take from this one budget.
       - A positive number of seconds.
     type: int
     default: 1800

@@ -13,6 +13,8 @@ and lets later modules (info, restore, retention) treat the set as one thing.
 from __future__ import annotations
 
 import datetime
+import functools
+import time
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
@@ -22,13 +24,17 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import TAG_PREFIX
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import VOLUME_ID_PATTERN
+from ansible_collections.snapkit.cloud.plugins.module_utils._aws import best_effort
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import aws_error_text
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_user_tags
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import error_code
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import FILTER_VALUES_PER_CALL
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import TAG_RESOURCES_PER_CALL
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import VISIBILITY_GRACE_SECONDS
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import Visibility
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_snapshots
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_tags_when_visible
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import delete_snapshot
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_filters
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_ids
@@ -36,7 +42,9 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_with_server_time
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import poll_made
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitTimeout
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import deadline_retry
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 
@@ -157,7 +165,7 @@ def send_without_duplicates(send, find_made, timeout, safe_to_resend, retried, v
     ``find_made`` returns (result or a falsy value, EC2's time of the answer or None): EC2 is eventually
     consistent, so what it made may not be listed yet; the lookup is repeated until the visibility grace has
     passed on EC2's clock, and only then is the request sent again.
-    Retries go on until ``timeout`` seconds have passed; then the last error is raised.
+    Retries go on until ``timeout`` (the task's Deadline, or seconds) has passed; then the last error is raised.
     """
     maybe_made = []
 
@@ -200,6 +208,17 @@ def set_queries(set_name=None, instance_ids=(), tags=None):
         base + [{"Name": "tag:" + INSTANCE_TAG, "Values": instance_ids[start:start + FILTER_VALUES_PER_CALL]}]
         for start in range(0, len(instance_ids), FILTER_VALUES_PER_CALL)
     ]
+
+
+def snapshots_of_sets(client, set_name, instance_ids):
+    """The snapshots of the sets ``set_name`` of ``instance_ids`` (one DescribeSnapshots per 200 instances), and EC2's
+    time of the first answer (for a Visibility)."""
+    found, server_time = [], None
+    for filters in set_queries(set_name, instance_ids) if instance_ids else []:
+        snapshots, answered_at = describe_snapshots_with_server_time(client, filters)
+        server_time = server_time or answered_at
+        found.extend(snapshots)
+    return found, server_time
 
 
 def attached_ebs_volumes(instance):
@@ -261,6 +280,37 @@ def volume_record(volume):
     return {DEVICE_TAG: volume["device_name"], VOLUME_TAG: attributes}
 
 
+def record_volumes(client, made):
+    """Tag the new snapshots with their volume's device and attributes: one CreateTags per distinct record (up to 1000
+    snapshots each), so a fleet of identical instances costs one call per device (``made``: pairs of the snapshots
+    CreateSnapshots made and the volumes they were made from, with_volume_details).
+
+    After the instances run again, so it costs no downtime. EC2 may not show the new snapshots yet (eventual
+    consistency): their InvalidSnapshot.NotFound is retried until they show, within one visibility grace for all (EC2
+    shows a set's snapshots at about the same time). Best effort: a failure must not lose a set, the restore falls back
+    to describing the source volumes. Returns the snapshot ids (comma-separated per call) that could not be tagged.
+    """
+    groups = {}
+    for created, volumes in made:
+        by_volume = {volume["volume_id"]: volume for volume in volumes}
+        for snapshot in created:
+            volume = by_volume.get(snapshot.get("VolumeId"))
+            if volume is not None:
+                groups.setdefault(tuple(sorted(volume_record(volume).items())), []).append(snapshot)
+    untagged = []
+    grace_ends = time.monotonic() + VISIBILITY_GRACE_SECONDS
+    for record, snapshots in groups.items():
+        for start in range(0, len(snapshots), TAG_RESOURCES_PER_CALL):
+            chunk = snapshots[start:start + TAG_RESOURCES_PER_CALL]
+            ids = [s["SnapshotId"] for s in chunk]
+            tag = functools.partial(create_tags_when_visible, client, ids, dict(record),
+                                    timeout=max(0.0, grace_ends - time.monotonic()))
+            if best_effort(untagged, tag, ", ".join(ids)):
+                for snapshot in chunk:
+                    snapshot["Tags"] = snapshot.get("Tags", []) + [{"Key": k, "Value": v} for k, v in record]
+    return untagged
+
+
 def read_volume_record(tags):
     """(device name, {volume_type, iops, throughput}) from a snapshot's tags dict, or None when not recorded."""
     device, attributes = tags.get(DEVICE_TAG), tags.get(VOLUME_TAG)
@@ -320,15 +370,8 @@ def wait_for_set(client, snapshot_ids, devices, timeout, seen=(), **engine_optio
     consistent, and a new snapshot may be missing from its answers for a while. It counts as gone only
     once it was seen (``seen``: ids already seen before the wait), or after the visibility grace.
     """
-    expected = list(snapshot_ids)
-    visibility = Visibility(seen)
-
-    def poll():
-        snapshots, server_time = describe_snapshots_by_ids_with_server_time(client, expected)
-        found = {s["SnapshotId"]: s for s in snapshots}
-        visibility.observe(found, server_time)
-        return [found.get(sid) or missing_snapshot(sid, visibility) for sid in expected]
-
+    poll = poll_made(lambda ids: describe_snapshots_by_ids_with_server_time(client, ids), list(snapshot_ids), "SnapshotId", seen,
+                     missing_snapshot)
     return wait_until(
         poll,
         done=lambda s: s.get("State") == COMPLETED,
@@ -339,6 +382,21 @@ def wait_for_set(client, snapshot_ids, devices, timeout, seen=(), **engine_optio
         progress=progress_percent,
         **engine_options,
     )
+
+
+def wait_for_sets(client, set_name, instance_ids, snapshot_ids, deadline, seen=()):
+    """One wait for the sets ``set_name`` of many instances: each poll is one DescribeSnapshots per 200 instances. A set
+    that fails is done (the caller reports it), so one failed set does not end the wait of the others. The snapshots of
+    the last poll, and the WaitTimeout when the deadline passed first (None otherwise)."""
+    poll = poll_made(lambda _ids: snapshots_of_sets(client, set_name, instance_ids), list(snapshot_ids), "SnapshotId", seen,
+                     missing_snapshot)
+    try:
+        return wait_until(
+            poll, done=lambda s: s.get("State") != "pending", failed=lambda s: False, timeout=deadline,
+            describe=lambda items: f"{sum(s.get('State') == 'pending' for s in items)} snapshots pending",
+            key=lambda s: s["SnapshotId"], progress=progress_percent), None
+    except WaitTimeout as timed_out:
+        return timed_out.items, timed_out
 
 
 def missing_snapshot(snapshot_id, visibility):
@@ -474,8 +532,8 @@ def create_request(params, tags):
     return request
 
 
-def create_set(once, client, params, instance_id, set_name, volumes, tags):
-    """One CreateSnapshots call, retried until wait_timeout without ever making a second set.
+def create_set(once, client, params, instance_id, set_name, volumes, tags, deadline):
+    """One CreateSnapshots call, retried until the task's ``deadline`` without ever making a second set.
 
     ``once`` is a client that sends each request exactly once (botocore's own retries would resend blindly).
     Throttling and the per-volume limit on pending snapshots mean EC2 did nothing: resend. A
@@ -486,7 +544,7 @@ def create_set(once, client, params, instance_id, set_name, volumes, tags):
         return send_without_duplicates(
             lambda: create_snapshots(once, instance_id, **request),
             lambda: find_set_with_server_time(client, instance_id, set_name),
-            params["wait_timeout"], SAFE_TO_RESEND, RETRIED_CREATE_ERRORS,
+            deadline, SAFE_TO_RESEND, RETRIED_CREATE_ERRORS,
         )
     except is_ansible_aws_error_code(LIMIT_ERROR):
         counts = pending_snapshots_by_volume(client, [v["volume_id"] for v in volumes])

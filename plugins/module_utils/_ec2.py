@@ -34,7 +34,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import error_code
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import throttling_retry
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import deadline_retry
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 
 # DescribeSnapshots accepts at most 1000 results per page; filter values are limited to 200 per filter.
 SNAPSHOT_PAGE_SIZE = 1000
@@ -205,6 +207,43 @@ def _describe_volume_pages(client, filters):
 def describe_volumes_by_ids_with_server_time(client, volume_ids):
     """The volumes with these ids that EC2 shows, one call per 200 ids (a filter: a gone volume drops out), and EC2's time."""
     return _pages_by_ids(lambda filters: _describe_volume_pages(client, filters), "volume-id", volume_ids)
+
+
+def poll_made(describe_with_server_time, ids, id_key, seen, missing):
+    """A wait's poll of resources we made: one ``describe_with_server_time(ids)`` per round (the resources EC2 lists and
+    its time), each of ``ids`` in order, ``missing(id, visibility)`` for one EC2 does not list (gone, or not visible yet:
+    see Visibility; ``seen``: ids seen before the wait)."""
+    visibility = Visibility(seen)
+
+    def poll():
+        listed, server_time = describe_with_server_time(ids)
+        found = {item[id_key]: item for item in listed}
+        visibility.observe(found, server_time)
+        return [found.get(item_id) or missing(item_id, visibility) for item_id in ids]
+
+    return poll
+
+
+# Volumes become available and attach in seconds: poll briskly.
+VOLUME_BACKOFF = dict(initial=1.0, factor=1.5, cap=5.0)
+
+
+def attachment_state(volume):
+    attachments = volume.get("Attachments") or []
+    return attachments[0].get("State") if attachments else None
+
+
+def wait_for_volumes(client, volume_ids, done, failed, deadline, seen=()):
+    """Wait until ``done`` holds for every volume, one DescribeVolumes per poll for all; ``failed`` (or vanishing) fails
+    at once (WaitFailed). A new volume EC2 does not list yet (eventual consistency) is waited for; it counts as vanished
+    (state ``deleted``) only once it was seen (``seen``: ids seen before this wait) or after the visibility grace."""
+    poll = poll_made(lambda ids: describe_volumes_by_ids_with_server_time(client, ids), sorted(volume_ids), "VolumeId", seen,
+                     lambda vid, visibility: {"VolumeId": vid, "State": "deleted" if visibility.gone(vid) else "not listed by EC2 yet"})
+
+    def describe(items):
+        return "; ".join(f"{v['VolumeId']}: {v.get('State')}" + (f"/{attachment_state(v)}" if attachment_state(v) else "") for v in items)
+
+    return wait_until(poll, done=done, failed=failed, timeout=deadline, describe=describe, backoff=Backoff(**VOLUME_BACKOFF))
 
 
 def describe_volumes_by_ids(client, volume_ids):

@@ -31,7 +31,8 @@ def instance_state(instance):
 
 
 def wait_for_state(client, instance_id, target, timeout):
-    """Wait until the instance is in ``target`` state; fail at once if it is terminated."""
+    """Wait until the instance is in ``target`` state, within ``timeout`` (the task's Deadline); fail at once if it is
+    terminated."""
 
     def poll():
         instance = describe_instance(client, instance_id)
@@ -72,7 +73,8 @@ class PowerGuard:
     the stop mark (``_stop_mark``), a tag whose value is the set name.
 
     ``warnings`` collects what the caller should tell the user: marking the instance is best effort, a failure
-    only means that a run cut off while the instance is down would not know to start it.
+    only means that a run cut off while the instance is down would not know to start it. ``timeout`` is the task's
+    Deadline: every stop and start wait of the guard takes from the same budget.
     """
 
     def __init__(self, client, instance, set_name, timeout):

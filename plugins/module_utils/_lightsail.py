@@ -391,17 +391,6 @@ def formatted_instance(instance):
     return {key: values[key] for key in INSTANCE_KEYS}
 
 
-class Deadline:
-    """One wait_timeout shared by every step of a task (retries, operations, states)."""
-
-    def __init__(self, seconds):
-        self.seconds = seconds
-        self.end = time.monotonic() + seconds
-
-    def remaining(self):
-        return max(0.0, self.end - time.monotonic())
-
-
 # Instances stop and start in tens of seconds (Sysprep in minutes): poll briskly, up to 5 s apart.
 POWER_BACKOFF = dict(initial=1.0, factor=1.5, cap=5.0)
 
@@ -447,10 +436,39 @@ def wait_for_instance_state(client, name, target, deadline, need_public_ip=False
         return state(item) == "gone" or stopped
 
     return wait_until(
-        poll, done=done, failed=failed, timeout=deadline.remaining(), backoff=backoff,
+        poll, done=done, failed=failed, timeout=deadline, backoff=backoff,
         describe=lambda items: f"instance {name} is {state(items[0])} (waiting for {target}"
                                f"{' with a public IP' if need_public_ip else ''})",
     )[0]
+
+
+def wait_for_instance_gone(client, name, deadline):
+    """Wait until GetInstance answers NotFoundException (an empty poll ends the wait)."""
+    wait_until(
+        poll=lambda: [instance for instance in [get_instance(client, name)] if instance],
+        done=lambda item: False, failed=lambda item: False, timeout=deadline, backoff=Backoff(**POWER_BACKOFF),
+        describe=lambda items: f"instance {name} still exists",
+    )
+
+
+def describe_snapshot_state(snapshot_name, snapshot):
+    return f"snapshot {snapshot_name} is {snapshot.get('state') if snapshot else 'gone'}"
+
+
+def wait_for_snapshot_state(client, snapshot_name, deadline, done, failed=lambda item: False, new=False):
+    """Poll GetInstanceSnapshot until ``done(snapshot)``; the snapshots of the last poll (none once it is gone, which
+    ends the wait: a wait for deletion has ``done`` never true). ``failed`` ends it at once (WaitFailed).
+
+    A ``new`` snapshot (this run just created it) that Lightsail does not show yet is pending, not gone; and pending is
+    what the create answered, so the first read comes after the first interval, not at once.
+    """
+    read = just_created(lambda: get_instance_snapshot(client, snapshot_name),
+                        NotVisibleYet(name=snapshot_name, state="not visible yet"), grace=VISIBILITY_GRACE_SECONDS if new else 0.0)
+    return wait_until(
+        poll=lambda: [snapshot for snapshot in [read()] if snapshot], done=done, failed=failed, timeout=deadline,
+        describe=lambda items: "; ".join(describe_snapshot_state(snapshot_name, item) for item in items) or f"snapshot {snapshot_name} is gone",
+        known=[NotVisibleYet(name=snapshot_name, state="pending")] if new else None,
+    )
 
 
 def lightsail_client(module):

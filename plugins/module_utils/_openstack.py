@@ -32,6 +32,7 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._module import Snapk
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitTimeout
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Deadline
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import deadline_retry
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 
@@ -219,7 +220,8 @@ class SnapkitOpenStackModule(SnapkitModule, OpenStackModule):
     def __init__(self):
         self.argument_spec = dict(self.common_spec, **self.argument_spec)
         super().__init__()
-        self.api = OpenStackApi(self.conn, self.params["timeout"])
+        # The one deadline of the run: every call's retries and every wait share the task's ``timeout``.
+        self.api = OpenStackApi(self.conn, Deadline(self.params["timeout"]))
 
     def openstack_cloud_from_module(self):
         # openstacksdk's own answer to an unknown name is "Cloud X was not found.": say which clouds and file it read.
@@ -284,7 +286,7 @@ def is_uuid(text):
 
 
 class OpenStackApi:
-    """One wrapper per API call; transient errors are retried until ``timeout`` seconds have passed."""
+    """One wrapper per API call; transient errors are retried until ``timeout`` (the task's Deadline) has passed."""
 
     def __init__(self, conn, timeout, backoff=None):
         self.conn = conn
@@ -327,7 +329,8 @@ class OpenStackApi:
         try:
             return wait_until(poll, done, failed, self.timeout, describe, backoff=Backoff(initial=1.0, factor=1.5, cap=10.0))
         except WaitTimeout as error:
-            raise WaitTimeout(f"gave up at timeout={self.timeout} seconds, {describe(error.items)}; what was made is left as it is: "
+            seconds = getattr(self.timeout, "seconds", self.timeout)
+            raise WaitTimeout(f"gave up at timeout={seconds} seconds, {describe(error.items)}; what was made is left as it is: "
                               "run the task again with a longer timeout to wait for it", error.items, error.pending) from None
 
     # Nova -------------------------------------------------------------------------------------

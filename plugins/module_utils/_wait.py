@@ -49,6 +49,26 @@ class WaitTimeout(WaitError):
         self.pending = pending
 
 
+class Deadline:
+    """The one time budget of a task: made once per module run from its ``wait_timeout`` / ``timeout`` and passed to
+    every wait and every deadline-bounded retry of the run, so that the task as a whole, not each step, ends in time."""
+
+    def __init__(self, seconds, monotonic=time.monotonic):
+        self.seconds = seconds
+        self.monotonic = monotonic
+        self.end = monotonic() + seconds
+
+    def remaining(self):
+        return max(0.0, self.end - self.monotonic())
+
+
+def _end_and_seconds(budget, monotonic):
+    """``(end on the monotonic clock, seconds to name in messages)`` of a Deadline or of seconds from now."""
+    if isinstance(budget, Deadline):
+        return budget.end, budget.seconds
+    return monotonic() + budget, budget
+
+
 class Backoff:
     """Poll intervals: ``initial`` seconds, multiplied by ``factor`` each round, never above ``cap``.
 
@@ -99,22 +119,24 @@ class ProgressEstimator:
 
 
 def wait_until(poll, done, failed, timeout, describe, key=None, progress=None, backoff=None,
-               sleep=time.sleep, monotonic=time.monotonic):
+               sleep=time.sleep, monotonic=time.monotonic, known=None):
     """Poll until every item is done; return the items of the last poll.
 
     :param poll: callable returning the current list of items (one batched API call).
     :param done: callable(item) -> bool, the item reached its target state.
     :param failed: callable(item) -> bool, the item reached a terminal error state.
-    :param timeout: seconds from now; the last poll happens at the deadline.
+    :param timeout: the task's Deadline, or seconds from now; the last poll happens at the deadline.
     :param describe: callable(items) -> str, a one-line summary of every item for messages.
     :param key: callable(item) -> hashable identity, needed with ``progress``.
     :param progress: callable(item) -> float percent or None, to predict completion.
+    :param known: the items as already known (what a create just answered): the first round takes them instead of a
+        poll, so that a wait begun right after a create does not read back at once the state the create gave.
     """
     backoff = backoff or Backoff()
     estimator = ProgressEstimator()
-    deadline = monotonic() + timeout
+    deadline, seconds = _end_and_seconds(timeout, monotonic)
     while True:
-        items = poll()
+        items, known = (poll() if known is None else known), None
         now = monotonic()
         failures = [item for item in items if failed(item)]
         if failures:
@@ -125,24 +147,24 @@ def wait_until(poll, done, failed, timeout, describe, key=None, progress=None, b
         remaining = deadline - now
         if remaining <= 0:
             raise WaitTimeout(
-                f"{len(pending)} of {len(items)} still not done after {round(timeout)} seconds: {describe(items)}",
+                f"{len(pending)} of {len(items)} still not done after {round(seconds)} seconds: {describe(items)}",
                 items, pending,
             )
         delay = backoff.next_delay()
         if progress is not None and key is not None:
             etas = [estimator.estimate(key(item), progress(item), now) for item in pending]
-            known = [eta for eta in etas if eta is not None]
-            if len(known) == len(pending):
+            forecasts = [eta for eta in etas if eta is not None]
+            if len(forecasts) == len(pending):
                 # Every pending item has a forecast: wake up just after the last one is due
                 # instead of sleeping a long backoff past the completion.
-                delay = min(delay, max(backoff.floor, max(known) + backoff.floor))
+                delay = min(delay, max(backoff.floor, max(forecasts) + backoff.floor))
         sleep(min(delay, remaining))
 
 
 def deadline_retry(attempt, should_retry, timeout, backoff=None, sleep=time.sleep, monotonic=time.monotonic, asked_wait=None):
     """Call ``attempt()`` until it succeeds, retrying errors accepted by ``should_retry`` until the deadline.
 
-    Unlike a fixed retry count, the budget is a time (the module's ``wait_timeout``): errors such
+    Unlike a fixed retry count, the budget is a time (``timeout``: the task's Deadline, or seconds from now): errors such
     as a limit on pending snapshots clear when other work finishes, which can take minutes.
     The last error is raised when the deadline passes.
 
@@ -151,7 +173,7 @@ def deadline_retry(attempt, should_retry, timeout, backoff=None, sleep=time.slee
     be refused again; the backoff still spreads clients that were all told the same.
     """
     backoff = backoff or Backoff(initial=2.0, factor=2.0, cap=60.0, jitter=True)
-    deadline = monotonic() + timeout
+    deadline = _end_and_seconds(timeout, monotonic)[0]
     while True:
         try:
             return attempt()

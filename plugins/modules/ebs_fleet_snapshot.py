@@ -87,8 +87,9 @@ options:
       - Wait until every snapshot of every set is C(completed) (or a set failed).
   wait_timeout:
     description:
-      - How long to wait, in seconds, for the whole fleet. Also bounds each instance's stop and start waits and the
-        retries while EC2 refuses new snapshots because a volume has too many pending ones.
+      - Seconds that bound the whole task. Each instance's stop and start waits, the
+        retries while EC2 refuses new snapshots because a volume has too many pending ones, and the wait for the fleet
+        all take from this one budget.
   delete_on_failure:
     description:
       - When a set fails (its snapshots are in C(error)), delete all of its snapshots.
@@ -241,16 +242,12 @@ sets:
       sample: [snap-0123456789abcdef0]
 """
 
-import functools
-import time
-
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
 
 from ansible_collections.snapkit.cloud.plugins.module_utils import _ebs_snapshot_set as sets
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import INSTANCE_ID_PATTERN
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import RateLimitedClient
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
-from ansible_collections.snapkit.cloud.plugins.module_utils._aws import best_effort
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import aws_error_text
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import TAG_RESOURCES_PER_CALL
@@ -259,17 +256,15 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import Visibili
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_tags_when_visible
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_instances_by_filters
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_instances_by_ids
-from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_with_server_time
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_volumes_by_ids
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2_power import DEAD_STATES
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2_power import PowerGuard
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Deadline
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import TokenBucket
-from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitTimeout
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import run_bounded
-from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 
 MAX_CONCURRENCY = 100
 # The calls that change something, each with EC2's default request-rate limit for it (bucket maximum capacity, refill
@@ -336,6 +331,8 @@ class Fleet:
         self.once = RateLimitedClient(module.client("ec2", config=dict(extra, retries={"total_max_attempts": 1})), bucket)
         self.entries = {}
         self.warnings = []
+        # The one deadline of the run: every stop, start, create retry and the wait share the task's wait_timeout.
+        self.deadline = Deadline(self.params["wait_timeout"])
 
     def entry(self, instance_id):
         return self.entries.setdefault(instance_id, {
@@ -367,13 +364,11 @@ class Fleet:
 
     def find_sets(self, instance_ids):
         """{instance id: snapshots of its set} (one DescribeSnapshots per 200 instances), and EC2's time."""
-        found, server_time = {}, None
-        for filters in sets.set_queries(self.set_name, instance_ids) if instance_ids else []:
-            snapshots, answered_at = describe_snapshots_with_server_time(self.client, filters)
-            server_time = server_time or answered_at
-            for snapshot in snapshots:
-                tags = {tag["Key"]: tag["Value"] for tag in snapshot.get("Tags", [])}
-                found.setdefault(tags.get(sets.INSTANCE_TAG), []).append(snapshot)
+        found = {}
+        snapshots, server_time = sets.snapshots_of_sets(self.client, self.set_name, instance_ids)
+        for snapshot in snapshots:
+            tags = {tag["Key"]: tag["Value"] for tag in snapshot.get("Tags", [])}
+            found.setdefault(tags.get(sets.INSTANCE_TAG), []).append(snapshot)
         return found, server_time
 
     def warn_all(self):
@@ -405,7 +400,7 @@ class Plan:
         self.volumes = []
         self.tags = {}
         self.created = []
-        self.guard = PowerGuard(fleet.client, instance, fleet.set_name, fleet.params["wait_timeout"])
+        self.guard = PowerGuard(fleet.client, instance, fleet.set_name, fleet.deadline)
 
     @property
     def entry(self):
@@ -468,7 +463,7 @@ def make_set(plan):
             guard.stop()
         excluded = [v for v in params["exclude_data_volume_ids"] if v in plan.devices]
         plan.created = sets.create_set(fleet.once, fleet.client, dict(params, exclude_data_volume_ids=excluded),
-                                       plan.instance_id, fleet.set_name, plan.volumes, plan.tags)
+                                       plan.instance_id, fleet.set_name, plan.volumes, plan.tags, fleet.deadline)
     except Exception as error:  # pylint: disable=broad-exception-caught
         failure = error  # reported once the instance has its power state back
     restore(plan, guard.restore, failure)
@@ -501,26 +496,10 @@ def restore(plan, restore_power, failure):
 
 
 def record_volumes(fleet, plans):
-    """Tag the new snapshots with their volume's device and attributes: one CreateTags per distinct record (up to 1000
-    snapshots each), so a fleet of identical instances costs one call per device. Best effort, as in
-    ebs_multi_snapshot: the restore falls back to the source volumes."""
-    groups = {}
-    for plan in plans:
-        by_volume = {volume["volume_id"]: volume for volume in plan.volumes}
-        for snapshot in plan.created:
-            volume = by_volume.get(snapshot.get("VolumeId"))
-            if volume is not None:
-                groups.setdefault(tuple(sorted(sets.volume_record(volume).items())), []).append(snapshot)
-    untagged = []
-    deadline = time.monotonic() + VISIBILITY_GRACE_SECONDS
-    for record, snapshots in groups.items():
-        for start in range(0, len(snapshots), TAG_RESOURCES_PER_CALL):
-            chunk = snapshots[start:start + TAG_RESOURCES_PER_CALL]
-            ids = [s["SnapshotId"] for s in chunk]
-            tag = functools.partial(create_tags_when_visible, fleet.client, ids, dict(record), timeout=max(0.0, deadline - time.monotonic()))
-            if best_effort(untagged, tag, ", ".join(ids)):
-                for snapshot in chunk:
-                    snapshot["Tags"] = snapshot.get("Tags", []) + [{"Key": k, "Value": v} for k, v in record]
+    """Tag the new snapshots with their volume's device and attributes (sets.record_volumes: one CreateTags per distinct
+    record, so a fleet of identical instances costs one call per device). Best effort: the restore falls back to the
+    source volumes."""
+    untagged = sets.record_volumes(fleet.client, [(plan.created, plan.volumes) for plan in plans])
     if untagged:
         fleet.warnings.append(
             f"The sets were created, but the device and volume attributes could not be recorded on {'; '.join(untagged)}; "
@@ -529,31 +508,12 @@ def record_volumes(fleet, plans):
 
 
 def wait_for_fleet(fleet, plans):
-    """One wait for every set: each poll is one DescribeSnapshots per 200 instances. A set that fails is done (its
-    failure is reported per instance), so one failed set does not end the wait of the others."""
-    expected = {s["SnapshotId"]: plan for plan in plans for s in plan.snapshots}
+    """One wait for every set (sets.wait_for_sets), within the task's deadline; then each set is reported."""
+    expected = [s["SnapshotId"] for plan in plans for s in plan.snapshots]
     if not expected:
         return
-    instance_ids = sorted({plan.instance_id for plan in plans})
-    visibility = Visibility(s["SnapshotId"] for plan in plans for s in plan.existing)
-
-    def poll():
-        found, server_time = {}, None
-        for filters in sets.set_queries(fleet.set_name, instance_ids):
-            snapshots, answered_at = describe_snapshots_with_server_time(fleet.client, filters)
-            server_time = server_time or answered_at
-            found.update((s["SnapshotId"], s) for s in snapshots)
-        visibility.observe(found, server_time)
-        return [found.get(sid) or sets.missing_snapshot(sid, visibility) for sid in expected]
-
-    timed_out = None
-    try:
-        items = wait_until(
-            poll, done=lambda s: s.get("State") != "pending", failed=lambda s: False, timeout=fleet.params["wait_timeout"],
-            describe=lambda items: f"{sum(s.get('State') == 'pending' for s in items)} snapshots pending",
-            key=lambda s: s["SnapshotId"], progress=sets.progress_percent)
-    except WaitTimeout as timeout:
-        items, timed_out = timeout.items, timeout
+    items, timed_out = sets.wait_for_sets(fleet.client, fleet.set_name, sorted({plan.instance_id for plan in plans}), expected,
+                                          fleet.deadline, seen=[s["SnapshotId"] for plan in plans for s in plan.existing])
     current = {s["SnapshotId"]: s for s in items}
     for plan in plans:
         snapshots = [current[s["SnapshotId"]] for s in plan.snapshots]

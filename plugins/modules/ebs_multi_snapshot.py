@@ -83,8 +83,9 @@ options:
       - Large or first snapshots can take hours; see O(wait_timeout).
   wait_timeout:
     description:
-      - How long to wait, in seconds, for the set to complete. Also bounds the waits for the instance to stop and
-        start, and the retries while EC2 refuses new snapshots because a volume has too many pending ones.
+      - Seconds that bound the whole task. The waits for the instance to stop and
+        start, the retries while EC2 refuses new snapshots because a volume has too many pending ones, and the wait
+        for the set to complete all take from this one budget.
   delete_on_failure:
     description:
       - When the set fails (its snapshots are in C(error)), delete all of its snapshots before failing.
@@ -313,9 +314,6 @@ instance_restarted:
   sample: false
 """
 
-import functools
-import time
-
 from ansible_collections.snapkit.cloud.plugins.module_utils import _ebs_snapshot_set as sets
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import INSTANCE_ID_PATTERN
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SNAPSHOT_ID_PATTERN
@@ -327,8 +325,6 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._ebs_snapshot_set im
 from ansible_collections.snapkit.cloud.plugins.module_utils._ebs_snapshot_set import device_map
 from ansible_collections.snapkit.cloud.plugins.module_utils._ebs_snapshot_set import formatted
 from ansible_collections.snapkit.cloud.plugins.module_utils._ebs_snapshot_set import restart_or_report
-from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import VISIBILITY_GRACE_SECONDS
-from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_tags_when_visible
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_instance
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_snapshots_by_ids
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_volumes
@@ -336,6 +332,7 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._ec2_power import Po
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Deadline
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitFailed
 
@@ -376,20 +373,20 @@ def load_instance(module, client, instance_id):
     return sets.check_instance(describe_instance(client, instance_id), instance_id, module.region)
 
 
-def create_set(module, client, set_name, volumes, tags):
-    """One CreateSnapshots call, retried until wait_timeout without ever making a second set (see sets.create_set)."""
+def create_set(module, client, set_name, volumes, tags, deadline):
+    """One CreateSnapshots call, retried until the deadline without ever making a second set (see sets.create_set)."""
     # botocore's own retries would resend blindly; this client sends each request exactly once.
     once = module.client("ec2", config={"retries": {"total_max_attempts": 1}})
-    return sets.create_set(once, client, module.params, module.params["instance_id"], set_name, volumes, tags)
+    return sets.create_set(once, client, module.params, module.params["instance_id"], set_name, volumes, tags, deadline)
 
 
-def wait_for_set(module, client, snapshots, devices, seen=()):
+def wait_for_set(module, client, snapshots, devices, deadline, seen=()):
     """Wait for the set (``seen``: the ids EC2 has listed already); on failure delete it when asked, and always report
     every snapshot's state."""
     params = module.params
     instance_id = params["instance_id"]
     try:
-        return sets.wait_for_set(client, [s["SnapshotId"] for s in snapshots], devices, params["wait_timeout"], seen=seen)
+        return sets.wait_for_set(client, [s["SnapshotId"] for s in snapshots], devices, deadline, seen=seen)
     except WaitFailed as failure:
         deleted = delete_all(client, failure.items) if params["delete_on_failure"] else []
         raise ModuleFailure(sets.failed_set_message(params["set_name"], instance_id, deleted, failure),
@@ -399,18 +396,18 @@ def wait_for_set(module, client, snapshots, devices, seen=()):
                             snapshots=formatted(timeout.items, devices)) from None
 
 
-def ensure_present(module, client, result):
+def ensure_present(module, client, result, deadline):
     params = module.params
     instance_id = params["instance_id"]
     instance = load_instance(module, client, instance_id)
     devices = device_map(instance)
     set_name = params["set_name"] or sets.default_set_name(instance_id)
     result["set_name"] = set_name
-    guard = PowerGuard(client, instance, set_name, params["wait_timeout"])
+    guard = PowerGuard(client, instance, set_name, deadline)
 
     existing = sets.find_set(client, instance_id, set_name) if params["set_name"] else []
     if existing:
-        return use_existing_set(module, client, guard, existing, devices, result)
+        return use_existing_set(module, client, guard, existing, devices, result, deadline)
 
     volumes = describe_selected_volumes(
         client, sets.select_volumes(instance, params["exclude_boot_volume"], params["exclude_data_volume_ids"]))
@@ -429,7 +426,7 @@ def ensure_present(module, client, result):
     try:
         if params["stop_instance"] or guard.left_down_by_a_cut_off_run:
             guard.stop()
-        created = create_set(module, client, set_name, volumes, tags)
+        created = create_set(module, client, set_name, volumes, tags, deadline)
     except Exception as error:  # pylint: disable=broad-exception-caught
         failure = error  # raised again once the instance has its power state back
     # Set made or not, the instance goes back to the state we found it in, at once: the
@@ -438,10 +435,15 @@ def ensure_present(module, client, result):
     restore_power(module, guard, created, failure, result)
     if failure is not None:
         raise failure
-    record_volumes(module, client, created, volumes)
+    untagged = sets.record_volumes(client, [(created, volumes)])
+    if untagged:
+        module.warn(
+            f"The set was created, but the device and volume attributes could not be recorded on {', '.join(untagged)}; "
+            "ebs_snapshot_set_restore will read them from the source volumes while those exist"
+        )
     result["snapshots"] = formatted(created, devices)
     if params["wait"]:
-        result["snapshots"] = formatted(wait_for_set(module, client, created, devices), devices)
+        result["snapshots"] = formatted(wait_for_set(module, client, created, devices, deadline), devices)
     return result
 
 
@@ -458,35 +460,7 @@ def restore_power(module, guard, created, failure, result, cut_off_run=False):
         guard.warnings.clear()
 
 
-def record_volumes(module, client, created, volumes):
-    """Tag each new snapshot with its volume's device and attributes (one CreateTags per snapshot).
-
-    After the instance is running again, so it costs no downtime. EC2 may not show the new snapshots yet
-    (eventual consistency): their InvalidSnapshot.NotFound is retried until they show. A failure here must
-    not lose the set: the restore falls back to describing the source volumes, so a warning is enough.
-    """
-    by_volume = {volume["volume_id"]: volume for volume in volumes}
-    untagged = []
-    # One visibility grace for the whole set: EC2 shows a set's snapshots at about the same time.
-    deadline = time.monotonic() + VISIBILITY_GRACE_SECONDS
-    for snapshot in created:
-        volume = by_volume.get(snapshot.get("VolumeId"))
-        if volume is None:
-            continue
-        record = sets.volume_record(volume)
-        tag = functools.partial(create_tags_when_visible, client, snapshot["SnapshotId"], record,
-                                timeout=max(0.0, deadline - time.monotonic()))
-        if not best_effort(untagged, tag, snapshot["SnapshotId"]):
-            continue
-        snapshot["Tags"] = snapshot.get("Tags", []) + [{"Key": key, "Value": value} for key, value in record.items()]
-    if untagged:
-        module.warn(
-            f"The set was created, but the device and volume attributes could not be recorded on {', '.join(untagged)}; "
-            "ebs_snapshot_set_restore will read them from the source volumes while those exist"
-        )
-
-
-def use_existing_set(module, client, guard, existing, devices, result):
+def use_existing_set(module, client, guard, existing, devices, result, deadline):
     """The set exists: start the instance if the run that made it was cut off while it was down; then report the set,
     wait for it if asked, fail if it failed."""
     params = module.params
@@ -499,12 +473,12 @@ def use_existing_set(module, client, guard, existing, devices, result):
         raise ModuleFailure(sets.existing_set_failed_message(result["set_name"], params["instance_id"], existing, devices),
                             snapshots=formatted(existing, devices))
     if params["wait"] and not module.check_mode:
-        existing = wait_for_set(module, client, existing, devices, seen=[s["SnapshotId"] for s in existing])
+        existing = wait_for_set(module, client, existing, devices, deadline, seen=[s["SnapshotId"] for s in existing])
     result["snapshots"] = formatted(existing, devices)
     return result
 
 
-def ensure_absent(module, client, result):
+def ensure_absent(module, client, result, _deadline):
     params = module.params
     if params["snapshot_ids"]:
         snapshots = describe_snapshots_by_ids(client, params["snapshot_ids"])
@@ -529,8 +503,10 @@ def run(module):
 
     def work():
         validate(params)  # before the client: bad input is reported as such, whatever else is missing
+        # The one deadline of the run: the stop, the create's retries, the start and the wait share wait_timeout.
+        deadline = Deadline(params["wait_timeout"])
         ensure = ensure_present if params["state"] == "present" else ensure_absent
-        ensure(module, module.client("ec2"), result)
+        ensure(module, module.client("ec2"), result, deadline)
 
     module.subject = lambda: subject(result)
     module.gave_up_wording = "Gave up waiting: {error}"

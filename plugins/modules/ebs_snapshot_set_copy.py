@@ -67,8 +67,8 @@ options:
     default: true
   wait_timeout:
     description:
-      - How long to wait, in seconds, for the copies. Also bounds the retries while the destination refuses more
-        concurrent copies (C(ResourceLimitExceeded)).
+      - Seconds that bound the whole task. The retries while the destination
+        refuses more concurrent copies (C(ResourceLimitExceeded)) and the wait for the copies take from this one budget.
     type: int
     default: 3600
 notes:
@@ -222,6 +222,7 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Deadline
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
 
 COPIED_FROM_TAG = TAG_PREFIX + "copied-from"
@@ -309,8 +310,8 @@ def found_copy_id(client, source_id, source_region):
     return copies.get(source_id, {}).get("SnapshotId"), server_time
 
 
-def copy_one(module, client, once, source, request):
-    """One CopySnapshot, retried until wait_timeout without ever making a second copy.
+def copy_one(module, client, once, source, request, deadline):
+    """One CopySnapshot, retried until the task's deadline without ever making a second copy.
 
     The concurrent-copy limit and throttling mean EC2 did nothing: resend. A server error or a lost
     connection may hide a copy that was made: look for it by its tags before resending.
@@ -319,7 +320,7 @@ def copy_one(module, client, once, source, request):
     return sets.send_without_duplicates(
         lambda: copy_snapshot(once, source_region, source_id, **request),
         lambda: found_copy_id(client, source_id, source_region),
-        module.params["wait_timeout"], SAFE_TO_RESEND, RETRIED_ERRORS,
+        deadline, SAFE_TO_RESEND, RETRIED_ERRORS,
     )
 
 
@@ -350,7 +351,7 @@ def subject(params):
     return f"Copying {what} from {params['source_region']}"
 
 
-def ensure_copied(module, result):
+def ensure_copied(module, result, deadline):
     params = module.params
     source_client = module.client("ec2", region=params["source_region"])
     client = module.client("ec2")
@@ -373,7 +374,7 @@ def ensure_copied(module, result):
     once = module.client("ec2", config={"retries": {"total_max_attempts": 1}})
     try:
         for source in missing:
-            made.append(copy_one(module, client, once, source, copy_request(params, source, wanted[source["SnapshotId"]])))
+            made.append(copy_one(module, client, once, source, copy_request(params, source, wanted[source["SnapshotId"]]), deadline))
     except AnsibleAWSError as error:
         # Every copy made so far is reported (pending), beside those that exist and those still to make.
         done = dict(zip((source["SnapshotId"] for source in missing), made))
@@ -386,7 +387,7 @@ def ensure_copied(module, result):
     copy_ids += made
     if params["wait"]:
         try:
-            copies = sets.wait_for_set(client, copy_ids, {}, params["wait_timeout"], seen=seen)
+            copies = sets.wait_for_set(client, copy_ids, {}, deadline, seen=seen)
         except WaitError as error:
             raise ModuleFailure(f"The copies did not all complete: {error}", snapshots=formatted(error.items, sources)) from None
     else:
@@ -412,7 +413,8 @@ def run(module):
         validate(params)
         if not module.region:
             raise InputError("region: the destination region is required")
-        ensure_copied(module, result)
+        # The one deadline of the run: every copy's retries and the wait share wait_timeout.
+        ensure_copied(module, result, Deadline(params["wait_timeout"]))
 
     module.subject = subject(params)
     run_module(module, result, work)

@@ -43,7 +43,7 @@ options:
     default: false
   wait_timeout:
     description:
-      - How long to wait, in seconds, with O(wait=true).
+      - How long to wait, in seconds, with O(wait=true); bounds the whole task.
     type: int
     default: 3600
 extends_documentation_fragment:
@@ -144,6 +144,7 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Deadline
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 
@@ -172,7 +173,7 @@ def find_snapshots(client, params):
     return snapshots
 
 
-def wait_for_sets(client, params):
+def wait_for_sets(client, params, deadline):
     """The snapshots once none is ``pending`` (one DescribeSnapshots per round for every set); running out of time
     fails with the sets as they were last seen."""
     try:
@@ -180,7 +181,7 @@ def wait_for_sets(client, params):
             lambda: find_snapshots(client, params),
             done=lambda s: s.get("State") != "pending",
             failed=lambda s: False,
-            timeout=params["wait_timeout"],
+            timeout=deadline,
             describe=lambda items: sets.describe_sets(sets.group_sets(items)),
             key=lambda s: s["SnapshotId"],
             progress=sets.progress_percent,
@@ -196,10 +197,11 @@ def run(module):
 
     def work():
         validate(params)  # before the client: bad input is reported as such, whatever else is missing
+        deadline = Deadline(params["wait_timeout"])
         client = module.client("ec2")
         snapshots = find_snapshots(client, params)
         if params["wait"] and snapshots:
-            snapshots = wait_for_sets(client, params)
+            snapshots = wait_for_sets(client, params, deadline)
         result["sets"] = sets.group_sets(snapshots)
 
     run_module(module, result, work)

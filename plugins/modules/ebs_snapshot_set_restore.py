@@ -85,7 +85,8 @@ options:
     default: true
   wait_timeout:
     description:
-      - How long to wait, in seconds, for the volumes (each wait of the procedure).
+      - Seconds that bound the whole task. Every wait for the volumes (to become
+        available, to detach, to attach) takes from this one budget.
     type: int
     default: 900
 notes:
@@ -232,20 +233,17 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_v
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import delete_volume
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_instance
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_volumes
-from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import Visibility
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_volumes_by_ids
-from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_volumes_by_ids_with_server_time
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import attachment_state
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import detach_volume
+from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import wait_for_volumes as ec2_wait_for_volumes
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2_power import instance_state
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Deadline
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
-from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
-
-# Volumes become available and attach in seconds: poll briskly.
-VOLUME_BACKOFF = dict(initial=1.0, factor=1.5, cap=5.0)
 
 
 def argument_spec():
@@ -329,35 +327,12 @@ def find_restored(client, snapshot_ids, target):
     return {restore.tag_dict(v)[restore.RESTORED_FROM_SNAPSHOT_TAG]: v for v in volumes}
 
 
-def attachment_state(volume):
-    attachments = volume.get("Attachments") or []
-    return attachments[0].get("State") if attachments else None
-
-
-def wait_for_volumes(client, volume_ids, done, timeout, what, seen=()):
-    """One DescribeVolumes per poll for every volume; a vanished or failed volume fails at once.
-
-    A new volume EC2 does not list yet (eventual consistency) is waited for; it counts as vanished only once it was
-    seen (``seen``: ids seen before this wait) or after the visibility grace.
-    """
-    ids = sorted(volume_ids)
-    visibility = Visibility(seen)
-
-    def poll():
-        volumes, server_time = describe_volumes_by_ids_with_server_time(client, ids)
-        found = {v["VolumeId"]: v for v in volumes}
-        visibility.observe(found, server_time)
-        return [found.get(vid) or {"VolumeId": vid, "State": "deleted" if visibility.gone(vid) else "not listed by EC2 yet"}
-                for vid in ids]
-
-    def describe(items):
-        return "; ".join(f"{v['VolumeId']}: {v.get('State')}" + (f"/{attachment_state(v)}" if attachment_state(v) else "") for v in items)
-
+def wait_for_volumes(client, volume_ids, done, deadline, what, seen=()):
+    """_ec2.wait_for_volumes within the task's deadline; a vanished or failed volume fails at once."""
     try:
-        return wait_until(poll, done=done, failed=lambda v: v.get("State") in restore.GONE_STATES, timeout=timeout,
-                          describe=describe, backoff=Backoff(**VOLUME_BACKOFF))
+        return ec2_wait_for_volumes(client, volume_ids, done, lambda v: v.get("State") in restore.GONE_STATES, deadline, seen=seen)
     except WaitError as error:
-        raise ModuleFailure(f"Volumes did not become {what} within wait_timeout={timeout} seconds: {error}") from None
+        raise ModuleFailure(f"Volumes did not become {what} within wait_timeout={deadline.seconds} seconds: {error}") from None
 
 
 def is_available(volume):
@@ -379,16 +354,15 @@ def create_volumes(module, client, specs, zone, target, set_name, existing):
         existing[spec["snapshot_id"]] = create_volume(client, ClientToken=f"{run_id}-{spec['snapshot_id']}", **request)
 
 
-def swap_and_attach(module, client, target, to_attach, old_root, existing, result):
+def swap_and_attach(client, target, to_attach, old_root, existing, result, deadline):
     """Detach the old root (kept) when swapping, then attach, the new root first: the instance is without a root volume
     as briefly as possible, and if the new root cannot be attached the old one is put back before the module fails."""
     instance_id = target["InstanceId"]
     root_device = target.get("RootDeviceName")
-    timeout = module.params["wait_timeout"]
     if old_root:
         detach_volume(client, old_root, InstanceId=instance_id)
         result["replaced_root_volume_id"] = old_root
-        wait_for_volumes(client, [old_root], is_available, timeout, "detached", seen=[old_root])
+        wait_for_volumes(client, [old_root], is_available, deadline, "detached", seen=[old_root])
     for spec in sorted(to_attach, key=lambda spec: spec["device_name"] != root_device):
         volume_id = existing[spec["snapshot_id"]]["VolumeId"]
         try:
@@ -397,15 +371,15 @@ def swap_and_attach(module, client, target, to_attach, old_root, existing, resul
             failure = (f"Attaching restored volume {volume_id} at {spec['device_name']} of target instance {instance_id} failed: "
                        f"{aws_error_text(error)}")
             if old_root and spec["device_name"] == root_device:
-                failure += put_back(client, instance_id, root_device, old_root, timeout, result)
+                failure += put_back(client, instance_id, root_device, old_root, deadline, result)
             raise ModuleFailure(failure) from None
 
 
-def put_back(client, instance_id, device, old_root, timeout, result):
+def put_back(client, instance_id, device, old_root, deadline, result):
     """Attach the old root again after the new one was refused; what became of it, for the failure message."""
     try:
         attach_volume(client, device, instance_id, old_root)
-        wait_for_volumes(client, [old_root], is_attached, timeout, "attached", seen=[old_root])
+        wait_for_volumes(client, [old_root], is_attached, deadline, "attached", seen=[old_root])
     except (AnsibleAWSError, ModuleFailure) as error:
         reason = aws_error_text(error)
         return (f". The old root volume {old_root} is detached and not attached again ({reason}): attach it at {device} "
@@ -422,7 +396,7 @@ def subject(params):
     return f"Restoring {what}{onto}"
 
 
-def ensure_present(module, client, result):
+def ensure_present(module, client, result, deadline):
     params = module.params
     snapshots = sets.load_completed_set(client, params["set_name"], params["instance_id"], params["snapshot_ids"], "restored")
     set_name = params["set_name"] or restore.tag_dict(snapshots[0]).get(sets.SET_NAME_TAG, "")
@@ -464,14 +438,14 @@ def ensure_present(module, client, result):
     # EC2 attaches only available volumes: those to attach are waited for even with wait=false.
     waited = volume_ids if params["wait"] else [existing[s["snapshot_id"]]["VolumeId"] for s in to_attach]
     if waited:
-        ready = wait_for_volumes(client, waited, lambda v: v.get("State") in ("available", "in-use"), params["wait_timeout"], "available",
+        ready = wait_for_volumes(client, waited, lambda v: v.get("State") in ("available", "in-use"), deadline, "available",
                                  seen=listed_before)
         existing.update({restore.tag_dict(v)[restore.RESTORED_FROM_SNAPSHOT_TAG]: v for v in ready})
     if to_attach:
-        swap_and_attach(module, client, target, to_attach, old_root, existing, result)
+        swap_and_attach(client, target, to_attach, old_root, existing, result, deadline)
         if params["wait"]:
             attached = {existing[s["snapshot_id"]]["VolumeId"] for s in to_attach}
-            wait_for_volumes(client, attached, is_attached, params["wait_timeout"], "attached", seen=attached)
+            wait_for_volumes(client, attached, is_attached, deadline, "attached", seen=attached)
     # A volume EC2 does not list yet (wait=false) is reported as CreateVolume answered.
     existing.update({restore.tag_dict(v)[restore.RESTORED_FROM_SNAPSHOT_TAG]: v for v in describe_volumes_by_ids(client, volume_ids)})
     report(result, specs, existing, zone, params, target_key)
@@ -521,9 +495,11 @@ def run(module):
 
     def work():
         validate(params)
+        # The one deadline of the run: the waits for the volumes share wait_timeout.
+        deadline = Deadline(params["wait_timeout"])
         client = module.client("ec2")
         if params["state"] == "present":
-            ensure_present(module, client, result)
+            ensure_present(module, client, result, deadline)
         else:
             ensure_absent(module, client, result)
 

@@ -56,7 +56,7 @@ options:
     type: bool
     default: true
   wait_timeout:
-    description: How long to wait, in seconds.
+    description: How long to wait, in seconds; bounds the whole task (every wait of it together).
     type: int
     default: 900
 notes:
@@ -123,6 +123,7 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._module import Input
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Deadline
 
 SOURCE_TAG = lightsail.FROM_SNAPSHOT_TAG
 
@@ -218,16 +219,8 @@ def ensure_present(module, client, result, deadline):
     if not params["wait"]:
         # Lightsail can leave the instance it has just accepted out of its answers for a few seconds (eventual
         # consistency): the task still returns what Lightsail says of it (pending), not a guess.
-        return lightsail.first_sight(lambda: lightsail.get_instance(client, name), deadline.remaining(), name=f"instance {name}") or future
+        return lightsail.first_sight(lambda: lightsail.get_instance(client, name), deadline, name=f"instance {name}") or future
     return lightsail.wait_for_instance_state(client, name, "running", deadline, need_public_ip=True, new=True)
-
-
-def wait_until_gone(client, name, deadline):
-    wait_until(
-        poll=lambda: [instance for instance in [lightsail.get_instance(client, name)] if instance],
-        done=lambda item: False, failed=lambda item: False, timeout=deadline.remaining(), backoff=Backoff(**lightsail.POWER_BACKOFF),
-        describe=lambda items: f"instance {name} still exists",
-    )
 
 
 def ensure_absent(module, client, result, deadline):
@@ -240,7 +233,7 @@ def ensure_absent(module, client, result, deadline):
     result["diff"] = {"before": {"name": instance["name"]}, "after": {}}
     if not module.check_mode:
         lightsail.delete_instance(client, instance["name"])
-        wait_until_gone(client, instance["name"], deadline)
+        lightsail.wait_for_instance_gone(client, instance["name"], deadline)
     return instance
 
 
@@ -251,7 +244,7 @@ def run(module):
     def work(client):
         validate(params)
         ensure = ensure_present if params["state"] == "present" else ensure_absent
-        result["instance"] = lightsail.formatted_instance(ensure(module, client, result, lightsail.Deadline(params["wait_timeout"])))
+        result["instance"] = lightsail.formatted_instance(ensure(module, client, result, Deadline(params["wait_timeout"])))
 
     source = f" from snapshot {params['snapshot_name']}" if params["snapshot_name"] else ""
     module.subject = f"Lightsail instance {params['instance_name']}{source}"

@@ -29,7 +29,7 @@ options:
     type: bool
     default: true
   wait_timeout:
-    description: How long to wait, in seconds.
+    description: How long to wait, in seconds; bounds the whole task.
     type: int
     default: 900
 notes:
@@ -90,6 +90,7 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._module import Modul
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Deadline
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 
 DEFAULT_KEY_PAIR = "LightsailDefaultKeyPair"
@@ -143,7 +144,7 @@ def check_not_pre_sysprep_copy(client, instance):
                             f"{NO_PASSWORD_FROM_BACKUP}")
 
 
-def read_password(client, instance, wait, timeout):
+def read_password(client, instance, wait, deadline):
     """Access details once the password is there (it is an empty string until Windows has set it)."""
     name = instance["name"]
     details = lightsail.get_instance_access_details(client, name, "rdp")
@@ -154,7 +155,7 @@ def read_password(client, instance, wait, timeout):
         return details
     return wait_until(
         poll=lambda: [lightsail.get_instance_access_details(client, name, "rdp")], done=has_password, failed=lambda details: False,
-        timeout=timeout, backoff=Backoff(initial=2.0, factor=1.5, cap=15.0),
+        timeout=deadline, backoff=Backoff(initial=2.0, factor=1.5, cap=15.0),
         describe=lambda items: f"Lightsail has no Administrator password for instance {name} yet ({NO_PASSWORD_FROM_BACKUP})",
     )[0]
 
@@ -166,9 +167,10 @@ def run(module):
 
     def work(client):
         validate(params)
+        deadline = Deadline(params["wait_timeout"])
         instance = lightsail.get_instance(client, name)
         check_instance(instance, name, module.region)
-        details = read_password(client, instance, params["wait"], params["wait_timeout"])
+        details = read_password(client, instance, params["wait"], deadline)
         key_pair = details.get("passwordData", {}).get("keyPairName") or DEFAULT_KEY_PAIR
         if not details.get("password"):
             raise ModuleFailure(

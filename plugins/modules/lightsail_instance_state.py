@@ -47,7 +47,7 @@ options:
     type: bool
     default: false
   wait_timeout:
-    description: How long to wait, in seconds, for every step together.
+    description: How long to wait, in seconds, for every step together; bounds the whole task.
     type: int
     default: 900
   stop_mark:
@@ -218,6 +218,7 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._module import Input
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
 from ansible_collections.snapkit.cloud.plugins.module_utils._stop_mark import STOP_MARK_KEY
 from ansible_collections.snapkit.cloud.plugins.module_utils._stop_mark import foreign_mark_warning
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Deadline
 
 # For each target: the state that must be waited out before the call, and the call that gets there.
 BLOCKING = {"running": "stopping", "stopped": "pending"}
@@ -314,7 +315,7 @@ def run(module):
 
     def work(client):
         validate(params)
-        ensure(module, client, result, lightsail.Deadline(params["wait_timeout"]))
+        ensure(module, client, result, Deadline(params["wait_timeout"]))
 
     run_module(module, result, lambda: work(lightsail.lightsail_client(module)))
 

@@ -53,8 +53,9 @@ options:
     default: true
   wait_timeout:
     description:
-      - How long to wait, in seconds, for the snapshot to become available or to disappear. Also bounds the
-        retries while an automatic snapshot of the instance is being created.
+      - Seconds that bound the whole task. The retries while an automatic snapshot
+        of the instance is being created and the wait for the snapshot to become available or to disappear take from
+        this one budget.
     type: int
     default: 1800
 notes:
@@ -185,10 +186,10 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._aws import error_co
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Deadline
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitError
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitFailed
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import deadline_retry
-from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 
 RESOURCE_NAME_PATTERN = lightsail.RESOURCE_NAME_PATTERN
 RESOURCE_NAME_RULE = lightsail.RESOURCE_NAME_RULE
@@ -244,9 +245,6 @@ def diff_view(snapshot):
             "tags": lightsail.tag_dict(snapshot.get("tags"))}
 
 
-Deadline = lightsail.Deadline
-
-
 def is_auto_snapshot_refusal(error):
     """Lightsail refuses manual snapshots while it creates an automatic one; that clears by itself."""
     return (isinstance(error, AnsibleAWSError) and error_code(error) == "OperationFailureException"
@@ -258,7 +256,7 @@ def create(client, params, deadline):
     try:
         return deadline_retry(
             lambda: lightsail.create_instance_snapshot(client, params["snapshot_name"], params["instance_name"], params["tags"]),
-            is_auto_snapshot_refusal, timeout=deadline.remaining(),
+            is_auto_snapshot_refusal, timeout=deadline,
         )
     except AnsibleAWSError as error:
         if not is_auto_snapshot_refusal(error):
@@ -279,8 +277,7 @@ def create_once(client, params, deadline):
     ) or []
 
 
-def describe_state(snapshot_name, snapshot):
-    return f"snapshot {snapshot_name} is {snapshot.get('state') if snapshot else 'gone'}"
+describe_state = lightsail.describe_snapshot_state
 
 
 def operation_details(client, operation):
@@ -297,43 +294,15 @@ def operation_details(client, operation):
 
 
 def wait_for_snapshot(client, snapshot_name, deadline, new=False):
-    """Poll the snapshot until it leaves ``pending``; ``error`` fails the task naming the snapshot and state.
-
-    A ``new`` snapshot (this run just created it) that Lightsail does not show yet is pending, not gone.
-    """
-    read = lightsail.just_created(lambda: lightsail.get_instance_snapshot(client, snapshot_name),
-                                  lightsail.NotVisibleYet(name=snapshot_name, state="not visible yet"),
-                                  grace=lightsail.VISIBILITY_GRACE_SECONDS if new else 0.0)
+    """Poll the snapshot until it leaves ``pending``; ``error`` fails the task naming the snapshot and state."""
     try:
-        return wait_until(
-            poll=lambda: [snapshot for snapshot in [read()] if snapshot],
-            done=lambda item: item.get("state") == "available",
-            failed=lambda item: item.get("state") == "error", timeout=deadline.remaining(),
-            describe=lambda items: "; ".join(describe_state(snapshot_name, item) for item in items) or f"snapshot {snapshot_name} is gone",
-        )[0]
+        return lightsail.wait_for_snapshot_state(client, snapshot_name, deadline, done=lambda item: item.get("state") == "available",
+                                                 failed=lambda item: item.get("state") == "error", new=new)[0]
     except WaitFailed as failure:
         raise snapshot_failure(f"Lightsail snapshot {snapshot_name} failed: {describe_state(snapshot_name, failure.failed[0])}",
                                snapshot=failure.failed[0]) from None
     except IndexError:
         raise snapshot_failure(f"Lightsail snapshot {snapshot_name} disappeared while waiting for it") from None
-
-
-def wait_for_settled(client, snapshot_name, deadline):
-    """Wait until the snapshot is no longer pending (Lightsail refuses to delete a pending one)."""
-    return wait_until(
-        poll=lambda: [snapshot for snapshot in [lightsail.get_instance_snapshot(client, snapshot_name)] if snapshot],
-        done=lambda item: item.get("state") != "pending", failed=lambda item: False, timeout=deadline.remaining(),
-        describe=lambda items: "; ".join(describe_state(snapshot_name, item) for item in items) or f"snapshot {snapshot_name} is gone",
-    )
-
-
-def wait_until_gone(client, snapshot_name, deadline):
-    """An empty poll means NotFoundException: the snapshot is gone and the wait is over."""
-    wait_until(
-        poll=lambda: [snapshot for snapshot in [lightsail.get_instance_snapshot(client, snapshot_name)] if snapshot],
-        done=lambda item: False, failed=lambda item: False, timeout=deadline.remaining(),
-        describe=lambda items: "; ".join(describe_state(snapshot_name, item) for item in items),
-    )
 
 
 def check_source(snapshot, instance_name):
@@ -405,7 +374,7 @@ def ensure_present(module, client, result, deadline):
     if not params["wait"]:
         # Lightsail can leave a snapshot it has just accepted out of its answers for a few seconds (eventual
         # consistency): the task still returns what Lightsail says of the snapshot (pending), not a guess.
-        return lightsail.first_sight(lambda: lightsail.get_instance_snapshot(client, name), deadline.remaining(),
+        return lightsail.first_sight(lambda: lightsail.get_instance_snapshot(client, name), deadline,
                                      name=f"snapshot {name}") or future
     # The snapshot itself is polled, not its operation as well: its state says when it is done or failed, and only
     # a failure needs the operation's error details (one GetOperation then).
@@ -431,11 +400,12 @@ def ensure_absent(module, client, result, deadline):
     if module.check_mode:
         return snapshot
     if snapshot.get("state") == "pending":
-        settled = wait_for_settled(client, name, deadline)
+        # Lightsail refuses to delete a pending snapshot.
+        settled = lightsail.wait_for_snapshot_state(client, name, deadline, done=lambda item: item.get("state") != "pending")
         if not settled:
             return snapshot
     lightsail.delete_instance_snapshot(client, name)
-    wait_until_gone(client, name, deadline)
+    lightsail.wait_for_snapshot_state(client, name, deadline, done=lambda item: False)
     return snapshot
 
 

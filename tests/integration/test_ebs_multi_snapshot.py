@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from _collection import STOPPED_FOR_SET_TAG
@@ -461,3 +463,26 @@ def test_planted_credentials_never_reach_the_output(sim, ansible):
     assert run["result"]["changed"] is True
     assert PLANTED_SECRET_KEY not in run.output
     assert PLANTED_SECRET_KEY not in str(run.results)
+
+
+def sim_seconds(entry):
+    return datetime.datetime.fromisoformat(entry["sim_time"].replace("Z", "+00:00")).timestamp()
+
+
+def test_wait_timeout_bounds_the_whole_task_not_each_step(sim, ansible):
+    """The stop, the create, the start and the wait for the set share one wait_timeout: the task gives up about
+    wait_timeout after its first call (the last poll at the deadline), where each step used to get a fresh one."""
+    seeded = sim.seed_instance(volumes=THREE_VOLUMES)
+    sim.ec2_config(instance_transition_seconds=1, snapshot_seconds_base=100000, visibility_delay_max_seconds=0)
+    sim.set_speed(1)
+    sim.clear_journal()
+    result = ansible.module("ebs_multi_snapshot", instance_id=seeded["instance_id"], set_name="bounded", stop_instance=True,
+                            wait_timeout=8)
+
+    assert result["failed"] is True
+    assert "did not complete within wait_timeout=8 seconds" in result["msg"], result["msg"]
+    journal = sim.journal(service="ec2")
+    assert result["instance_restarted"] is True and instance_state(sim, seeded["instance_id"]) in ("pending", "running")
+    # One poll interval (the engine's first, 1 s) of slack for the calls' own time; each step's own budget took
+    # 1 + 1 + 8 seconds and more.
+    assert sim_seconds(journal[-1]) - sim_seconds(journal[0]) <= 8 + 1

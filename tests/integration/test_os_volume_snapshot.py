@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 
 import pytest
@@ -160,3 +161,29 @@ def test_cinders_rate_limit_413_with_retry_after_is_retried_a_quota_413_is_not(s
     run = ansible.run([os_task(MODULE, "quota", volume="vol", name="second")])
     assert run["quota"]["failed"] is True and "quota" in run["quota"]["msg"], run["quota"]
     assert [entry["status"] for entry in sim.journal(action="createSnapshot")] == [413, 413, 202, 413]
+
+
+def sim_seconds(entry):
+    return datetime.datetime.fromisoformat(entry["sim_time"].replace("Z", "+00:00")).timestamp()
+
+
+def test_timeout_bounds_the_whole_task_not_each_call_and_wait(sim, ansible, os_conn):
+    """The create's retries and the wait for the snapshot share one timeout: after a create refused for 3 seconds the
+    wait has what is left, and the task gives up about timeout after its first call (the last poll at the deadline),
+    where each call and wait used to get the whole timeout."""
+    os_conn.block_storage.create_volume(size=1, name="vol")
+    sim.advance(60)
+    sim.openstack_config(snapshot_seconds_base=100000)
+    sim.set_speed(1)
+    # Cinder's rate limit (413 overLimitFault with Retry-After), as in the test above.
+    sim.inject_fault("volume", "createSnapshot", "overLimitFault", status=413, count=1, retry_after=3,
+                     message="This request was rate-limited.")
+    sim.clear_journal()
+    run = ansible.run([os_task(MODULE, "bounded", volume="vol", name="slow", timeout=6)])
+
+    result = run["bounded"]
+    assert result["failed"] is True and "gave up at timeout=6 seconds" in result["msg"], result
+    assert [entry["status"] for entry in sim.journal(action="createSnapshot")] == [413, 202]
+    journal = sim.journal()
+    # One poll interval (the wait's first, 1 s) of slack for the calls' own time; the old budgets took 3 + 6 seconds.
+    assert sim_seconds(journal[-1]) - sim_seconds(journal[0]) <= 6 + 1
