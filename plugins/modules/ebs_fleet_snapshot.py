@@ -250,10 +250,6 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._aws import RateLimi
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import SnapkitAWSModule
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_pattern
 from ansible_collections.snapkit.cloud.plugins.module_utils._aws import aws_error_text
-from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import TAG_RESOURCES_PER_CALL
-from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import VISIBILITY_GRACE_SECONDS
-from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import Visibility
-from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import create_tags_when_visible
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_instances_by_filters
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_instances_by_ids
 from ansible_collections.snapkit.cloud.plugins.module_utils._ec2 import describe_volumes_by_ids

@@ -121,8 +121,6 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._aws import check_us
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import ModuleFailure
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import InputError
 from ansible_collections.snapkit.cloud.plugins.module_utils._module import run_module
-from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
-from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Deadline
 
 SOURCE_TAG = lightsail.FROM_SNAPSHOT_TAG
