@@ -17,6 +17,7 @@ from ansible_collections.snapkit.cloud.plugins.module_utils._stop_mark import ST
 from ansible_collections.snapkit.cloud.plugins.module_utils._stop_mark import foreign_mark_warning
 from ansible_collections.snapkit.cloud.plugins.module_utils._stop_mark import taken_over_warning
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import Backoff
+from ansible_collections.snapkit.cloud.plugins.module_utils._wait import WaitTimeout
 from ansible_collections.snapkit.cloud.plugins.module_utils._wait import wait_until
 
 # Instances stop and start in tens of seconds: poll briskly, up to 5 s apart.
@@ -53,12 +54,6 @@ def stop_and_wait(client, instance_id, timeout):
     """Stop the instance and wait until it is stopped."""
     stop_instances(client, [instance_id])
     return wait_for_state(client, instance_id, "stopped", timeout)
-
-
-def start_and_wait(client, instance_id, timeout):
-    """Start the instance and wait until it is running."""
-    start_instances(client, [instance_id])
-    return wait_for_state(client, instance_id, "running", timeout)
 
 
 def tag_value(resource, key):
@@ -127,8 +122,15 @@ class PowerGuard:
     def restore(self):
         """Start the instance if we stopped it (raises if EC2 refuses: the mark then stays for the next run)."""
         if self.stopped and not self.restarted:
-            start_and_wait(self.client, self.instance_id, self.timeout)
+            start_instances(self.client, [self.instance_id])
             self.restarted = True
+            try:
+                wait_for_state(self.client, self.instance_id, "running", self.timeout)
+            except WaitTimeout as error:
+                # The task's one deadline can run out before the start it had to make: EC2 took the start, so the
+                # instance is on its way back; say so rather than call it left stopped.
+                self.warnings.append(f"Instance {self.instance_id} was started again (EC2 accepted StartInstances) but "
+                                     f"was not running yet when wait_timeout ran out: {error}")
         if self.mark == self.set_name:
             self._unmark()
 

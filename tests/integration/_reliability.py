@@ -236,14 +236,17 @@ def run_to_the_end(command, environment):
     return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600, check=False)
 
 
-def kill_points(rng, clean_calls):
-    """Distinct call counts to kill after, drawn from the clean run (never 0: the run must have started)."""
-    return sorted(rng.sample(range(1, len(clean_calls)), KILLS_PER_PROCEDURE))
+def kill_points(rng, clean_calls, besides=()):
+    """Distinct call counts to kill after, drawn from the clean run (never 0: the run must have started), and the fixed
+    points ``besides``: the random ones are drawn apart from them, so that a test always gets every point it counts on."""
+    fixed = set(besides)
+    drawn = rng.sample([point for point in range(1, len(clean_calls)) if point not in fixed], KILLS_PER_PROCEDURE)
+    return sorted(fixed | set(drawn))
 
 
-def kill_points_in_window(rng, clean_calls, first, last):
+def kill_points_in_window(rng, clean_calls, first, last, besides=()):
     """One kill point drawn from between the first ``first`` call and the first ``last`` call of the clean run
-    (after ``first`` answered, before ``last`` was sent), and the usual random ones."""
+    (after ``first`` answered, before ``last`` was sent), the fixed points ``besides``, and the usual random ones."""
     actions = [entry["action"] for entry in clean_calls]
-    window = range(actions.index(first) + 1, actions.index(last) + 1)
-    return sorted({rng.choice(window), *kill_points(rng, clean_calls)})
+    window = [point for point in range(actions.index(first) + 1, actions.index(last) + 1) if point not in besides]
+    return kill_points(rng, clean_calls, besides=[rng.choice(window), *besides])

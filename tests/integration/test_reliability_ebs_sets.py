@@ -329,7 +329,7 @@ def test_restore_with_root_swap_killed_and_rerun(sim, ansible, kill_rng):  # pyl
     clean_calls = sim.journal(service="ec2", since=since)
     actions = [entry["action"] for entry in clean_calls]
     # One kill inside the swap (after the old root is detached, before the new one is attached), and the random ones.
-    points = sorted({actions.index("DetachVolume") + 1, *kill_points(kill_rng, clean_calls)})
+    points = kill_points(kill_rng, clean_calls, besides=[actions.index("DetachVolume") + 1])
     for point in points:
         target = stopped_target(sim)
         seen = run_and_kill(sim, *procedure(target["instance_id"], f"killed-{point}"), "ec2", point)
@@ -358,7 +358,7 @@ def test_copy_killed_and_rerun(sim, ansible, kill_rng):  # pylint: disable=redef
     assert run_to_the_end(*procedure(DESTINATION, "clean")).returncode == 0
     clean_calls = sim.journal(service="ec2", since=since)
     actions = [entry["action"] for entry in clean_calls]
-    points = sorted({actions.index("CopySnapshot") + 1, *kill_points(kill_rng, clean_calls)})
+    points = kill_points(kill_rng, clean_calls, besides=[actions.index("CopySnapshot") + 1])
     sources = set_snapshot_ids(sim, source["instance_id"], "nightly")
     # Each kill point copies to a region of its own, so that each starts with no copy.
     for point, region in zip(points, ["eu-central-1", "us-east-1", "us-west-2", "ap-southeast-2"]):

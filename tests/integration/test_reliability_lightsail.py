@@ -376,8 +376,8 @@ def test_role_windows_killed_and_rerun(sim, ansible, kill_rng):  # pylint: disab
     stops it before the Sysprep snapshot (booting the generalized disk would spend it)."""
     seed_windows(sim, "clean-1")
     clean_calls = role_steps(sim, ansible, **windows_variables(ansible, "clean-1"), **HTTPS)
-    points = sorted({*kill_points_in_window(kill_rng, clean_calls, "StopInstance", "StartInstance"),
-                     *sysprep_window(kill_rng, clean_calls, "clean-1-backup-t1")})
+    points = kill_points_in_window(kill_rng, clean_calls, "StopInstance", "StartInstance",
+                                   besides=sysprep_window(kill_rng, clean_calls, "clean-1-backup-t1"))
     for point in points:
         name = f"win-{point}"
         seed_windows(sim, name)

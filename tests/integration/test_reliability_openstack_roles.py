@@ -191,7 +191,7 @@ def test_volume_booted_snapshot_and_copy_killed_and_rerun(sim, ansible, kill_rng
     clean_calls = sim.journal(since=since)
     actions = [entry["action"] for entry in clean_calls]
     window = range(actions.index("createSnapshot") + 1, actions.index("createServer") + 1)
-    points = sorted({kill_rng.choice(window), *kill_points(kill_rng, clean_calls)})
+    points = kill_points(kill_rng, clean_calls, besides=[kill_rng.choice(window)])
     for point in points:
         server, name, copy = f"db{point}-srv", f"db{point}-snap", f"db{point}-copy"
         sim.seed_server(boot="volume", name=server, root_size=12)
