@@ -78,7 +78,6 @@ seealso:
     description: The same for a Lightsail instance, with the same stop mark.
 extends_documentation_fragment:
   - snapkit.cloud._openstack
-  - openstack.cloud.openstack
   - snapkit.cloud._attributes
 attributes:
   check_mode:
